@@ -1,0 +1,25 @@
+#!/bin/bash
+# Lay the installed kit out under DESTDIR. The one definition of the
+# installed layout: the RPM, the demo and the tests all install with it.
+#
+#   packaging/install-tree.sh DESTDIR [BINARY]
+#
+# BINARY defaults to the release build ($CARGO_TARGET_DIR or target/,
+# then release/lkroute53). One program, at $KIT/bin/lkroute53; the four
+# actions are relative links to it (it picks the action by the name it was
+# called under), and /usr/sbin/lkroute53 is a relative link to it as well,
+# so the tree works as laid out under any DESTDIR and under rpm --root.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+destdir=${1:?usage: install-tree.sh DESTDIR [BINARY]}
+binary=${2:-${CARGO_TARGET_DIR:-$here/target}/release/lkroute53}
+[ -x "$binary" ] || { echo "install-tree.sh: no program at $binary (build it first: cargo build --release --locked)" >&2; exit 1; }
+
+kit=opt/LifeKeeper/subsys/gen/resources/route53
+install -d -m 0755 "$destdir/usr/sbin" "$destdir/$kit/actions" "$destdir/$kit/bin"
+install -m 0755 "$binary" "$destdir/$kit/bin/lkroute53"
+for action in restore remove quickCheck recover; do
+    ln -sfn ../bin/lkroute53 "$destdir/$kit/actions/$action"
+done
+ln -sfn "../../$kit/bin/lkroute53" "$destdir/usr/sbin/lkroute53"

@@ -1,0 +1,98 @@
+#!/bin/bash
+# The kit's main job, end to end, with no AWS account: a local Route 53
+# endpoint (moto) and a simulated two-node LifeKeeper cluster. Creates the
+# resource on both nodes, restores on node1, checks, tampers with the record,
+# recovers, and switches over to node2, printing each step and the record.
+#
+#   bash scripts/demo.sh
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
+bash "$here/scripts/ensure-tools.sh"
+(cd "$here" && cargo build --release --locked --quiet)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/lkroute53-demo.XXXXXX")
+moto_pid=
+cleanup() { [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$here/packaging/install-tree.sh" "$work/root"
+kit=$work/root/opt/LifeKeeper/subsys/gen/resources/route53
+lkroute53=$work/root/usr/sbin/lkroute53
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+# Everything the kit reads comes from here, not from the machine.
+export AWS_ENDPOINT_URL_ROUTE_53=http://127.0.0.1:$port
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_SESSION_TOKEN
+export LKROUTE53_SYSLOG_SOCKET=
+export LK_DEFAULTS_FILE=$work/LifeKeeper
+cat >"$LK_DEFAULTS_FILE" <<'DEFAULTS'
+# /etc/default/LifeKeeper of the demo cluster
+ROUTE53_TTL=10
+# moto reports INSYNC at once; check every 2 s instead of 20 s
+ROUTE53_CHANGEID_INTERVAL=2
+DEFAULTS
+
+# Two simulated nodes, each with its LCD and its own IP resource.
+node() { # name address
+    local root=$work/cluster/$1
+    mkdir -p "$root/bin" "$root/lcd"
+    for c in ins_list ins_create ins_remove ins_setinfo dep_create dep_remove dep_list; do
+        ln -s "$here/tests/fixtures/lcdsim.py" "$root/bin/$c"
+    done
+    cat >"$root/lcd/db.json" <<DB
+{"system": "$1", "deps": [], "instances": [
+ {"app": "comm", "type": "ip", "tag": "ip-$2", "id": "IP-$2", "info": "$1 eth0 $2 ffffff00 none", "state": "ISP"}]}
+DB
+}
+node node1 10.0.1.10
+node node2 10.0.2.20
+
+r53() { python3 "$here/tests/fixtures/r53.py" "$@"; }
+zone=$(r53 create-zone example.com)
+name=app.example.com
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
+run() { # node program args...
+    local n=$1; shift
+    printf '$ LKROOT=.../%s %s\n' "$n" "${*#"$work/root"}"
+    local rc=0
+    LKROOT=$work/cluster/$n "$@" || rc=$?
+    echo "-> exit $rc"
+}
+show() { printf 'record: %s A %s\n' "$name" "$(r53 get "$zone" "$name" A)"; }
+
+step "Route 53 at $AWS_ENDPOINT_URL_ROUTE_53, hosted zone $zone (example.com)"
+step "1. create the resource on node1 and node2, each over its own IP resource"
+run node1 "$lkroute53" create --tag r53-app --zone-id "$zone" --hostname "$name" --ip-tag ip-10.0.1.10
+run node2 "$lkroute53" create --tag r53-app --zone-id "$zone" --hostname "$name" --ip-tag ip-10.0.2.20
+show
+step "2. restore on node1: the record points at node1"
+run node1 "$kit/actions/restore" -t r53-app -i "route53:$zone:$name"
+show
+step "3. quickCheck on node1: in sync"
+run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
+step "4. someone changes the record behind the kit's back"
+r53 set "$zone" "$name" A 300 192.0.2.99
+show
+step "5. quickCheck on node1 fails, so LifeKeeper runs recover"
+run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
+run node1 "$kit/actions/recover" -t r53-app -i "route53:$zone:$name"
+show
+step "6. switchover: remove on node1 (record left as is), restore on node2"
+run node1 "$kit/actions/remove" -t r53-app -i "route53:$zone:$name"
+show
+run node2 "$kit/actions/restore" -t r53-app -i "route53:$zone:$name"
+show
+run node2 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
+step "done: the host name followed the service from node1 to node2"

@@ -1,0 +1,30 @@
+//! What every action run carries: the settings read for this run, the
+//! logger, and this node's LCD.
+
+use crate::lcd::Lcd;
+use crate::log::{Logger, Msg};
+use crate::settings::Settings;
+
+#[derive(Debug)]
+pub struct Ctx {
+    pub settings: Settings,
+    pub log: Logger,
+    pub lcd: Lcd,
+}
+
+impl Ctx {
+    /// Read the settings (logging each problem with the file) and set up
+    /// the logger and the LCD.
+    pub fn new(action: &str, tag: &str) -> Ctx {
+        let settings = Settings::load();
+        let log = Logger::new(action, tag, settings.syslog_selector.as_deref());
+        for w in &settings.warnings {
+            log.warn(Msg::Settings, &w.0);
+        }
+        Ctx {
+            settings,
+            log,
+            lcd: Lcd::from_env(),
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The LifeKeeper configuration database (LCD), reached only through the
+//! documented commands in `$LKROOT/bin`, run by absolute path with an
+//! argument vector (never a shell) and a time limit. The parsers of their
+//! output are pure functions, tested on captured lines.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::error::LcdError;
+
+/// LifeKeeper's home, where `LKROOT` is unset.
+pub const DEFAULT_LKROOT: &str = "/opt/LifeKeeper";
+/// No LCD command may take longer than this.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// The field separator of `ins_list` and `dep_list` without `-f`.
+const SEP: char = '\u{1}';
+/// Output beyond this size is not the documented form.
+const MAX_OUTPUT: usize = 4 << 20;
+
+/// One line of `ins_list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub system: String,
+    pub app: String,
+    pub rtype: String,
+    pub tag: String,
+    pub id: String,
+    pub info: String,
+    pub state: String,
+}
+
+/// Parse `ins_list` output: one instance a line, fields joined by Ctrl-A:
+/// system, app, type, tag, id, info, state, then fields the kit ignores.
+pub fn parse_ins_list(out: &str) -> Result<Vec<Instance>, (usize, String)> {
+    let mut list = Vec::new();
+    for (i, line) in out.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(SEP).collect();
+        if f.len() < 7 {
+            return Err((
+                i + 1,
+                format!("{} fields where at least 7 were expected", f.len()),
+            ));
+        }
+        list.push(Instance {
+            system: f[0].to_string(),
+            app: f[1].to_string(),
+            rtype: f[2].to_string(),
+            tag: f[3].to_string(),
+            id: f[4].to_string(),
+            info: f[5].to_string(),
+            state: f[6].to_string(),
+        });
+    }
+    Ok(list)
+}
+
+/// Parse `dep_list -c PARENT` output (fields parent and child, Ctrl-A
+/// separated) into the children of `parent`. Lines about other parents are
+/// skipped, so the reading holds whichever way the command filters.
+pub fn parse_dep_children(out: &str, parent: &str) -> Result<Vec<String>, (usize, String)> {
+    let mut children = Vec::new();
+    for (i, line) in out.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(SEP).collect();
+        if f.len() < 2 {
+            return Err((
+                i + 1,
+                "one field where parent and child were expected".into(),
+            ));
+        }
+        if f[0] == parent && !children.iter().any(|c| c == f[1]) {
+            children.push(f[1].to_string());
+        }
+    }
+    Ok(children)
+}
+
+/// The LCD commands of one node.
+#[derive(Debug, Clone)]
+pub struct Lcd {
+    root: PathBuf,
+}
+
+impl Lcd {
+    /// The LCD of this node, from `LKROOT`.
+    pub fn from_env() -> Lcd {
+        let root = std::env::var_os("LKROOT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_LKROOT));
+        Lcd { root }
+    }
+
+    pub fn new(root: impl Into<PathBuf>) -> Lcd {
+        Lcd { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn program(&self, name: &str) -> PathBuf {
+        self.root.join("bin").join(name)
+    }
+
+    /// Run one LCD command; its stdout on success.
+    async fn run(&self, name: &str, args: &[&str]) -> Result<String, LcdError> {
+        let program = self.program(name);
+        let command = describe(&program, args);
+        tracing::debug!(%command, "running LCD command");
+        let child = tokio::process::Command::new(&program)
+            .args(args)
+            .env("LKROOT", &self.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| LcdError::Spawn {
+                program: program.clone(),
+                source,
+            })?;
+        let output = match tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output()).await {
+            Ok(Ok(o)) => o,
+            Ok(Err(source)) => return Err(LcdError::Spawn { program, source }),
+            Err(_) => {
+                return Err(LcdError::Timeout {
+                    command,
+                    timeout: COMMAND_TIMEOUT,
+                })
+            }
+        };
+        let status = output.status.code().unwrap_or(-1);
+        if !output.status.success() {
+            return Err(LcdError::Failed {
+                command,
+                status,
+                stderr: clean(&output.stderr),
+            });
+        }
+        if output.stdout.len() > MAX_OUTPUT {
+            return Err(LcdError::BadOutput {
+                command,
+                line: 0,
+                reason: format!("more than {MAX_OUTPUT} bytes of output"),
+            });
+        }
+        String::from_utf8(output.stdout).map_err(|_| LcdError::BadOutput {
+            command,
+            line: 0,
+            reason: "output is not UTF-8".into(),
+        })
+    }
+
+    /// The instance with this tag, or None when there is none.
+    pub async fn instance(&self, tag: &str) -> Result<Option<Instance>, LcdError> {
+        let args = ["-t", tag];
+        let out = match self.run("ins_list", &args).await {
+            Ok(out) => out,
+            Err(e) if e.status() == Some(7) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let list = parse_ins_list(&out).map_err(|(line, reason)| LcdError::BadOutput {
+            command: describe(&self.program("ins_list"), &args),
+            line,
+            reason,
+        })?;
+        Ok(list.into_iter().find(|i| i.tag == tag))
+    }
+
+    /// Every instance of an app and type.
+    pub async fn instances_of(&self, app: &str, rtype: &str) -> Result<Vec<Instance>, LcdError> {
+        let args = ["-a", app, "-r", rtype];
+        let out = match self.run("ins_list", &args).await {
+            Ok(out) => out,
+            Err(e) if e.status() == Some(7) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let list = parse_ins_list(&out).map_err(|(line, reason)| LcdError::BadOutput {
+            command: describe(&self.program("ins_list"), &args),
+            line,
+            reason,
+        })?;
+        Ok(list
+            .into_iter()
+            .filter(|i| i.app == app && i.rtype == rtype)
+            .collect())
+    }
+
+    /// The tags of the resources `parent` depends on.
+    pub async fn children(&self, parent: &str) -> Result<Vec<String>, LcdError> {
+        let args = ["-c", parent];
+        let out = match self.run("dep_list", &args).await {
+            Ok(out) => out,
+            Err(e) if e.status() == Some(7) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        parse_dep_children(&out, parent).map_err(|(line, reason)| LcdError::BadOutput {
+            command: describe(&self.program("dep_list"), &args),
+            line,
+            reason,
+        })
+    }
+
+    pub async fn create_instance(
+        &self,
+        app: &str,
+        rtype: &str,
+        tag: &str,
+        id: &str,
+        info: &str,
+    ) -> Result<(), LcdError> {
+        self.run(
+            "ins_create",
+            &["-a", app, "-r", rtype, "-t", tag, "-i", id, "-v", info],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn remove_instance(&self, tag: &str) -> Result<(), LcdError> {
+        self.run("ins_remove", &["-t", tag]).await.map(drop)
+    }
+
+    pub async fn create_dependency(&self, parent: &str, child: &str) -> Result<(), LcdError> {
+        self.run("dep_create", &["-p", parent, "-c", child])
+            .await
+            .map(drop)
+    }
+
+    pub async fn remove_dependency(&self, parent: &str, child: &str) -> Result<(), LcdError> {
+        self.run("dep_remove", &["-p", parent, "-c", child])
+            .await
+            .map(drop)
+    }
+}
+
+/// A command line for messages: arguments quoted where needed, control
+/// characters escaped.
+fn describe(program: &Path, args: &[&str]) -> String {
+    let mut s = program.display().to_string();
+    for a in args {
+        s.push(' ');
+        if !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c))
+        {
+            s.push_str(a);
+        } else {
+            s.push_str(&format!("{a:?}"));
+        }
+    }
+    s
+}
+
+/// stderr for a message: lossy UTF-8, control characters escaped, bounded.
+fn clean(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    let mut out = String::new();
+    for c in text.chars().take(2000) {
+        match c {
+            '\n' => out.push_str(" | "),
+            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        out.push_str("(no message on stderr)");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INS_LIST: &str = include_str!("../tests/fixtures/lcd-output/ins_list.txt");
+    const DEP_LIST: &str = include_str!("../tests/fixtures/lcd-output/dep_list.txt");
+
+    #[test]
+    fn ins_list_lines_are_read_field_by_field() {
+        let list = parse_ins_list(INS_LIST).expect("fixture parses");
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].app, "comm");
+        assert_eq!(list[0].rtype, "ip");
+        assert_eq!(list[0].tag, "ip-10.0.1.10");
+        assert_eq!(list[0].info, "node1 eth0 10.0.1.10 ffffff00 none");
+        assert_eq!(list[0].state, "ISP");
+        assert_eq!(list[1].rtype, "route53");
+        assert_eq!(list[1].info, "Z0123456789ABCDEFGHIJ app.example.com");
+    }
+
+    #[test]
+    fn ins_list_with_too_few_fields_names_the_line() {
+        let err = parse_ins_list("a\u{1}b\u{1}c\n").expect_err("must be refused");
+        assert_eq!(err.0, 1);
+    }
+
+    #[test]
+    fn dep_list_gives_children_of_the_parent_only() {
+        let children = parse_dep_children(DEP_LIST, "r53-app").expect("fixture parses");
+        assert_eq!(children, vec!["ip-10.0.1.10".to_string()]);
+        assert!(parse_dep_children(DEP_LIST, "nobody")
+            .expect("parses")
+            .is_empty());
+    }
+
+    #[test]
+    fn dep_list_garbage_is_an_error() {
+        assert!(parse_dep_children("garbage line\n", "x").is_err());
+    }
+
+    #[test]
+    fn hostile_arguments_are_quoted_in_messages() {
+        let d = describe(
+            Path::new("/opt/LifeKeeper/bin/ins_list"),
+            &["-t", "a b;$(x)\n"],
+        );
+        assert_eq!(d, "/opt/LifeKeeper/bin/ins_list -t \"a b;$(x)\\n\"");
+    }
+
+    #[test]
+    fn stderr_is_bounded_and_escaped() {
+        let s = clean(b"line one\nline\x1b two\xff");
+        assert_eq!(s, "line one | line\\u{1b} two\u{fffd}");
+    }
+}

@@ -1,0 +1,194 @@
+//! The multi-call entry point: `restore`, `remove`, `quickCheck` and
+//! `recover` by the name it is called under (LifeKeeper runs
+//! `ACTION -t TAG -i ID`), or `lkroute53 COMMAND ...`. It only picks the
+//! command, runs it, and turns the result into one message and the exit
+//! status.
+
+#![forbid(unsafe_code)]
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use lkroute53::actions::{self, create};
+use lkroute53::context::Ctx;
+use lkroute53::error::{exit, ActionError};
+use lkroute53::log::Msg;
+
+const ACTION_HELP: &str = "LifeKeeper runs this action as ACTION -t TAG -i ID, as root, with LKROOT set.\n\
+Example (by hand, with debug detail):\n  LKROOT=/opt/LifeKeeper /opt/LifeKeeper/subsys/gen/resources/route53/actions/quickCheck -t r53-app -v";
+
+/// The arguments LifeKeeper gives every action.
+#[derive(Debug, Parser)]
+#[command(after_help = ACTION_HELP)]
+struct ActionArgs {
+    /// Tag of the Route 53 resource.
+    #[arg(short = 't', long = "tag", value_name = "TAG")]
+    tag: String,
+    /// ID of the Route 53 resource (given by LifeKeeper; the tag decides).
+    #[arg(short = 'i', long = "id", value_name = "ID")]
+    id: Option<String>,
+    /// Debug detail on stderr (never a secret).
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lkroute53",
+    version,
+    about = "Route 53 recovery kit for LifeKeeper: keeps a host name's A record on the node that runs the service",
+    after_help = "Example:\n  lkroute53 create --tag r53-app --zone-id Z0123456789ABCDEFGHIJ --hostname app.example.com --ip-tag ip-10.0.1.10"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a Route 53 resource above an existing IP resource on this node.
+    Create(CreateArgs),
+    /// Point the A record at the IP resource's address (LifeKeeper action).
+    Restore(ActionArgs),
+    /// Give the resource up; the record is left as it is (LifeKeeper action).
+    Remove(ActionArgs),
+    /// Check that the A record holds the IP resource's address (LifeKeeper action).
+    #[command(name = "quickCheck", alias = "quickcheck")]
+    QuickCheck(ActionArgs),
+    /// Put the A record right again (LifeKeeper action).
+    Recover(ActionArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  lkroute53 create --tag r53-app --zone-id Z0123456789ABCDEFGHIJ --hostname app.example.com --ip-tag ip-10.0.1.10"
+)]
+struct CreateArgs {
+    /// Tag of the new Route 53 resource.
+    #[arg(long, value_name = "TAG")]
+    tag: String,
+    /// Hosted zone ID (public or private) that holds the host name.
+    #[arg(long, value_name = "ZONE")]
+    zone_id: String,
+    /// Fully qualified host name whose A record the kit keeps.
+    #[arg(long, value_name = "FQDN")]
+    hostname: String,
+    /// Tag of the IP resource whose address is published.
+    #[arg(long, value_name = "IPTAG")]
+    ip_tag: String,
+    /// Debug detail on stderr (never a secret).
+    #[arg(short = 'v', long = "verbose")]
+    verbose: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let called_as = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("lkroute53")
+        .to_string();
+    let command = if let Some(action) = actions::ACTIONS.iter().find(|a| **a == called_as) {
+        let cmd = ActionArgs::command().name(*action).bin_name(*action);
+        let parsed = cmd
+            .try_get_matches_from(&args)
+            .and_then(|m| ActionArgs::from_arg_matches(&m))
+            .unwrap_or_else(|e| e.exit());
+        match *action {
+            actions::RESTORE => Command::Restore(parsed),
+            actions::REMOVE => Command::Remove(parsed),
+            actions::QUICK_CHECK => Command::QuickCheck(parsed),
+            _ => Command::Recover(parsed),
+        }
+    } else {
+        Cli::parse_from(&args).command
+    };
+    ExitCode::from(u8::try_from(run(command)).unwrap_or(1))
+}
+
+fn run(command: Command) -> i32 {
+    let (name, tag, verbose) = match &command {
+        Command::Create(a) => ("create", a.tag.clone(), a.verbose),
+        Command::Restore(a) => (actions::RESTORE, a.tag.clone(), a.verbose),
+        Command::Remove(a) => (actions::REMOVE, a.tag.clone(), a.verbose),
+        Command::QuickCheck(a) => (actions::QUICK_CHECK, a.tag.clone(), a.verbose),
+        Command::Recover(a) => (actions::RECOVER, a.tag.clone(), a.verbose),
+    };
+    if verbose {
+        init_debug();
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!(
+                "ERROR:route53:{name}:{tag}:{}:cannot start the runtime: {e}",
+                Msg::Internal as u32
+            );
+            return if name == actions::QUICK_CHECK {
+                exit::OK
+            } else {
+                exit::FAILED
+            };
+        }
+    };
+    let ctx = Ctx::new(name, &tag);
+    let result = runtime.block_on(async {
+        match &command {
+            Command::Create(a) => {
+                let req = create::Request {
+                    tag: a.tag.clone(),
+                    zone_id: a.zone_id.clone(),
+                    hostname: a.hostname.clone(),
+                    ip_tag: a.ip_tag.clone(),
+                };
+                create::run(&ctx, &req).await
+            }
+            Command::Restore(a) | Command::Recover(a) => actions::restore::run(&ctx, &a.tag).await,
+            Command::Remove(a) => actions::remove::run(&ctx, &a.tag).await,
+            Command::QuickCheck(a) => actions::quick_check::run(&ctx, &a.tag).await,
+        }
+    });
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            ctx.log.error(message_id(&e), &e.to_string());
+            e.exit_code()
+        }
+    }
+}
+
+fn message_id(e: &ActionError) -> Msg {
+    match e {
+        ActionError::Mismatch(_) => Msg::CheckMismatch,
+        ActionError::NotInSync { .. } => Msg::NotInSync,
+        ActionError::Resource(_) => Msg::ResourceProblem,
+        ActionError::Route53(_) => Msg::Route53Problem,
+    }
+}
+
+/// `-v`: the kit's own debug events and the SDK's retry decisions. The
+/// SDK's signing and wire events are left out: they can carry a session
+/// token.
+fn init_debug() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let filter = Targets::new()
+        .with_target("lkroute53", LevelFilter::DEBUG)
+        .with_target("aws_smithy_runtime::client::retries", LevelFilter::DEBUG)
+        .with_target("aws_config", LevelFilter::INFO)
+        .with_default(LevelFilter::WARN);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_filter(filter),
+        )
+        .try_init();
+}

@@ -1,0 +1,292 @@
+//! The Route 53 resource as LifeKeeper stores it.
+//!
+//! - app `gen`, type `route53`, tag chosen by the operator;
+//! - ID: `route53:ZONEID:HOSTNAME` (unique per zone and name on a node);
+//! - info: `ZONEID HOSTNAME`, the two joined by one space; the host name is
+//!   stored lower-case without the final dot;
+//! - exactly one child, an IP resource (app `comm`, type `ip`) whose info's
+//!   third field is the IPv4 address to publish.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::error::ResourceError;
+use crate::lcd::{Instance, Lcd};
+
+pub const APP: &str = "gen";
+pub const TYPE: &str = "route53";
+pub const IP_APP: &str = "comm";
+pub const IP_TYPE: &str = "ip";
+const MAX_TAG: usize = 256;
+
+/// What the kit keeps about one Route 53 resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route53Resource {
+    pub tag: String,
+    pub zone_id: String,
+    /// Lower case, no final dot.
+    pub hostname: String,
+}
+
+impl Route53Resource {
+    pub fn id(&self) -> String {
+        format!("route53:{}:{}", self.zone_id, self.hostname)
+    }
+
+    pub fn info(&self) -> String {
+        format!("{} {}", self.zone_id, self.hostname)
+    }
+
+    /// Read the zone and host name back from the info field.
+    pub fn from_instance(inst: &Instance) -> Result<Route53Resource, ResourceError> {
+        if inst.app != APP || inst.rtype != TYPE {
+            return Err(ResourceError::WrongType {
+                tag: inst.tag.clone(),
+                app: inst.app.clone(),
+                rtype: inst.rtype.clone(),
+                expected: "gen/route53",
+            });
+        }
+        let bad = |reason: String| ResourceError::BadInfo {
+            tag: inst.tag.clone(),
+            info: inst.info.clone(),
+            reason,
+        };
+        let mut fields = inst.info.split_whitespace();
+        let (Some(zone), Some(host), None) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(bad("expected two fields, ZONEID HOSTNAME".into()));
+        };
+        let zone_id = check_zone_id(zone).map_err(bad)?;
+        let hostname = check_hostname(host).map_err(bad)?;
+        Ok(Route53Resource {
+            tag: inst.tag.clone(),
+            zone_id,
+            hostname,
+        })
+    }
+}
+
+/// A tag LifeKeeper and the kit can both carry safely: printable, no white
+/// space, not starting with `-` (it would read as an option), bounded.
+pub fn check_tag(what: &'static str, tag: &str) -> Result<(), ResourceError> {
+    let reason = if tag.is_empty() {
+        Some("empty".to_string())
+    } else if tag.len() > MAX_TAG {
+        Some(format!("longer than {MAX_TAG} bytes"))
+    } else if tag.starts_with('-') {
+        Some("starts with '-'".to_string())
+    } else {
+        tag.chars()
+            .find(|c| c.is_control() || c.is_whitespace())
+            .map(|c| format!("contains the character {c:?}"))
+    };
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(ResourceError::BadArgument {
+            what,
+            value: tag.chars().take(80).collect(),
+            reason,
+        }),
+    }
+}
+
+/// A hosted zone ID, with or without the `/hostedzone/` prefix.
+pub fn check_zone_id(zone: &str) -> Result<String, String> {
+    let z = zone.strip_prefix("/hostedzone/").unwrap_or(zone);
+    if z.is_empty() || z.len() > 32 || !z.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "{:?} is not a hosted zone ID (letters and digits, like Z0123456789ABCDEFGHIJ)",
+            zone.chars().take(80).collect::<String>()
+        ));
+    }
+    Ok(z.to_string())
+}
+
+/// A host name: labels of letters, digits, `-` and `_`, at most 63 bytes
+/// each and 253 in all. Returned lower-case without the final dot.
+pub fn check_hostname(name: &str) -> Result<String, String> {
+    let n = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    let shown = || name.chars().take(80).collect::<String>();
+    if n.is_empty() || n.len() > 253 {
+        return Err(format!("{:?} is not a host name (1 to 253 bytes)", shown()));
+    }
+    for label in n.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err(format!(
+                "{:?} is not a host name (empty or over-long label)",
+                shown()
+            ));
+        }
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "{:?} is not a host name (letters, digits, '-' and '_' only; no wildcards)",
+                shown()
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "{:?} is not a host name (a label starts or ends with '-')",
+                shown()
+            ));
+        }
+    }
+    Ok(n)
+}
+
+/// The address an IP resource protects: the third field of its info.
+pub fn ip_address(inst: &Instance) -> Result<Ipv4Addr, ResourceError> {
+    let bad = |reason: String| ResourceError::NoAddress {
+        ip_tag: inst.tag.clone(),
+        info: inst.info.clone(),
+        reason,
+    };
+    let field = inst
+        .info
+        .split_whitespace()
+        .nth(2)
+        .ok_or_else(|| bad("the info field has fewer than three fields".into()))?;
+    match field.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) => Ok(a),
+        Ok(IpAddr::V6(a)) => Err(bad(format!(
+            "{a} is an IPv6 address; the kit publishes A records (IPv4) only"
+        ))),
+        Err(_) => Err(bad(format!("{field:?} is not an IP address"))),
+    }
+}
+
+/// Everything an action needs from the LCD.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub resource: Route53Resource,
+    pub instance: Instance,
+    pub ip_tag: String,
+    pub address: Ipv4Addr,
+}
+
+/// Read the resource `tag` and the address of its IP child.
+pub async fn load(lcd: &Lcd, tag: &str) -> Result<Loaded, ResourceError> {
+    check_tag("tag", tag)?;
+    let instance = lcd
+        .instance(tag)
+        .await?
+        .ok_or_else(|| ResourceError::NoSuchResource { tag: tag.into() })?;
+    let resource = Route53Resource::from_instance(&instance)?;
+    let mut ips = Vec::new();
+    for child in lcd.children(tag).await? {
+        if let Some(inst) = lcd.instance(&child).await? {
+            if inst.rtype == IP_TYPE {
+                ips.push(inst);
+            }
+        }
+    }
+    let ip = match ips.len() {
+        0 => return Err(ResourceError::NoIpChild { tag: tag.into() }),
+        1 => ips.remove(0),
+        _ => {
+            return Err(ResourceError::ManyIpChildren {
+                tag: tag.into(),
+                children: ips.into_iter().map(|i| i.tag).collect(),
+            })
+        }
+    };
+    let address = ip_address(&ip)?;
+    Ok(Loaded {
+        resource,
+        instance,
+        ip_tag: ip.tag,
+        address,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inst(app: &str, rtype: &str, tag: &str, info: &str) -> Instance {
+        Instance {
+            system: "node1".into(),
+            app: app.into(),
+            rtype: rtype.into(),
+            tag: tag.into(),
+            id: "x".into(),
+            info: info.into(),
+            state: "ISP".into(),
+        }
+    }
+
+    #[test]
+    fn info_round_trips() {
+        let r = Route53Resource {
+            tag: "r53".into(),
+            zone_id: "Z123".into(),
+            hostname: "app.example.com".into(),
+        };
+        let back = Route53Resource::from_instance(&inst("gen", "route53", "r53", &r.info()))
+            .expect("round trip");
+        assert_eq!(back, r);
+        assert_eq!(r.id(), "route53:Z123:app.example.com");
+    }
+
+    #[test]
+    fn broken_info_is_named() {
+        let e = Route53Resource::from_instance(&inst("gen", "route53", "r53", "Z123"))
+            .expect_err("must be refused")
+            .to_string();
+        assert!(e.contains("r53") && e.contains("Z123"), "{e}");
+        assert!(
+            Route53Resource::from_instance(&inst("comm", "ip", "r53", "Z1 a.b")).is_err(),
+            "wrong type must be refused"
+        );
+    }
+
+    #[test]
+    fn ip_address_is_the_third_field() {
+        let a = ip_address(&inst(
+            "comm",
+            "ip",
+            "ip1",
+            "node1 eth0 10.0.1.10 ffffff00 none",
+        ))
+        .expect("address");
+        assert_eq!(a, Ipv4Addr::new(10, 0, 1, 10));
+        assert!(ip_address(&inst("comm", "ip", "ip1", "node1 eth0")).is_err());
+        let v6 = ip_address(&inst("comm", "ip", "ip1", "node1 eth0 fd00::1 64 none"))
+            .expect_err("must be refused")
+            .to_string();
+        assert!(v6.contains("IPv6"), "{v6}");
+    }
+
+    #[test]
+    fn hostile_tags_are_refused() {
+        assert!(check_tag("tag", "-t").is_err());
+        assert!(check_tag("tag", "a b").is_err());
+        assert!(check_tag("tag", "a\nb").is_err());
+        assert!(check_tag("tag", "").is_err());
+        assert!(check_tag("tag", &"x".repeat(300)).is_err());
+        assert!(check_tag("tag", "r53-app.example_1").is_ok());
+    }
+
+    #[test]
+    fn hostnames_are_normalised_and_checked() {
+        assert_eq!(
+            check_hostname("App.Example.COM.").expect("valid"),
+            "app.example.com"
+        );
+        assert!(check_hostname("*.example.com").is_err());
+        assert!(check_hostname("a..b").is_err());
+        assert!(check_hostname("-a.b").is_err());
+        assert!(check_hostname(&format!("{}.com", "a".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn zone_ids_accept_the_api_prefix() {
+        assert_eq!(
+            check_zone_id("/hostedzone/Z0123ABC").expect("valid"),
+            "Z0123ABC"
+        );
+        assert!(check_zone_id("Z12/../x").is_err());
+        assert!(check_zone_id("").is_err());
+    }
+}

@@ -1,0 +1,393 @@
+//! The one place that knows the AWS SDK: the client (signing region pinned
+//! per partition, timeouts on every attempt, retries), one exact read of the
+//! A record, the UPSERT, the change status and the zone.
+//!
+//! The actions see only the [`RecordApi`] trait, so the procedures read as
+//! the README describes them and can be driven by a scripted double in
+//! unit tests.
+
+use std::future::Future;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_sdk_route53::Client;
+
+use crate::error::Route53Error;
+use crate::record::{same_name, ARecord};
+use crate::settings::{self, Settings};
+
+/// SDK attempts per API call (the first plus retries), with jittered
+/// exponential backoff between them.
+pub const SDK_ATTEMPTS: u32 = 3;
+const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A change's state as GetChange reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeState {
+    Pending,
+    InSync,
+}
+
+/// A hosted zone as GetHostedZone reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub id: String,
+    /// With the final dot, as Route 53 gives it.
+    pub name: String,
+    pub private: bool,
+}
+
+/// What the actions may ask of Route 53.
+pub trait RecordApi {
+    /// The A record `name` in `zone`, read with one exact lookup.
+    fn read_a(
+        &self,
+        zone: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<ARecord>, Route53Error>>;
+    /// UPSERT exactly this name's A record; the change ID.
+    fn upsert_a(
+        &self,
+        zone: &str,
+        name: &str,
+        address: Ipv4Addr,
+        ttl: u32,
+        comment: &str,
+    ) -> impl Future<Output = Result<String, Route53Error>>;
+    fn change_state(
+        &self,
+        change_id: &str,
+    ) -> impl Future<Output = Result<ChangeState, Route53Error>>;
+    fn zone(&self, zone: &str) -> impl Future<Output = Result<Zone, Route53Error>>;
+    /// Where requests go, for messages.
+    fn endpoint(&self) -> &str;
+}
+
+/// The Route 53 API through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct Route53 {
+    client: Client,
+    endpoint: String,
+}
+
+/// The signing region for the partition this node is in. Route 53 is
+/// global: one region per partition, and no lookup on the network. The
+/// partition is taken from `AWS_REGION`/`AWS_DEFAULT_REGION` where set.
+pub fn signing_region(node_region: Option<&str>) -> &'static str {
+    match node_region {
+        Some(r) if r.starts_with("cn-") => "cn-northwest-1",
+        Some(r) if r.starts_with("us-gov-") => "us-gov-west-1",
+        _ => "us-east-1",
+    }
+}
+
+fn default_endpoint(region: &str) -> &'static str {
+    match region {
+        "cn-northwest-1" => "https://route53.amazonaws.com.cn",
+        "us-gov-west-1" => "https://route53.us-gov.amazonaws.com",
+        _ => "https://route53.amazonaws.com",
+    }
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+/// The endpoint in use and the proxy (if any) requests pass through, for
+/// messages. Credentials in a proxy URL are never shown.
+pub fn describe_endpoint(region: &str) -> String {
+    let url = env("AWS_ENDPOINT_URL_ROUTE_53")
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|| default_endpoint(region).to_string());
+    let proxy = if url.starts_with("https:") {
+        env("HTTPS_PROXY").or_else(|| env("https_proxy"))
+    } else {
+        env("HTTP_PROXY").or_else(|| env("http_proxy"))
+    };
+    match proxy {
+        Some(p) => format!("{url} via proxy {}", hide_userinfo(&p)),
+        None => url,
+    }
+}
+
+fn hide_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***@{}", &url[..s + 3], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// The longest one API call can take: every attempt timing out, plus the
+/// backoff between attempts.
+pub fn call_bound(settings: &Settings) -> Duration {
+    let attempt = settings.secs(settings::CONNECT_TIMEOUT) + settings.secs(settings::READ_TIMEOUT);
+    attempt * SDK_ATTEMPTS + MAX_BACKOFF * (SDK_ATTEMPTS - 1)
+}
+
+impl Route53 {
+    /// Build the client from the default credential chain, with the
+    /// settings' timeouts.
+    pub async fn connect(settings: &Settings) -> Route53 {
+        let node_region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
+        let region = signing_region(node_region.as_deref());
+        let connect = settings.secs(settings::CONNECT_TIMEOUT);
+        let read = settings.secs(settings::READ_TIMEOUT);
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(connect)
+            .read_timeout(read)
+            .operation_attempt_timeout(connect + read)
+            .operation_timeout(call_bound(settings))
+            .build();
+        let retries = RetryConfig::standard()
+            .with_max_attempts(SDK_ATTEMPTS)
+            .with_initial_backoff(INITIAL_BACKOFF)
+            .with_max_backoff(MAX_BACKOFF);
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .timeout_config(timeouts)
+            .retry_config(retries)
+            .load()
+            .await;
+        tracing::debug!(region, "Route 53 client built");
+        Route53 {
+            client: Client::new(&conf),
+            endpoint: describe_endpoint(region),
+        }
+    }
+
+    fn fail<E>(
+        &self,
+        operation: &'static str,
+        zone: &str,
+        err: SdkError<E, aws_sdk_route53::config::http::HttpResponse>,
+    ) -> Route53Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        classify(operation, zone, &self.endpoint, err)
+    }
+}
+
+/// Turn an SDK error into the kit's: refused (with the code, and whether
+/// another try may help) or no answer at all.
+fn classify<E>(
+    operation: &'static str,
+    zone: &str,
+    endpoint: &str,
+    err: SdkError<E, aws_sdk_route53::config::http::HttpResponse>,
+) -> Route53Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            let code = se
+                .err()
+                .code()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            let message = se
+                .err()
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+            Route53Error::Refused {
+                operation,
+                zone: zone.to_string(),
+                retryable: retryable_code(&code) || status >= 500 || status == 429,
+                code,
+                message,
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Route53Error::NoAnswer {
+                operation,
+                zone: zone.to_string(),
+                endpoint: endpoint.to_string(),
+                detail: DisplayErrorContext(&err).to_string(),
+            }
+        }
+        _ => Route53Error::Unexpected {
+            operation,
+            detail: DisplayErrorContext(&err).to_string(),
+        },
+    }
+}
+
+/// Error codes where waiting and trying again can succeed.
+pub fn retryable_code(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "PriorRequestNotComplete"
+            | "RequestLimitExceeded"
+            | "ServiceUnavailable"
+            | "InternalError"
+            | "InternalFailure"
+            | "RequestTimeout"
+    )
+}
+
+impl RecordApi for Route53 {
+    async fn read_a(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
+        let out = self
+            .client
+            .list_resource_record_sets()
+            .hosted_zone_id(zone)
+            .start_record_name(name)
+            .start_record_type(RrType::A)
+            .max_items(1)
+            .send()
+            .await
+            .map_err(|e| self.fail("ListResourceRecordSets", zone, e))?;
+        // Where the record does not exist, the next one in order comes back.
+        Ok(out
+            .resource_record_sets()
+            .iter()
+            .find(|r| same_name(r.name(), name) && *r.r#type() == RrType::A)
+            .map(|r| ARecord {
+                name: r.name().to_string(),
+                ttl: r.ttl(),
+                values: r
+                    .resource_records()
+                    .iter()
+                    .map(|v| v.value().to_string())
+                    .collect(),
+                set_identifier: r.set_identifier().map(str::to_string),
+                alias_target: r.alias_target().map(|a| a.dns_name().to_string()),
+            }))
+    }
+
+    async fn upsert_a(
+        &self,
+        zone: &str,
+        name: &str,
+        address: Ipv4Addr,
+        ttl: u32,
+        comment: &str,
+    ) -> Result<String, Route53Error> {
+        let build = |e: aws_sdk_route53::error::BuildError| Route53Error::Unexpected {
+            operation: "ChangeResourceRecordSets",
+            detail: DisplayErrorContext(&e).to_string(),
+        };
+        let record = ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::A)
+            .ttl(i64::from(ttl))
+            .resource_records(
+                ResourceRecord::builder()
+                    .value(address.to_string())
+                    .build()
+                    .map_err(build)?,
+            )
+            .build()
+            .map_err(build)?;
+        let batch = ChangeBatch::builder()
+            .comment(comment)
+            .changes(
+                Change::builder()
+                    .action(ChangeAction::Upsert)
+                    .resource_record_set(record)
+                    .build()
+                    .map_err(build)?,
+            )
+            .build()
+            .map_err(build)?;
+        let out = self
+            .client
+            .change_resource_record_sets()
+            .hosted_zone_id(zone)
+            .change_batch(batch)
+            .send()
+            .await
+            .map_err(|e| self.fail("ChangeResourceRecordSets", zone, e))?;
+        out.change_info()
+            .map(|c| c.id().to_string())
+            .ok_or(Route53Error::Unexpected {
+                operation: "ChangeResourceRecordSets",
+                detail: "no ChangeInfo in the answer".into(),
+            })
+    }
+
+    async fn change_state(&self, change_id: &str) -> Result<ChangeState, Route53Error> {
+        let out = self
+            .client
+            .get_change()
+            .id(change_id)
+            .send()
+            .await
+            .map_err(|e| self.fail("GetChange", "-", e))?;
+        match out.change_info().map(|c| c.status()) {
+            Some(ChangeStatus::Insync) => Ok(ChangeState::InSync),
+            Some(ChangeStatus::Pending) => Ok(ChangeState::Pending),
+            other => Err(Route53Error::Unexpected {
+                operation: "GetChange",
+                detail: format!("change {change_id} has status {other:?}"),
+            }),
+        }
+    }
+
+    async fn zone(&self, zone: &str) -> Result<Zone, Route53Error> {
+        let out = self
+            .client
+            .get_hosted_zone()
+            .id(zone)
+            .send()
+            .await
+            .map_err(|e| self.fail("GetHostedZone", zone, e))?;
+        let z = out.hosted_zone().ok_or(Route53Error::Unexpected {
+            operation: "GetHostedZone",
+            detail: "no HostedZone in the answer".into(),
+        })?;
+        Ok(Zone {
+            id: z.id().trim_start_matches("/hostedzone/").to_string(),
+            name: z.name().to_string(),
+            private: z.config().is_some_and(|c| c.private_zone()),
+        })
+    }
+
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_region_is_pinned_per_partition() {
+        assert_eq!(signing_region(None), "us-east-1");
+        assert_eq!(signing_region(Some("eu-west-1")), "us-east-1");
+        assert_eq!(signing_region(Some("cn-north-1")), "cn-northwest-1");
+        assert_eq!(signing_region(Some("us-gov-east-1")), "us-gov-west-1");
+    }
+
+    #[test]
+    fn proxy_credentials_are_hidden() {
+        assert_eq!(
+            hide_userinfo("http://user:secret@proxy:3128"),
+            "http://***@proxy:3128"
+        );
+        assert_eq!(hide_userinfo("http://proxy:3128"), "http://proxy:3128");
+    }
+
+    #[test]
+    fn throttling_is_retryable_and_permissions_are_not() {
+        assert!(retryable_code("Throttling"));
+        assert!(retryable_code("PriorRequestNotComplete"));
+        assert!(!retryable_code("AccessDenied"));
+        assert!(!retryable_code("InvalidChangeBatch"));
+        assert!(!retryable_code("NoSuchHostedZone"));
+    }
+}
