@@ -9,6 +9,8 @@
 //! logged as errors and pass too, as LifeKeeper's own kits do: a broken
 //! check must never cause a failover.
 
+use std::io::IsTerminal;
+
 use crate::actions::restore::{describe, read_with_tries};
 use crate::context::Ctx;
 use crate::error::ActionError;
@@ -65,7 +67,17 @@ async fn check(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     let zone = &l.resource.zone_id;
     match compare(record.as_ref(), l.address, ttl) {
         Verdict::InSync => {
-            tracing::debug!(%name, address = %l.address, "record holds the address");
+            // Every two minutes on every node: silent in the log, but an
+            // operator at a terminal is told.
+            if std::io::stderr().is_terminal() {
+                ctx.log.info(
+                    Msg::CheckOk,
+                    &format!(
+                        "A record {name} in zone {zone} holds {} (TTL {ttl})",
+                        l.address
+                    ),
+                );
+            }
             Ok(())
         }
         Verdict::TtlDiffers { have, want } => {

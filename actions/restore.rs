@@ -33,18 +33,22 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
     let name = &l.resource.hostname;
     let ttl = u32::try_from(s.num(settings::TTL)).unwrap_or(u32::MAX);
 
-    let current = match api.read_a(zone, name).await {
-        Ok(r) => r,
+    let (current, read) = match api.read_a(zone, name).await {
+        Ok(r) => (r, true),
         Err(e) if e.is_retryable() => {
             ctx.log.warn(
                 Msg::ReadRetry,
                 &format!("could not read the A record {name} first ({e}); updating it anyway"),
             );
-            None
+            (None, false)
         }
         Err(e) => return Err(e.into()),
     };
-    let verdict = compare(current.as_ref(), l.address, ttl);
+    let verdict = if read {
+        compare(current.as_ref(), l.address, ttl)
+    } else {
+        Verdict::Missing
+    };
     match &verdict {
         Verdict::InSync => {
             ctx.log.info(
@@ -70,7 +74,11 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
         Msg::Upsert,
         &format!(
             "setting A record {name} in zone {zone}: {} -> {} TTL {ttl}",
-            describe(current.as_ref()),
+            if read {
+                describe(current.as_ref())
+            } else {
+                "(unread)".to_string()
+            },
             l.address
         ),
     );

@@ -92,7 +92,10 @@ fn main() -> ExitCode {
         .unwrap_or("lkroute53")
         .to_string();
     let command = if let Some(action) = actions::ACTIONS.iter().find(|a| **a == called_as) {
-        let cmd = ActionArgs::command().name(*action).bin_name(*action);
+        let cmd = ActionArgs::command()
+            .name(*action)
+            .bin_name(*action)
+            .about(about(action));
         let parsed = cmd
             .try_get_matches_from(&args)
             .and_then(|m| ActionArgs::from_arg_matches(&m))
@@ -107,6 +110,16 @@ fn main() -> ExitCode {
         Cli::parse_from(&args).command
     };
     ExitCode::from(u8::try_from(run(command)).unwrap_or(1))
+}
+
+/// What each action does, for its --help.
+fn about(action: &str) -> &'static str {
+    match action {
+        actions::RESTORE => "Point the host name's A record at the address of the resource's IP resource, wait for INSYNC, verify",
+        actions::REMOVE => "Give the resource up on this node; the A record is left as it is and no API call is made",
+        actions::QUICK_CHECK => "Check that the A record holds the IP resource's address; exit 1 when it does not, 0 when Route 53 cannot be read",
+        _ => "Put the A record right again; exit 0 only when it holds the IP resource's address",
+    }
 }
 
 fn run(command: Command) -> i32 {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
 };
@@ -199,7 +199,7 @@ where
                 .err()
                 .message()
                 .map(str::to_string)
-                .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+                .unwrap_or_else(|| chain(&err));
             Route53Error::Refused {
                 operation,
                 zone: zone.to_string(),
@@ -213,14 +213,30 @@ where
                 operation,
                 zone: zone.to_string(),
                 endpoint: endpoint.to_string(),
-                detail: DisplayErrorContext(&err).to_string(),
+                detail: chain(&err),
             }
         }
         _ => Route53Error::Unexpected {
             operation,
-            detail: DisplayErrorContext(&err).to_string(),
+            detail: chain(&err),
         },
     }
+}
+
+/// An error and its sources, one after the other ("a: b: c"), each said
+/// once: the SDK's errors repeat their cause in their own text.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    out
 }
 
 /// Error codes where waiting and trying again can succeed.
@@ -278,7 +294,7 @@ impl RecordApi for Route53 {
     ) -> Result<String, Route53Error> {
         let build = |e: aws_sdk_route53::error::BuildError| Route53Error::Unexpected {
             operation: "ChangeResourceRecordSets",
-            detail: DisplayErrorContext(&e).to_string(),
+            detail: chain(&e),
         };
         let record = ResourceRecordSet::builder()
             .name(name)
@@ -380,6 +396,27 @@ mod tests {
             "http://***@proxy:3128"
         );
         assert_eq!(hide_userinfo("http://proxy:3128"), "http://proxy:3128");
+    }
+
+    #[test]
+    fn error_chains_say_each_cause_once() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl std::fmt::Display for E {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let e = E(
+            "dispatch failure",
+            Some(Box::new(E("timeout", Some(Box::new(E("timeout", None)))))),
+        );
+        assert_eq!(chain(&e), "dispatch failure: timeout");
     }
 
     #[test]

@@ -1,0 +1,15 @@
+#!/bin/bash
+# The test command: installs what the tests need where it is missing (moto),
+# then lints and runs every test (unit tests, and integration tests that run
+# the installed kit against moto_server and a simulated LifeKeeper cluster).
+#
+#   bash scripts/test.sh
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
+bash scripts/ensure-tools.sh
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked

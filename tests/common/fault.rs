@@ -1,0 +1,225 @@
+//! A scripted fault endpoint: an HTTP proxy on 127.0.0.1 in front of moto
+//! that does what moto cannot: answer GetChange with PENDING, throttle,
+//! refuse, fail with a non-XML 5xx, or accept and never answer. Every
+//! request is forwarded unless a rule answers it first; each is counted.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the proxy does; change it while the test runs.
+#[derive(Debug, Default, Clone)]
+pub struct Rules {
+    /// Answer this many GetChange requests with PENDING before forwarding.
+    pub pending: usize,
+    /// Answer this many ChangeResourceRecordSets requests with 400 Throttling.
+    pub throttle_changes: usize,
+    /// Answer this many requests of any kind with an HTML 503 page.
+    pub html_503: usize,
+    /// Answer ChangeResourceRecordSets with this error code (403/400).
+    pub refuse_changes: Option<&'static str>,
+    /// Read requests and never answer.
+    pub hang: bool,
+}
+
+/// One request seen: method and path.
+pub type Seen = (String, String);
+
+pub struct FaultProxy {
+    pub port: u16,
+    pub rules: Arc<Mutex<Rules>>,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: u16, rules: Rules) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let rules = Arc::new(Mutex::new(rules));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, s, st) = (rules.clone(), seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (r, s, st) = (r.clone(), s.clone(), st.clone());
+                std::thread::spawn(move || serve(conn, upstream, &r, &s, &st));
+            }
+        });
+        FaultProxy {
+            port,
+            rules,
+            seen,
+            stop,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn set(&self, f: impl FnOnce(&mut Rules)) {
+        f(&mut self.rules.lock().expect("rules"));
+    }
+
+    /// How many requests of a kind (e.g. "GET /change/", "POST /rrset").
+    pub fn count(&self, method: &str, path_part: &str) -> usize {
+        self.seen
+            .lock()
+            .expect("seen")
+            .iter()
+            .filter(|(m, p)| m == method && p.contains(path_part))
+            .count()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(
+    conn: TcpStream,
+    upstream: u16,
+    rules: &Mutex<Rules>,
+    seen: &Mutex<Vec<Seen>>,
+    stop: &AtomicBool,
+) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+    let mut head = Vec::new();
+    let mut content_length = 0usize;
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            content_length = v.trim().parse().unwrap_or(0);
+        }
+        let end = line == "\r\n";
+        head.push(line);
+        if end {
+            break;
+        }
+    }
+    let mut body = vec![0u8; content_length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let mut parts = head[0].split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    seen.lock()
+        .expect("seen")
+        .push((method.clone(), path.clone()));
+
+    let answer = {
+        let mut r = rules.lock().expect("rules");
+        if r.hang {
+            None
+        } else if r.html_503 > 0 {
+            r.html_503 -= 1;
+            Some(reply(
+                503,
+                "text/html",
+                "<html><body><h1>503 Service Unavailable</h1></body></html>",
+            ))
+        } else if method == "GET" && path.contains("/change/") && r.pending > 0 {
+            r.pending -= 1;
+            let id = path.rsplit('/').next().unwrap_or("C1");
+            Some(reply(
+                200,
+                "text/xml",
+                &format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><GetChangeResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeInfo><Id>/change/{id}</Id><Status>PENDING</Status><SubmittedAt>2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></GetChangeResponse>"#
+                ),
+            ))
+        } else if method == "POST" && path.contains("/rrset") && r.throttle_changes > 0 {
+            r.throttle_changes -= 1;
+            Some(error(400, "Throttling", "Rate exceeded"))
+        } else if method == "POST" && path.contains("/rrset") && r.refuse_changes.is_some() {
+            let code = r.refuse_changes.unwrap_or("AccessDenied");
+            let status = if code == "AccessDenied" { 403 } else { 400 };
+            Some(error(status, code, &format!("{code} (scripted)")))
+        } else {
+            Some(Vec::new())
+        }
+    };
+    let mut conn = conn;
+    match answer {
+        None => {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Some(a) if !a.is_empty() => {
+            let _ = conn.write_all(&a);
+        }
+        Some(_) => {
+            if let Some(resp) = forward(upstream, &head, &body) {
+                let _ = conn.write_all(&resp);
+            }
+        }
+    }
+}
+
+fn reply(status: u16, ctype: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nx-amzn-RequestId: fault\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn error(status: u16, code: &str, message: &str) -> Vec<u8> {
+    reply(
+        status,
+        "text/xml",
+        &format!(
+            r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"#
+        ),
+    )
+}
+
+/// Send the request to moto on a fresh connection and return its answer
+/// with `Connection: close`.
+fn forward(upstream: u16, head: &[String], body: &[u8]) -> Option<Vec<u8>> {
+    let mut up = TcpStream::connect(("127.0.0.1", upstream)).ok()?;
+    let mut req = String::new();
+    for line in head {
+        let l = line.to_ascii_lowercase();
+        if l.starts_with("connection:") || l == "\r\n" {
+            continue;
+        }
+        req.push_str(line);
+    }
+    req.push_str("Connection: close\r\n\r\n");
+    up.write_all(req.as_bytes()).ok()?;
+    up.write_all(body).ok()?;
+    let mut resp = Vec::new();
+    up.read_to_end(&mut resp).ok()?;
+    // Replace the header block's Connection header.
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&resp[..split]).to_string();
+    let mut out = String::new();
+    for line in head.split("\r\n") {
+        if !line.to_ascii_lowercase().starts_with("connection:") {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&resp[split + 4..]);
+    Some(bytes)
+}

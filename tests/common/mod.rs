@@ -1,0 +1,394 @@
+//! The integration harness: the kit as installed by
+//! `packaging/install-tree.sh`, a real Route 53 endpoint (`moto_server` on
+//! 127.0.0.1), and a simulated LifeKeeper cluster whose `$LKROOT/bin`
+//! commands (tests/fixtures/lcdsim.py) honour the documented synopses.
+
+#![allow(dead_code)]
+
+pub mod fault;
+
+use std::fmt;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const KIT: &str = "opt/LifeKeeper/subsys/gen/resources/route53";
+const LCD_COMMANDS: &[&str] = &[
+    "ins_list",
+    "ins_create",
+    "ins_remove",
+    "ins_setinfo",
+    "dep_create",
+    "dep_remove",
+    "dep_list",
+];
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+fn unique(prefix: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = scratch().join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The kit laid out by install-tree.sh from the program cargo built for
+/// these tests; once per test binary.
+pub fn installed() -> &'static Path {
+    static TREE: OnceLock<PathBuf> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test exe");
+        let name = exe.file_stem().and_then(|s| s.to_str()).unwrap_or("t");
+        let dest = scratch().join(format!("installed-{name}"));
+        let _ = std::fs::remove_dir_all(&dest);
+        let out = Command::new("bash")
+            .arg(repo().join("packaging/install-tree.sh"))
+            .arg(&dest)
+            .arg(env!("CARGO_BIN_EXE_lkroute53"))
+            .output()
+            .expect("run install-tree.sh");
+        assert!(
+            out.status.success(),
+            "install-tree.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dest
+    })
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+pub fn wait_for_port(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "port {port} never opened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A moto_server on a free loopback port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = free_port();
+        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {program} (bash scripts/ensure-tools.sh installs it): {e}")
+            });
+        wait_for_port(port);
+        Moto { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one run of the kit did.
+pub struct Out {
+    pub command: String,
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
+}
+
+impl fmt::Display for Out {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\n--- command: {}\n--- exit status: {} after {:.2} s\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.command,
+            self.status,
+            self.took.as_secs_f64(),
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+impl Out {
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.status, 0, "expected success{self}");
+        self
+    }
+
+    #[track_caller]
+    pub fn status(&self, want: i32) -> &Self {
+        assert_eq!(self.status, want, "expected exit status {want}{self}");
+        self
+    }
+
+    #[track_caller]
+    pub fn says(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "expected stderr to contain {text:?}{self}"
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn prints(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "expected stdout to contain {text:?}{self}"
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn not_says(&self, text: &str) -> &Self {
+        assert!(
+            !self.stderr.contains(text),
+            "expected stderr not to contain {text:?}{self}"
+        );
+        self
+    }
+}
+
+/// A simulated cluster: one folder per node, each an `$LKROOT` with the
+/// simulated LCD commands and a database holding that node's IP resource.
+pub struct Cluster {
+    pub dir: PathBuf,
+    /// Where the kit sends its requests: moto, or a fault proxy before it.
+    pub endpoint: String,
+    /// moto itself, for looking and tampering from outside.
+    pub moto: String,
+    pub defaults: PathBuf,
+    pub zone: String,
+}
+
+pub const NODE1: &str = "node1";
+pub const NODE2: &str = "node2";
+pub const ADDR1: &str = "10.0.1.10";
+pub const ADDR2: &str = "10.0.2.20";
+pub const HOST: &str = "app.example.com";
+pub const TAG: &str = "r53-app";
+
+pub fn ip_tag(addr: &str) -> String {
+    format!("ip-{addr}")
+}
+
+impl Cluster {
+    /// Two nodes, a hosted zone example.com on `endpoint`, default settings
+    /// apart from a short status-check interval (moto is INSYNC at once).
+    pub fn new(endpoint: &str) -> Cluster {
+        let dir = unique("cluster");
+        let defaults = dir.join("LifeKeeper");
+        let mut c = Cluster {
+            dir,
+            endpoint: endpoint.to_string(),
+            moto: endpoint.to_string(),
+            defaults,
+            zone: String::new(),
+        };
+        c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\n");
+        c.add_node(NODE1, ADDR1);
+        c.add_node(NODE2, ADDR2);
+        c.zone = c.r53(&["create-zone", "example.com"]);
+        c
+    }
+
+    pub fn root(&self, node: &str) -> PathBuf {
+        self.dir.join(node)
+    }
+
+    pub fn add_node(&self, node: &str, addr: &str) {
+        let root = self.root(node);
+        std::fs::create_dir_all(root.join("bin")).expect("bin");
+        std::fs::create_dir_all(root.join("lcd")).expect("lcd");
+        for c in LCD_COMMANDS {
+            std::os::unix::fs::symlink(
+                repo().join("tests/fixtures/lcdsim.py"),
+                root.join("bin").join(c),
+            )
+            .expect("link LCD command");
+        }
+        let db = format!(
+            r#"{{"system": "{node}", "deps": [], "instances": [
+ {{"app": "comm", "type": "ip", "tag": "ip-{addr}", "id": "IP-{addr}", "info": "{node} eth0 {addr} ffffff00 none", "state": "ISP"}}]}}"#
+        );
+        std::fs::write(root.join("lcd/db.json"), db).expect("db");
+    }
+
+    pub fn set_defaults(&self, text: &str) {
+        std::fs::write(&self.defaults, text).expect("defaults file");
+    }
+
+    /// Script misbehaviour of this node's LCD commands (see lcdsim.py).
+    pub fn lcd_faults(&self, node: &str, json: &str) {
+        std::fs::write(self.root(node).join("lcd/faults.json"), json).expect("faults");
+    }
+
+    /// The node's LCD as its commands show it: every instance and every
+    /// dependency.
+    pub fn lcd_db(&self, node: &str) -> String {
+        let ins = self.lcd(node, "ins_list", &["-f", "|"]);
+        let deps = self.lcd(node, "dep_list", &["-f", "|"]);
+        format!("{}--\n{}", ins.ok().stdout, deps.ok().stdout)
+    }
+
+    /// Run a simulated LCD command on a node, as an administrator would.
+    pub fn lcd(&self, node: &str, command: &str, args: &[&str]) -> Out {
+        self.exec(node, &self.root(node).join("bin").join(command), args, &[])
+    }
+
+    fn exec(&self, node: &str, program: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Out {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.dir)
+            .env("LKROOT", self.root(node))
+            .env("LK_DEFAULTS_FILE", &self.defaults)
+            .env("AWS_ENDPOINT_URL_ROUTE_53", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing-secret-never-printed")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("LKROUTE53_SYSLOG_SOCKET", "")
+            .stdin(Stdio::null());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let start = Instant::now();
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+        let o = Out {
+            command: format!(
+                "LKROOT={} {} {}",
+                self.root(node).display(),
+                program.display(),
+                args.join(" ")
+            ),
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+            took: start.elapsed(),
+        };
+        assert!(
+            !o.stderr.contains("testing-secret-never-printed"),
+            "a secret was printed{o}"
+        );
+        assert!(!o.stderr.contains("panicked"), "the kit panicked{o}");
+        o
+    }
+
+    /// Run an installed action (restore, remove, quickCheck, recover) as
+    /// LifeKeeper does: ACTION -t TAG -i ID.
+    pub fn action(&self, node: &str, action: &str, tag: &str) -> Out {
+        self.action_env(node, action, tag, &[])
+    }
+
+    pub fn action_env(&self, node: &str, action: &str, tag: &str, env: &[(&str, &str)]) -> Out {
+        let program = installed().join(KIT).join("actions").join(action);
+        let id = format!("route53:{}:{HOST}", self.zone);
+        self.exec(node, &program, &["-t", tag, "-i", &id], env)
+    }
+
+    /// Run a program of the installed kit (relative to the kit folder)
+    /// with exactly these arguments.
+    pub fn raw(&self, node: &str, program: &str, args: &[&str]) -> Out {
+        self.exec(node, &installed().join(KIT).join(program), args, &[])
+    }
+
+    /// Run the installed operator command.
+    pub fn lkroute53(&self, node: &str, args: &[&str]) -> Out {
+        self.exec(node, &installed().join("usr/sbin/lkroute53"), args, &[])
+    }
+
+    /// `lkroute53 create` of the standard resource on a node over its own IP.
+    pub fn create(&self, node: &str, addr: &str) -> Out {
+        let ip = ip_tag(addr);
+        let zone = self.zone.clone();
+        self.lkroute53(
+            node,
+            &[
+                "create",
+                "--tag",
+                TAG,
+                "--zone-id",
+                &zone,
+                "--hostname",
+                HOST,
+                "--ip-tag",
+                &ip,
+            ],
+        )
+    }
+
+    /// Route 53 seen from outside the kit (tests/fixtures/r53.py, boto3).
+    pub fn r53(&self, args: &[&str]) -> String {
+        r53(&self.moto, args)
+    }
+
+    /// The record as "VALUES TTL", or "none".
+    pub fn record(&self) -> String {
+        self.r53(&["get", &self.zone, HOST, "A"])
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+pub fn r53(endpoint: &str, args: &[&str]) -> String {
+    let out = Command::new("python3")
+        .arg(repo().join("tests/fixtures/r53.py"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL_ROUTE_53", endpoint)
+        .output()
+        .expect("run r53.py");
+    assert!(
+        out.status.success(),
+        "r53.py {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

@@ -1,0 +1,151 @@
+//! What moto cannot do, through a scripted fault endpoint in front of it:
+//! PENDING, throttling, refusals, HTML 5xx, a server that never answers.
+//! For each: the exit status, a bounded duration, and a record that holds
+//! the old or the new address, never nothing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::fault::{FaultProxy, Rules};
+use common::*;
+
+fn ready(rules: Rules) -> (Moto, FaultProxy, Cluster) {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.port, rules);
+    let mut c = Cluster::new(&moto.url());
+    c.endpoint = proxy.url();
+    c.create(NODE1, ADDR1).ok();
+    c.create(NODE2, ADDR2).ok();
+    (moto, proxy, c)
+}
+
+#[test]
+fn pending_then_insync_succeeds_and_reports_each_check() {
+    let (_m, proxy, c) = ready(Rules {
+        pending: 2,
+        ..Rules::default()
+    });
+    c.action(NODE1, "restore", TAG)
+        .ok()
+        .says("still PENDING (check 1 of 5")
+        .says("still PENDING (check 2 of 5")
+        .says("INSYNC after");
+    assert_eq!(proxy.count("GET", "/change/"), 3);
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+#[test]
+fn a_change_stuck_pending_fails_in_budget_saying_the_record_was_written() {
+    let (_m, proxy, c) = ready(Rules {
+        pending: usize::MAX,
+        ..Rules::default()
+    });
+    c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_CHANGEID_TRY_COUNT=3\n");
+    let out = c.action(NODE1, "restore", TAG);
+    out.status(5)
+        .says("was written")
+        .says("did not report it INSYNC within 3 s")
+        .says("ROUTE53_CHANGEID_TRY_COUNT");
+    assert!(
+        out.took >= Duration::from_secs(3) && out.took < Duration::from_secs(15),
+        "{out}"
+    );
+    assert_eq!(proxy.count("GET", "/change/"), 3);
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+    // Run again by hand: the record already holds the address.
+    c.action(NODE1, "restore", TAG).ok().says("no change made");
+}
+
+#[test]
+fn throttling_is_retried_until_it_passes() {
+    let (_m, proxy, c) = ready(Rules {
+        throttle_changes: 2,
+        ..Rules::default()
+    });
+    c.action(NODE1, "restore", TAG).ok();
+    assert_eq!(proxy.count("POST", "/rrset"), 3);
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+#[test]
+fn throttling_that_never_ends_fails_after_the_record_tries_and_keeps_the_old_record() {
+    let (_m, proxy, c) = ready(Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    proxy.set(|r| r.throttle_changes = usize::MAX);
+    c.set_defaults(
+        "ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORD_TRY_COUNT=2\nROUTE53_RECORD_INTERVAL=1\n",
+    );
+    let before = proxy.count("POST", "/rrset");
+    c.action(NODE2, "restore", TAG)
+        .status(4)
+        .says("record update try 1 of 2 failed")
+        .says("Throttling");
+    // Two tries of the kit, each of which the SDK tries three times.
+    assert_eq!(proxy.count("POST", "/rrset") - before, 6);
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+#[test]
+fn access_denied_fails_at_once_naming_the_permissions() {
+    let (_m, proxy, c) = ready(Rules {
+        refuse_changes: Some("AccessDenied"),
+        ..Rules::default()
+    });
+    c.action(NODE1, "restore", TAG)
+        .status(4)
+        .says("AccessDenied")
+        .says("route53:ChangeResourceRecordSets");
+    assert_eq!(proxy.count("POST", "/rrset"), 1, "AccessDenied was retried");
+    assert_eq!(c.record(), "none");
+}
+
+#[test]
+fn an_invalid_change_batch_is_not_retried() {
+    let (_m, proxy, c) = ready(Rules {
+        refuse_changes: Some("InvalidChangeBatch"),
+        ..Rules::default()
+    });
+    c.action(NODE1, "restore", TAG)
+        .status(4)
+        .says("InvalidChangeBatch");
+    assert_eq!(proxy.count("POST", "/rrset"), 1);
+}
+
+#[test]
+fn html_503_pages_are_retried() {
+    let (_m, _proxy, c) = ready(Rules::default());
+    _proxy.set(|r| r.html_503 = 2);
+    c.action(NODE1, "restore", TAG).ok();
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+#[test]
+fn a_server_that_never_answers_ends_each_action_in_bounded_time() {
+    let (_m, proxy, c) = ready(Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    proxy.set(|r| r.hang = true);
+    c.set_defaults(
+        "ROUTE53_CONNECT_TIMEOUT=1\nROUTE53_READ_TIMEOUT=1\nROUTE53_RECORD_TRY_COUNT=1\nROUTE53_RECORDCHECK_TRY_COUNT=1\n",
+    );
+    // One read: three attempts of at most 2 s, with backoff between.
+    let q = c.action(NODE1, "quickCheck", TAG);
+    q.ok().says("could not read the A record");
+    assert!(q.took < Duration::from_secs(20), "{q}");
+    let r = c.action(NODE2, "restore", TAG);
+    r.status(4);
+    assert!(r.took < Duration::from_secs(40), "{r}");
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+#[test]
+fn quickcheck_passes_when_its_own_time_limit_runs_out() {
+    let (_m, proxy, c) = ready(Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    proxy.set(|r| r.hang = true);
+    c.set_defaults("ROUTE53_QUICKCHECK_TIMEOUT=2\n");
+    let q = c.action(NODE1, "quickCheck", TAG);
+    q.ok()
+        .says("did not finish within ROUTE53_QUICKCHECK_TIMEOUT=2 s");
+    assert!(q.took < Duration::from_secs(5), "{q}");
+}
