@@ -26,6 +26,10 @@ const LCD_COMMANDS: &[&str] = &[
     "dep_list",
 ];
 
+pub fn unique_dir(prefix: &str) -> PathBuf {
+    unique(prefix)
+}
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -194,6 +198,8 @@ pub struct Cluster {
     pub endpoint: String,
     /// moto itself, for looking and tampering from outside.
     pub moto: String,
+    /// The installed kit the actions run from (a DESTDIR or an RPM root).
+    pub kit: PathBuf,
     pub defaults: PathBuf,
     pub zone: String,
 }
@@ -219,6 +225,7 @@ impl Cluster {
             dir,
             endpoint: endpoint.to_string(),
             moto: endpoint.to_string(),
+            kit: installed().to_path_buf(),
             defaults,
             zone: String::new(),
         };
@@ -273,7 +280,13 @@ impl Cluster {
         self.exec(node, &self.root(node).join("bin").join(command), args, &[])
     }
 
-    fn exec(&self, node: &str, program: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Out {
+    pub fn exec(
+        &self,
+        node: &str,
+        program: &Path,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> Out {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
@@ -323,7 +336,7 @@ impl Cluster {
     }
 
     pub fn action_env(&self, node: &str, action: &str, tag: &str, env: &[(&str, &str)]) -> Out {
-        let program = installed().join(KIT).join("actions").join(action);
+        let program = self.kit.join(KIT).join("actions").join(action);
         let id = format!("route53:{}:{HOST}", self.zone);
         self.exec(node, &program, &["-t", tag, "-i", &id], env)
     }
@@ -331,12 +344,12 @@ impl Cluster {
     /// Run a program of the installed kit (relative to the kit folder)
     /// with exactly these arguments.
     pub fn raw(&self, node: &str, program: &str, args: &[&str]) -> Out {
-        self.exec(node, &installed().join(KIT).join(program), args, &[])
+        self.exec(node, &self.kit.join(KIT).join(program), args, &[])
     }
 
     /// Run the installed operator command.
     pub fn lkroute53(&self, node: &str, args: &[&str]) -> Out {
-        self.exec(node, &installed().join("usr/sbin/lkroute53"), args, &[])
+        self.exec(node, &self.kit.join("usr/sbin/lkroute53"), args, &[])
     }
 
     /// `lkroute53 create` of the standard resource on a node over its own IP.
