@@ -46,7 +46,6 @@ impl Level {
 #[repr(u32)]
 pub enum Msg {
     Settings = 53001,
-    Start = 53002,
     RecordOk = 53010,
     Upsert = 53011,
     UpsertRetry = 53012,
