@@ -87,6 +87,20 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
         zone_id,
         hostname,
     };
+    if ctx.dry_run {
+        ctx.log.notify(
+            Msg::DryRun,
+            &format!(
+                "dry run: would create {} (ID {}, info {:?}) depending on {} ({address}); the A record holds {}; nothing changed",
+                r.tag,
+                r.id(),
+                r.info(),
+                req.ip_tag,
+                describe(current.as_ref())
+            ),
+        );
+        return Ok(());
+    }
     ctx.lcd
         .create_instance(resource::APP, resource::TYPE, &r.tag, &r.id(), &r.info())
         .await?;

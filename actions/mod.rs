@@ -3,9 +3,13 @@
 //! through the crate's modules.
 
 pub mod create;
+pub mod delete;
+pub mod doctor;
+pub mod extend;
 pub mod quick_check;
 pub mod remove;
 pub mod restore;
+pub mod status;
 
 /// The LifeKeeper action names, as installed under `actions/`.
 pub const RESTORE: &str = "restore";

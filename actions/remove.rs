@@ -1,7 +1,8 @@
 //! remove: give the resource up on this node. The A record stays as it is:
 //! the next node's restore points it at that node's address, and deleting
 //! it would make resolvers cache a negative answer in the meantime. No API
-//! call is made; the LCD is read only to name the record in the log.
+//! call is made; the LCD is read only to name the record in the log. With
+//! `--dry-run` it does the same: it changes nothing either way.
 
 use crate::context::Ctx;
 use crate::error::ActionError;

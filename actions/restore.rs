@@ -35,7 +35,7 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
 
     let (current, read) = match api.read_a(zone, name).await {
         Ok(r) => (r, true),
-        Err(e) if e.is_retryable() => {
+        Err(e) if e.is_retryable() && !ctx.dry_run => {
             ctx.log.warn(
                 Msg::ReadRetry,
                 &format!("could not read the A record {name} first ({e}); updating it anyway"),
@@ -69,6 +69,17 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
             .into())
         }
         _ => {}
+    }
+    if ctx.dry_run {
+        ctx.log.notify(
+            Msg::DryRun,
+            &format!(
+                "dry run: would set A record {name} in zone {zone}: {} -> {} TTL {ttl}; nothing changed",
+                describe(current.as_ref()),
+                l.address
+            ),
+        );
+        return Ok(());
     }
     ctx.log.info(
         Msg::Upsert,

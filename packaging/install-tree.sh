@@ -23,3 +23,7 @@ for action in restore remove quickCheck recover; do
     ln -sfn ../bin/lkroute53 "$destdir/$kit/actions/$action"
 done
 ln -sfn "../../$kit/bin/lkroute53" "$destdir/usr/sbin/lkroute53"
+# The manual pages, made by the program from the definitions of its --help.
+install -d -m 0755 "$destdir/usr/share/man/man8"
+"$binary" man "$destdir/usr/share/man/man8"
+chmod 0644 "$destdir"/usr/share/man/man8/lkroute53*.8

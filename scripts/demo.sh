@@ -1,8 +1,9 @@
 #!/bin/bash
 # The kit's main job, end to end, with no AWS account: a local Route 53
 # endpoint (moto) and a simulated two-node LifeKeeper cluster. Creates the
-# resource on both nodes, restores on node1, checks, tampers with the record,
-# recovers, and switches over to node2, printing each step and the record.
+# resource on node1 and extends it to node2, restores on node1, checks,
+# tampers with the record, recovers, switches over to node2, and shows
+# status and doctor there, printing each step and the record after it.
 #
 #   bash scripts/demo.sh
 set -euo pipefail
@@ -47,7 +48,7 @@ DEFAULTS
 node() { # name address
     local root=$work/cluster/$1
     mkdir -p "$root/bin" "$root/lcd"
-    for c in ins_list ins_create ins_remove ins_setinfo dep_create dep_remove dep_list; do
+    for c in ins_list ins_create ins_remove ins_setinfo dep_create dep_remove dep_list eqv_create eqv_remove eqv_list; do
         ln -s "$here/tests/fixtures/lcdsim.py" "$root/bin/$c"
     done
     cat >"$root/lcd/db.json" <<DB
@@ -73,9 +74,9 @@ run() { # node program args...
 show() { printf 'record: %s A %s\n' "$name" "$(r53 get "$zone" "$name" A)"; }
 
 step "Route 53 at $AWS_ENDPOINT_URL_ROUTE_53, hosted zone $zone (example.com)"
-step "1. create the resource on node1 and node2, each over its own IP resource"
+step "1. create the resource on node1, then extend it to node2 over node2's own IP resource"
 run node1 "$lkroute53" create --tag r53-app --zone-id "$zone" --hostname "$name" --ip-tag ip-10.0.1.10
-run node2 "$lkroute53" create --tag r53-app --zone-id "$zone" --hostname "$name" --ip-tag ip-10.0.2.20
+run node2 "$lkroute53" extend --tag r53-app --from node1 --ip-tag ip-10.0.2.20
 show
 step "2. restore on node1: the record points at node1"
 run node1 "$kit/actions/restore" -t r53-app -i "route53:$zone:$name"
@@ -95,4 +96,7 @@ show
 run node2 "$kit/actions/restore" -t r53-app -i "route53:$zone:$name"
 show
 run node2 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
+step "7. what an operator sees on node2"
+run node2 "$lkroute53" status r53-app
+run node2 "$lkroute53" doctor r53-app
 step "done: the host name followed the service from node1 to node2"

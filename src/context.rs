@@ -10,6 +10,8 @@ pub struct Ctx {
     pub settings: Settings,
     pub log: Logger,
     pub lcd: Lcd,
+    /// Read everything, change nothing, say what would change.
+    pub dry_run: bool,
 }
 
 impl Ctx {
@@ -25,6 +27,7 @@ impl Ctx {
             settings,
             log,
             lcd: Lcd::from_env(),
+            dry_run: false,
         }
     }
 }

@@ -81,10 +81,50 @@ pub fn parse_dep_children(out: &str, parent: &str) -> Result<Vec<String>, (usize
     Ok(children)
 }
 
-/// The LCD commands of one node.
+/// One line of `eqv_list`: an equivalency seen from `system`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Equivalency {
+    pub system: String,
+    pub tag: String,
+    pub other_system: String,
+    pub other_tag: String,
+    #[serde(rename = "type")]
+    pub etype: String,
+    pub priority: String,
+    pub other_priority: String,
+}
+
+/// Parse `eqv_list` output: system, tag, other system, other tag, type,
+/// priority, other priority, Ctrl-A separated.
+pub fn parse_eqv_list(out: &str) -> Result<Vec<Equivalency>, (usize, String)> {
+    let mut list = Vec::new();
+    for (i, line) in out.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(SEP).collect();
+        if f.len() < 7 {
+            return Err((i + 1, format!("{} fields where 7 were expected", f.len())));
+        }
+        list.push(Equivalency {
+            system: f[0].into(),
+            tag: f[1].into(),
+            other_system: f[2].into(),
+            other_tag: f[3].into(),
+            etype: f[4].into(),
+            priority: f[5].into(),
+            other_priority: f[6].into(),
+        });
+    }
+    Ok(list)
+}
+
+/// The LCD commands of one node, acting on this node's database or, with
+/// [`Lcd::remote`], on another node's (`-d NODE`).
 #[derive(Debug, Clone)]
 pub struct Lcd {
     root: PathBuf,
+    remote: Option<String>,
 }
 
 impl Lcd {
@@ -94,11 +134,34 @@ impl Lcd {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_LKROOT));
-        Lcd { root }
+        Lcd { root, remote: None }
     }
 
     pub fn new(root: impl Into<PathBuf>) -> Lcd {
-        Lcd { root: root.into() }
+        Lcd {
+            root: root.into(),
+            remote: None,
+        }
+    }
+
+    /// The same commands, acting on NODE's database.
+    pub fn remote(&self, node: &str) -> Lcd {
+        Lcd {
+            root: self.root.clone(),
+            remote: Some(node.to_string()),
+        }
+    }
+
+    /// The node this acts on, for messages.
+    pub fn node(&self) -> &str {
+        self.remote.as_deref().unwrap_or("this node")
+    }
+
+    /// Whether the command is in place and executable.
+    pub fn has(&self, name: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(self.program(name))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     }
 
     pub fn root(&self) -> &Path {
@@ -112,6 +175,12 @@ impl Lcd {
     /// Run one LCD command; its stdout on success.
     async fn run(&self, name: &str, args: &[&str]) -> Result<String, LcdError> {
         let program = self.program(name);
+        let mut all: Vec<&str> = Vec::with_capacity(args.len() + 2);
+        if let Some(node) = &self.remote {
+            all.extend(["-d", node.as_str()]);
+        }
+        all.extend_from_slice(args);
+        let args = &all[..];
         let command = describe(&program, args);
         tracing::debug!(%command, "running LCD command");
         let child = tokio::process::Command::new(&program)
@@ -206,6 +275,98 @@ impl Lcd {
             line,
             reason,
         })
+    }
+
+    /// Every dependency on this node: (parent, child).
+    pub async fn dependencies(&self) -> Result<Vec<(String, String)>, LcdError> {
+        let out = self.run("dep_list", &[]).await?;
+        let mut deps = Vec::new();
+        for (i, line) in out.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let f: Vec<&str> = line.split(SEP).collect();
+            if f.len() < 2 {
+                return Err(LcdError::BadOutput {
+                    command: describe(&self.program("dep_list"), &[]),
+                    line: i + 1,
+                    reason: "one field where parent and child were expected".into(),
+                });
+            }
+            deps.push((f[0].to_string(), f[1].to_string()));
+        }
+        Ok(deps)
+    }
+
+    /// The equivalencies of a tag.
+    pub async fn equivalencies(&self, tag: &str) -> Result<Vec<Equivalency>, LcdError> {
+        let args = ["-t", tag];
+        let out = match self.run("eqv_list", &args).await {
+            Ok(out) => out,
+            Err(e) if e.status() == Some(7) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let list = parse_eqv_list(&out).map_err(|(line, reason)| LcdError::BadOutput {
+            command: describe(&self.program("eqv_list"), &args),
+            line,
+            reason,
+        })?;
+        Ok(list.into_iter().filter(|e| e.tag == tag).collect())
+    }
+
+    /// A SHARED equivalency between `tag` here (priority `prio`) and
+    /// `other_tag` on `other_system` (priority `other_prio`).
+    pub async fn create_equivalency(
+        &self,
+        tag: &str,
+        prio: u32,
+        other_system: &str,
+        other_tag: &str,
+        other_prio: u32,
+    ) -> Result<(), LcdError> {
+        let (p, r) = (prio.to_string(), other_prio.to_string());
+        self.run(
+            "eqv_create",
+            &[
+                "-t",
+                tag,
+                "-p",
+                &p,
+                "-S",
+                other_system,
+                "-o",
+                other_tag,
+                "-r",
+                &r,
+                "-e",
+                "SHARED",
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn remove_equivalency(
+        &self,
+        tag: &str,
+        other_system: &str,
+        other_tag: &str,
+    ) -> Result<(), LcdError> {
+        self.run(
+            "eqv_remove",
+            &[
+                "-t",
+                tag,
+                "-S",
+                other_system,
+                "-o",
+                other_tag,
+                "-e",
+                "SHARED",
+            ],
+        )
+        .await
+        .map(drop)
     }
 
     pub async fn create_instance(
@@ -315,6 +476,20 @@ mod tests {
     #[test]
     fn dep_list_garbage_is_an_error() {
         assert!(parse_dep_children("garbage line\n", "x").is_err());
+    }
+
+    #[test]
+    fn eqv_list_lines_are_read_field_by_field() {
+        let list = parse_eqv_list(include_str!("../tests/fixtures/lcd-output/eqv_list.txt"))
+            .expect("fixture parses");
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].other_system, "node2");
+        assert_eq!(list[0].etype, "SHARED");
+        assert_eq!(
+            (list[0].priority.as_str(), list[0].other_priority.as_str()),
+            ("1", "10")
+        );
+        assert!(parse_eqv_list("node1\u{1}tag\n").is_err());
     }
 
     #[test]

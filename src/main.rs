@@ -11,13 +11,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use lkroute53::actions::{self, create};
+use lkroute53::actions::{self, create, extend};
 use lkroute53::context::Ctx;
 use lkroute53::error::{exit, ActionError};
 use lkroute53::log::Msg;
 
 const ACTION_HELP: &str = "LifeKeeper runs this action as ACTION -t TAG -i ID, as root, with LKROOT set.\n\
-Example (by hand, with debug detail):\n  LKROOT=/opt/LifeKeeper /opt/LifeKeeper/subsys/gen/resources/route53/actions/quickCheck -t r53-app -v";
+Example (by hand, with debug detail, changing nothing):\n  LKROOT=/opt/LifeKeeper /opt/LifeKeeper/subsys/gen/resources/route53/actions/restore -t r53-app -v --dry-run";
 
 /// The arguments LifeKeeper gives every action.
 #[derive(Debug, Parser)]
@@ -29,9 +29,18 @@ struct ActionArgs {
     /// ID of the Route 53 resource (given by LifeKeeper; the tag decides).
     #[arg(short = 'i', long = "id", value_name = "ID")]
     id: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+struct Common {
     /// Debug detail on stderr (never a secret).
-    #[arg(short = 'v', long = "verbose")]
+    #[arg(short = 'v', long = "verbose", global = true)]
     verbose: bool,
+    /// Read everything, say exactly what would change, change nothing.
+    #[arg(short = 'n', long = "dry-run", global = true)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Parser)]
@@ -39,7 +48,7 @@ struct ActionArgs {
     name = "lkroute53",
     version,
     about = "Route 53 recovery kit for LifeKeeper: keeps a host name's A record on the node that runs the service",
-    after_help = "Example:\n  lkroute53 create --tag r53-app --zone-id Z0123456789ABCDEFGHIJ --hostname app.example.com --ip-tag ip-10.0.1.10"
+    after_help = "Examples:\n  lkroute53 create --tag r53-app --zone-id Z0123456789ABCDEFGHIJ --hostname app.example.com --ip-tag ip-10.0.1.10\n  lkroute53 extend --tag r53-app --from node1 --ip-tag ip-10.0.2.20\n  lkroute53 status r53-app\n  lkroute53 doctor r53-app"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -49,7 +58,30 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create a Route 53 resource above an existing IP resource on this node.
+    #[command(
+        after_help = "Example:\n  lkroute53 create --tag r53-app --zone-id Z0123456789ABCDEFGHIJ --hostname app.example.com --ip-tag ip-10.0.1.10"
+    )]
     Create(CreateArgs),
+    /// Make the resource on this node from its template on another node, over this node's IP resource, tied to it by a SHARED equivalency.
+    #[command(
+        after_help = "Example (on node2):\n  lkroute53 extend --tag r53-app --from node1 --ip-tag ip-10.0.2.20"
+    )]
+    Extend(ExtendArgs),
+    /// Show the resource, its IP address, the record in Route 53, whether they agree, the equivalency and the settings in force.
+    #[command(
+        after_help = "Exit status: 0 in sync, 1 not in sync or unreadable, 3 no such resource.\nExample:\n  lkroute53 status r53-app --json"
+    )]
+    Status(StatusArgs),
+    /// Check everything the kit depends on, in order, each passed or failed with a remedy.
+    #[command(
+        after_help = "Exit status: 0 when every check passed, 1 otherwise.\nExample:\n  lkroute53 doctor r53-app"
+    )]
+    Doctor(TagArgs),
+    /// Remove the Route 53 resource (its equivalencies and dependency) from the LCD; the IP resource and the DNS record stay.
+    #[command(after_help = "Example:\n  lkroute53 delete r53-app --dry-run")]
+    Delete(TagArgs),
+    /// List the Route 53 resources on this node, one line each.
+    List(CommonArgs),
     /// Point the A record at the IP resource's address (LifeKeeper action).
     Restore(ActionArgs),
     /// Give the resource up; the record is left as it is (LifeKeeper action).
@@ -59,12 +91,12 @@ enum Command {
     QuickCheck(ActionArgs),
     /// Put the A record right again (LifeKeeper action).
     Recover(ActionArgs),
+    /// Write the manual pages (lkroute53.8 and one per command) into DIR.
+    #[command(hide = true)]
+    Man { dir: std::path::PathBuf },
 }
 
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Example:\n  lkroute53 create --tag r53-app --zone-id Z0123456789ABCDEFGHIJ --hostname app.example.com --ip-tag ip-10.0.1.10"
-)]
 struct CreateArgs {
     /// Tag of the new Route 53 resource.
     #[arg(long, value_name = "TAG")]
@@ -78,9 +110,51 @@ struct CreateArgs {
     /// Tag of the IP resource whose address is published.
     #[arg(long, value_name = "IPTAG")]
     ip_tag: String,
-    /// Debug detail on stderr (never a secret).
-    #[arg(short = 'v', long = "verbose")]
-    verbose: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct ExtendArgs {
+    /// Tag of the Route 53 resource on the template node (the same tag is used here).
+    #[arg(long, value_name = "TAG")]
+    tag: String,
+    /// The node that holds the template resource.
+    #[arg(long, value_name = "NODE")]
+    from: String,
+    /// Tag of this node's IP resource.
+    #[arg(long, value_name = "IPTAG")]
+    ip_tag: String,
+    /// This node's priority (2-999); the template node has 1.
+    #[arg(long, value_name = "N", default_value_t = extend::DEFAULT_PRIORITY)]
+    priority: u32,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct StatusArgs {
+    /// Tag of the Route 53 resource.
+    tag: String,
+    /// One JSON object, for scripts (fields in the README).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct TagArgs {
+    /// Tag of the Route 53 resource.
+    tag: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct CommonArgs {
+    #[command(flatten)]
+    common: Common,
 }
 
 fn main() -> ExitCode {
@@ -123,14 +197,20 @@ fn about(action: &str) -> &'static str {
 }
 
 fn run(command: Command) -> i32 {
-    let (name, tag, verbose) = match &command {
-        Command::Create(a) => ("create", a.tag.clone(), a.verbose),
-        Command::Restore(a) => (actions::RESTORE, a.tag.clone(), a.verbose),
-        Command::Remove(a) => (actions::REMOVE, a.tag.clone(), a.verbose),
-        Command::QuickCheck(a) => (actions::QUICK_CHECK, a.tag.clone(), a.verbose),
-        Command::Recover(a) => (actions::RECOVER, a.tag.clone(), a.verbose),
+    let (name, tag, common) = match &command {
+        Command::Create(a) => ("create", a.tag.clone(), a.common),
+        Command::Extend(a) => ("extend", a.tag.clone(), a.common),
+        Command::Status(a) => ("status", a.tag.clone(), a.common),
+        Command::Doctor(a) => ("doctor", a.tag.clone(), a.common),
+        Command::Delete(a) => ("delete", a.tag.clone(), a.common),
+        Command::List(a) => ("list", String::new(), a.common),
+        Command::Restore(a) => (actions::RESTORE, a.tag.clone(), a.common),
+        Command::Remove(a) => (actions::REMOVE, a.tag.clone(), a.common),
+        Command::QuickCheck(a) => (actions::QUICK_CHECK, a.tag.clone(), a.common),
+        Command::Recover(a) => (actions::RECOVER, a.tag.clone(), a.common),
+        Command::Man { dir } => return man(dir),
     };
-    if verbose {
+    if common.verbose {
         init_debug();
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -150,7 +230,8 @@ fn run(command: Command) -> i32 {
             };
         }
     };
-    let ctx = Ctx::new(name, &tag);
+    let mut ctx = Ctx::new(name, &tag);
+    ctx.dry_run = common.dry_run;
     let result = runtime.block_on(async {
         match &command {
             Command::Create(a) => {
@@ -162,9 +243,23 @@ fn run(command: Command) -> i32 {
                 };
                 create::run(&ctx, &req).await
             }
+            Command::Extend(a) => {
+                let req = extend::Request {
+                    tag: a.tag.clone(),
+                    from: a.from.clone(),
+                    ip_tag: a.ip_tag.clone(),
+                    priority: a.priority,
+                };
+                extend::run(&ctx, &req).await
+            }
+            Command::Status(a) => actions::status::run(&ctx, &a.tag, a.json).await,
+            Command::Doctor(a) => actions::doctor::run(&ctx, &a.tag).await,
+            Command::Delete(a) => actions::delete::run(&ctx, &a.tag).await,
+            Command::List(_) => actions::status::list(&ctx).await,
             Command::Restore(a) | Command::Recover(a) => actions::restore::run(&ctx, &a.tag).await,
             Command::Remove(a) => actions::remove::run(&ctx, &a.tag).await,
             Command::QuickCheck(a) => actions::quick_check::run(&ctx, &a.tag).await,
+            Command::Man { .. } => Ok(()),
         }
     });
     match result {
@@ -183,6 +278,30 @@ fn message_id(e: &ActionError) -> Msg {
         ActionError::Resource(_) => Msg::ResourceProblem,
         ActionError::Route53(_) => Msg::Route53Problem,
     }
+}
+
+/// The manual pages, made from the same definitions as --help: one for
+/// lkroute53 and one per command, as the main page refers to them.
+fn man(dir: &Path) -> i32 {
+    let cmd = Cli::command();
+    let mut pages = vec![("lkroute53".to_string(), cmd.clone())];
+    for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+        let name = format!("lkroute53-{}", sub.get_name());
+        pages.push((name.clone(), sub.clone().name(name)));
+    }
+    for (name, page) in pages {
+        let path = dir.join(format!("{name}.8"));
+        let mut text = Vec::new();
+        let written = clap_mangen::Man::new(page)
+            .section("8")
+            .render(&mut text)
+            .and_then(|()| std::fs::write(&path, &text));
+        if let Err(e) = written {
+            eprintln!("cannot write the manual page {}: {e}", path.display());
+            return exit::FAILED;
+        }
+    }
+    exit::OK
 }
 
 /// `-v`: the kit's own debug events and the SDK's retry decisions. The

@@ -8,7 +8,8 @@
 
 use std::future::Future;
 use std::net::Ipv4Addr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -76,7 +77,39 @@ pub trait RecordApi {
 pub struct Route53 {
     client: Client,
     endpoint: String,
+    conf: aws_config::SdkConfig,
+    server_date: ServerDate,
 }
+
+/// Keeps the `Date` header of the last answer, to measure clock skew.
+#[derive(Debug, Clone, Default)]
+struct ServerDate(Arc<Mutex<Option<String>>>);
+
+impl aws_sdk_route53::config::Intercept for ServerDate {
+    fn name(&self) -> &'static str {
+        "ServerDate"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &aws_sdk_route53::config::interceptors::BeforeDeserializationInterceptorContextRef<
+            '_,
+        >,
+        _: &aws_sdk_route53::config::RuntimeComponents,
+        _: &mut aws_sdk_route53::config::ConfigBag,
+    ) -> Result<(), aws_sdk_route53::error::BoxError> {
+        if let Some(date) = context.response().headers().get("date") {
+            if let Ok(mut slot) = self.0.lock() {
+                *slot = Some(date.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the credentials came from, in words; never the credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialSource(pub String);
 
 /// The signing region for the partition this node is in. Route 53 is
 /// global: one region per partition, and no lookup on the network. The
@@ -157,9 +190,86 @@ impl Route53 {
             .load()
             .await;
         tracing::debug!(region, "Route 53 client built");
+        let server_date = ServerDate::default();
+        let client = Client::from_conf(
+            aws_sdk_route53::config::Builder::from(&conf)
+                .interceptor(server_date.clone())
+                .build(),
+        );
         Route53 {
-            client: Client::new(&conf),
+            client,
             endpoint: describe_endpoint(region),
+            conf,
+            server_date,
+        }
+    }
+
+    /// The server's clock at its last answer, where it sent one.
+    pub fn last_server_date(&self) -> Option<SystemTime> {
+        let text = self.server_date.0.lock().ok()?.clone()?;
+        let t = aws_sdk_route53::primitives::DateTime::from_str(
+            &text,
+            aws_sdk_route53::primitives::DateTimeFormat::HttpDate,
+        )
+        .ok()?;
+        SystemTime::try_from(t).ok()
+    }
+
+    /// Find credentials the way every call does, and say which source
+    /// gave them.
+    pub async fn credential_source(&self) -> Result<CredentialSource, String> {
+        use aws_credential_types::credential_feature::AwsCredentialFeature as F;
+        use aws_sdk_route53::config::ProvideCredentials;
+        let provider = self
+            .conf
+            .credentials_provider()
+            .ok_or_else(|| "no credential provider is configured".to_string())?;
+        let creds = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| chain(&e))?;
+        let features = creds.get_property::<Vec<F>>().cloned().unwrap_or_default();
+        let source = features
+            .iter()
+            .rev()
+            .find_map(|f| match f {
+                F::CredentialsEnvVars => Some("environment variables (AWS_ACCESS_KEY_ID)"),
+                F::CredentialsEnvVarsStsWebIdToken | F::CredentialsStsAssumeRoleWebId => {
+                    Some("web identity token (AWS_WEB_IDENTITY_TOKEN_FILE)")
+                }
+                F::CredentialsProfile
+                | F::CredentialsProfileSourceProfile
+                | F::CredentialsProfileNamedProvider
+                | F::CredentialsProfileStsWebIdToken => Some("a profile in the AWS config files"),
+                F::CredentialsProfileProcess | F::CredentialsProcess => {
+                    Some("credential_process of an AWS profile")
+                }
+                F::CredentialsHttp => Some("the container credentials endpoint"),
+                F::CredentialsImds => Some("the EC2 instance role (instance metadata)"),
+                F::CredentialsStsAssumeRole => Some("an assumed role (profile role_arn)"),
+                _ => None,
+            })
+            .unwrap_or("the default credential chain");
+        let expiry = creds
+            .expiry()
+            .and_then(|e| e.duration_since(SystemTime::now()).ok());
+        Ok(CredentialSource(match expiry {
+            Some(left) => format!(
+                "{source}, temporary, valid for {} more min",
+                left.as_secs() / 60
+            ),
+            None => source.to_string(),
+        }))
+    }
+
+    /// Probe GetChange permission without a change: ask for a change that
+    /// does not exist. NoSuchChange (or any answer) means the call is
+    /// allowed.
+    pub async fn probe_get_change(&self) -> Result<(), Route53Error> {
+        match self.change_state("C0000000000000PROBE").await {
+            Ok(_) => Ok(()),
+            Err(Route53Error::Refused { code, .. }) if code == "NoSuchChange" => Ok(()),
+            Err(e) => Err(e),
         }
     }
 

@@ -24,6 +24,9 @@ const LCD_COMMANDS: &[&str] = &[
     "dep_create",
     "dep_remove",
     "dep_list",
+    "eqv_create",
+    "eqv_remove",
+    "eqv_list",
 ];
 
 pub fn unique_dir(prefix: &str) -> PathBuf {

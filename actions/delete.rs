@@ -1,0 +1,96 @@
+//! `lkroute53 delete TAG`: take the Route 53 resource out of the LCD: its
+//! equivalencies (here and on each node they point to), its dependency on
+//! the IP resource, and the instance. The IP resource and the DNS record
+//! stay as they are; so does the other node's copy of the resource.
+
+use crate::context::Ctx;
+use crate::error::{ActionError, ResourceError};
+use crate::log::Msg;
+use crate::resource::{self, Route53Resource};
+
+pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+    resource::check_tag("tag", tag)?;
+    let inst = ctx
+        .lcd
+        .instance(tag)
+        .await?
+        .ok_or_else(|| ResourceError::NoSuchResource { tag: tag.into() })?;
+    let r = Route53Resource::from_instance(&inst)?;
+    let deps = ctx.lcd.dependencies().await?;
+    let parents: Vec<&String> = deps
+        .iter()
+        .filter(|(_, c)| c == tag)
+        .map(|(p, _)| p)
+        .collect();
+    if !parents.is_empty() {
+        return Err(ResourceError::BadArgument {
+            what: "tag",
+            value: tag.into(),
+            reason: format!(
+                "resources depend on it ({}); remove those dependencies (or those resources) first",
+                parents
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+        .into());
+    }
+    let children: Vec<&String> = deps
+        .iter()
+        .filter(|(p, _)| p == tag)
+        .map(|(_, c)| c)
+        .collect();
+    let eqvs = ctx.lcd.equivalencies(tag).await?;
+    let mut plan: Vec<String> = Vec::new();
+    for e in &eqvs {
+        plan.push(format!(
+            "the {} equivalency with {} on {} (on both nodes)",
+            e.etype, e.other_tag, e.other_system
+        ));
+    }
+    for c in &children {
+        plan.push(format!("the dependency on {c}"));
+    }
+    plan.push(format!(
+        "the instance {tag} (A record {} in zone {}, which stays)",
+        r.hostname, r.zone_id
+    ));
+    if ctx.dry_run {
+        ctx.log.notify(
+            Msg::DryRun,
+            &format!("dry run: would remove {}; nothing changed", plan.join("; ")),
+        );
+        return Ok(());
+    }
+    if inst.state == "ISP" {
+        ctx.log.warn(
+            Msg::Deleted,
+            &format!("{tag} is in service; deleting it leaves the A record pointing at this node"),
+        );
+    }
+    for e in &eqvs {
+        // The other node's side first: if it cannot be reached, nothing
+        // has changed here yet.
+        let remote = ctx.lcd.remote(&e.other_system);
+        match remote
+            .remove_equivalency(&e.other_tag, &e.system, tag)
+            .await
+        {
+            Ok(()) => {}
+            Err(err) if err.status() == Some(7) => {}
+            Err(err) => return Err(err.into()),
+        }
+        ctx.lcd
+            .remove_equivalency(tag, &e.other_system, &e.other_tag)
+            .await?;
+    }
+    for c in &children {
+        ctx.lcd.remove_dependency(tag, c).await?;
+    }
+    ctx.lcd.remove_instance(tag).await?;
+    ctx.log
+        .info(Msg::Deleted, &format!("removed {}", plan.join("; ")));
+    Ok(())
+}
