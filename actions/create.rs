@@ -9,6 +9,7 @@
 use crate::actions::restore::describe;
 use crate::context::Ctx;
 use crate::error::{ActionError, ResourceError, Route53Error};
+use crate::lock;
 use crate::log::Msg;
 use crate::record::{compare, same_name, Verdict};
 use crate::resource::{self, Route53Resource};
@@ -27,6 +28,7 @@ pub struct Request {
 pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
     resource::check_tag("tag", &req.tag)?;
     resource::check_tag("IP resource tag", &req.ip_tag)?;
+    let _lock = lock::acquire(&req.tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
     let bad = |what: &'static str, value: &str, reason: String| ResourceError::BadArgument {
         what,
         value: value.chars().take(80).collect(),

@@ -5,11 +5,14 @@
 
 use crate::context::Ctx;
 use crate::error::{ActionError, ResourceError};
+use crate::lock;
 use crate::log::Msg;
 use crate::resource::{self, Route53Resource};
+use crate::settings;
 
 pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
+    let _lock = lock::acquire(tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
     let inst = ctx
         .lcd
         .instance(tag)

@@ -12,8 +12,10 @@
 use crate::context::Ctx;
 use crate::error::{ActionError, LcdError, ResourceError};
 use crate::lcd::Lcd;
+use crate::lock;
 use crate::log::Msg;
 use crate::resource::{self, Route53Resource};
+use crate::settings;
 
 /// What the operator asked for.
 #[derive(Debug, Clone)]
@@ -31,6 +33,7 @@ pub const DEFAULT_PRIORITY: u32 = 10;
 pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
     resource::check_tag("tag", &req.tag)?;
     resource::check_tag("IP resource tag", &req.ip_tag)?;
+    let _lock = lock::acquire(&req.tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
     resource::check_tag("node name", &req.from)?;
     if req.priority <= TEMPLATE_PRIORITY || req.priority > 999 {
         return Err(ResourceError::BadArgument {

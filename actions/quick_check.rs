@@ -10,10 +10,12 @@
 //! check must never cause a failover.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use crate::actions::restore::{describe, read_with_tries};
 use crate::context::Ctx;
 use crate::error::ActionError;
+use crate::lock;
 use crate::log::Msg;
 use crate::record::{compare, Verdict};
 use crate::resource;
@@ -38,6 +40,23 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
 }
 
 async fn check(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+    // An action that changes the record is running: the record may be in
+    // between, and that action reports its own verdict.
+    let _lock = match lock::acquire(tag, Duration::ZERO).await {
+        Ok(held) => Some(held),
+        Err(lock::LockError::Busy { .. }) => {
+            ctx.log.info(
+                Msg::Busy,
+                "another action on this resource is running; passing without a check",
+            );
+            return Ok(());
+        }
+        Err(e) => {
+            ctx.log
+                .warn(Msg::Busy, &format!("{e}; checking without the lock"));
+            None
+        }
+    };
     let l = match resource::load(&ctx.lcd, tag).await {
         Ok(l) => l,
         Err(e) => {

@@ -12,6 +12,7 @@
 
 use crate::context::Ctx;
 use crate::error::{ActionError, Route53Error};
+use crate::lock;
 use crate::log::Msg;
 use crate::poll::{self, Outcome, Poll};
 use crate::record::{compare, ARecord, Verdict};
@@ -21,6 +22,8 @@ use crate::settings;
 
 /// `restore -t TAG` and `recover -t TAG`.
 pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+    resource::check_tag("tag", tag)?;
+    let _lock = lock::acquire(tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
     let loaded = resource::load(&ctx.lcd, tag).await?;
     let api = Route53::connect(&ctx.settings).await;
     put_right(ctx, &api, &loaded).await
@@ -98,7 +101,10 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
 
     let interval = s.secs(settings::CHANGEID_INTERVAL);
     let tries = s.num(settings::CHANGEID_TRY_COUNT);
-    let schedule = poll::fixed_schedule(interval, tries);
+    let schedule = match s.poll.0 {
+        settings::PollMode::Adaptive => poll::adaptive_schedule(interval, tries),
+        settings::PollMode::Fixed => poll::fixed_schedule(interval, tries),
+    };
     let outcome = poll::wait_insync(api, &change_id, &schedule, |p| match p {
         Poll::Pending {
             try_no,
@@ -107,8 +113,8 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
         } => ctx.log.info(
             Msg::Waiting,
             &format!(
-                "change {change_id} still PENDING (check {try_no} of {of}, {} s elapsed)",
-                elapsed.as_secs()
+                "change {change_id} still PENDING (check {try_no} of {of}, {:.1} s elapsed)",
+                elapsed.as_secs_f64()
             ),
         ),
         Poll::Error {
@@ -119,8 +125,8 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
         } => ctx.log.warn(
             Msg::Waiting,
             &format!(
-                "change {change_id}: status check {try_no} of {of} failed after {} s: {error}",
-                elapsed.as_secs()
+                "change {change_id}: status check {try_no} of {of} failed after {:.1} s: {error}",
+                elapsed.as_secs_f64()
             ),
         ),
     })

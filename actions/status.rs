@@ -43,7 +43,8 @@ pub struct RecordView {
 #[derive(Debug, Serialize)]
 pub struct SettingView {
     pub key: &'static str,
-    pub value: u64,
+    /// A number, or a word for ROUTE53_CHANGEID_POLL.
+    pub value: serde_json::Value,
     pub unit: &'static str,
     pub source: String,
 }
@@ -126,11 +127,17 @@ pub async fn run(ctx: &Ctx, tag: &str, json: bool) -> Result<(), ActionError> {
                 let v = ctx.settings.get(*s);
                 SettingView {
                     key: s.key,
-                    value: v.value,
+                    value: v.value.into(),
                     unit: s.unit,
                     source: v.source.to_string(),
                 }
             })
+            .chain(std::iter::once(SettingView {
+                key: settings::CHANGEID_POLL,
+                value: ctx.settings.poll.0.name().into(),
+                unit: "",
+                source: ctx.settings.poll.1.to_string(),
+            }))
             .collect(),
     };
     if json {
@@ -178,7 +185,11 @@ fn print_text(s: &Status, rec: Option<&crate::record::ARecord>) {
     }
     println!("settings");
     for v in &s.settings {
-        println!("  {:<30} {:>6} {:<7} {}", v.key, v.value, v.unit, v.source);
+        let value = match &v.value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        println!("  {:<30} {:>8} {:<7} {}", v.key, value, v.unit, v.source);
     }
 }
 

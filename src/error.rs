@@ -23,6 +23,8 @@ pub mod exit {
     pub const ROUTE53: i32 = 4;
     /// The record was written but Route 53 did not report INSYNC in time.
     pub const NOT_IN_SYNC: i32 = 5;
+    /// Another action on the same resource held its lock past the wait.
+    pub const BUSY: i32 = 6;
 }
 
 /// Running an LCD command (`$LKROOT/bin/...`) went wrong.
@@ -191,6 +193,8 @@ pub enum ActionError {
     },
     #[error("{0}")]
     Mismatch(String),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
 }
 
 impl ActionError {
@@ -200,6 +204,7 @@ impl ActionError {
             ActionError::Route53(_) => exit::ROUTE53,
             ActionError::NotInSync { .. } => exit::NOT_IN_SYNC,
             ActionError::Mismatch(_) => exit::FAILED,
+            ActionError::Lock(_) => exit::BUSY,
         }
     }
 }

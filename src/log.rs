@@ -63,6 +63,7 @@ pub enum Msg {
     DryRun = 53050,
     Deleted = 53060,
     Extended = 53070,
+    Busy = 53080,
     SameAddress = 53071,
     NotInSync = 53016,
     ResourceProblem = 53092,

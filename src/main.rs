@@ -277,6 +277,7 @@ fn message_id(e: &ActionError) -> Msg {
         ActionError::NotInSync { .. } => Msg::NotInSync,
         ActionError::Resource(_) => Msg::ResourceProblem,
         ActionError::Route53(_) => Msg::Route53Problem,
+        ActionError::Lock(_) => Msg::Busy,
     }
 }
 

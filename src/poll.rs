@@ -1,8 +1,14 @@
 //! The wait for INSYNC, as a schedule over tokio time. The SDK's waiter
-//! polls every 30 to 120 s and cannot be tuned, so the kit keeps its own:
-//! the documented fixed cadence, `ROUTE53_CHANGEID_TRY_COUNT` checks
-//! `ROUTE53_CHANGEID_INTERVAL` apart, the first one interval after the
-//! change was accepted.
+//! polls every 30 to 120 s and cannot be tuned, so the kit keeps its own.
+//!
+//! Both schedules spend the same budget, `ROUTE53_CHANGEID_INTERVAL` x
+//! `ROUTE53_CHANGEID_TRY_COUNT`, and end with a check at its very end:
+//! - fixed (`ROUTE53_CHANGEID_POLL=fixed`): the documented cadence, a check
+//!   every interval, the first one interval after the change was accepted;
+//! - adaptive (the default): a check 1 s after the change was accepted,
+//!   then every 1.5 s up to 10 s (most changes finish in that time), every
+//!   4 s up to 60 s, then gaps growing by half each time; never more than
+//!   the interval apart.
 
 use std::time::Duration;
 
@@ -14,6 +20,37 @@ use crate::route53::{ChangeState, RecordApi};
 /// The pause before each change-status check.
 pub fn fixed_schedule(interval: Duration, tries: u64) -> Vec<Duration> {
     (0..tries).map(|_| interval).collect()
+}
+
+/// The pause before each check of the adaptive schedule, within the same
+/// budget as the fixed one.
+pub fn adaptive_schedule(interval: Duration, tries: u64) -> Vec<Duration> {
+    let budget = interval.as_millis() as u64 * tries;
+    let cap = interval.as_millis() as u64;
+    let mut at = Vec::new();
+    let mut t: u64 = 1000.min(cap);
+    let mut late_gap: u64 = 4000;
+    while t < budget {
+        at.push(t);
+        let gap = if t < 10_000 {
+            1500
+        } else if t < 60_000 {
+            4000
+        } else {
+            late_gap = (late_gap * 3 / 2).min(cap.max(4000));
+            late_gap
+        };
+        t += gap.min(cap).max(1);
+    }
+    at.push(budget);
+    let mut prev = 0;
+    at.into_iter()
+        .map(|t| {
+            let pause = Duration::from_millis(t - prev);
+            prev = t;
+            pause
+        })
+        .collect()
 }
 
 /// What one check saw, for the log.
@@ -179,6 +216,55 @@ mod tests {
                 Duration::from_secs(60)
             ]
         );
+    }
+
+    fn times(pauses: &[Duration]) -> Vec<f64> {
+        let mut t = Duration::ZERO;
+        pauses
+            .iter()
+            .map(|p| {
+                t += *p;
+                t.as_secs_f64()
+            })
+            .collect()
+    }
+
+    /// The largest wait between a change turning INSYNC at `insync` and the
+    /// next check.
+    fn lag(at: &[f64], insync: f64) -> f64 {
+        at.iter()
+            .find(|t| **t >= insync)
+            .map_or(f64::INFINITY, |t| t - insync)
+    }
+
+    #[test]
+    fn adaptive_schedule_meets_its_goals_at_default_settings() {
+        let at = times(&adaptive_schedule(Duration::from_secs(20), 5));
+        assert!(at.len() <= 25, "{} checks: {at:?}", at.len());
+        assert_eq!(at.last().copied(), Some(100.0), "the budget is the same");
+        for i in 0..1000 {
+            let insync = f64::from(i) * 0.1;
+            let l = lag(&at, insync);
+            if insync <= 10.0 {
+                assert!(l <= 2.0, "INSYNC at {insync}: next check {l} s later");
+            } else if insync <= 60.0 {
+                assert!(l <= 5.0, "INSYNC at {insync}: next check {l} s later");
+            }
+            assert!(l <= 20.0);
+        }
+        // Never more than the interval apart.
+        let pauses = adaptive_schedule(Duration::from_secs(20), 5);
+        assert!(pauses.iter().all(|p| *p <= Duration::from_secs(20)));
+    }
+
+    #[test]
+    fn adaptive_schedule_keeps_small_and_large_budgets() {
+        let at = times(&adaptive_schedule(Duration::from_secs(1), 3));
+        assert_eq!(at, vec![1.0, 2.0, 3.0]);
+        let pauses = adaptive_schedule(Duration::from_secs(600), 100);
+        assert_eq!(times(&pauses).last().copied(), Some(60000.0));
+        assert!(pauses.iter().all(|p| *p <= Duration::from_secs(600)));
+        assert!(pauses.len() < 150, "{}", pauses.len());
     }
 
     #[tokio::test(start_paused = true)]

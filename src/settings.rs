@@ -210,6 +210,7 @@ specs! {
     CONNECT_TIMEOUT = "ROUTE53_CONNECT_TIMEOUT", 5, 1..=120, "s", Some("AWSCLI_CONNECT_TIMEOUT"), "connect timeout of one API attempt";
     READ_TIMEOUT = "ROUTE53_READ_TIMEOUT", 10, 1..=300, "s", Some("AWSCLI_READ_TIMEOUT"), "read timeout of one API attempt";
     QUICKCHECK_TIMEOUT = "ROUTE53_QUICKCHECK_TIMEOUT", 25, 1..=3600, "s", None, "limit on a whole quickCheck; past it, warn and pass";
+    LOCK_WAIT = "ROUTE53_LOCK_WAIT", 300, 0..=3600, "s", None, "wait for another action on the same resource to finish";
 }
 
 /// A warning about the settings file, ready to log.
@@ -222,11 +223,32 @@ impl fmt::Display for Warning {
     }
 }
 
+/// `ROUTE53_CHANGEID_POLL`: how the INSYNC checks are spread over the
+/// budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollMode {
+    Adaptive,
+    Fixed,
+}
+
+pub const CHANGEID_POLL: &str = "ROUTE53_CHANGEID_POLL";
+
+impl PollMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            PollMode::Adaptive => "adaptive",
+            PollMode::Fixed => "fixed",
+        }
+    }
+}
+
 /// The tunables in force for this run.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub path: PathBuf,
     values: HashMap<&'static str, Value>,
+    /// `ROUTE53_CHANGEID_POLL` and where it came from.
+    pub poll: (PollMode, Source),
     /// `LKSYSLOGSELECTOR`, where the file sets it.
     pub syslog_selector: Option<String>,
     pub warnings: Vec<Warning>,
@@ -354,8 +376,33 @@ impl Settings {
             };
             values.insert(spec.key, value);
         }
+        let poll = match last.get(CHANGEID_POLL) {
+            None => (PollMode::Adaptive, Source::Default),
+            Some(e) => {
+                let source = Source::File {
+                    path: path.to_path_buf(),
+                    line: e.line,
+                };
+                match e.value.trim().to_ascii_lowercase().as_str() {
+                    "adaptive" => (PollMode::Adaptive, source),
+                    "fixed" => (PollMode::Fixed, source),
+                    _ => {
+                        warnings.push(Warning(format!(
+                            "{}:{}: {CHANGEID_POLL}={:?} is neither adaptive nor fixed; using the default adaptive",
+                            path.display(),
+                            e.line,
+                            e.value
+                        )));
+                        (PollMode::Adaptive, Source::Default)
+                    }
+                }
+            }
+        };
         for e in entries {
-            if e.key.starts_with("ROUTE53_") && !SPECS.iter().any(|s| s.key == e.key) {
+            if e.key.starts_with("ROUTE53_")
+                && e.key != CHANGEID_POLL
+                && !SPECS.iter().any(|s| s.key == e.key)
+            {
                 warnings.push(Warning(format!(
                     "{}:{}: {} is not a setting of this kit (misspelt?); ignored",
                     path.display(),
@@ -368,6 +415,7 @@ impl Settings {
         Settings {
             path: path.to_path_buf(),
             values,
+            poll,
             syslog_selector,
             warnings,
         }
@@ -510,6 +558,18 @@ mod tests {
             Source::Alias { .. }
         ));
         assert_eq!(s.num(READ_TIMEOUT), 9);
+    }
+
+    #[test]
+    fn poll_mode_is_adaptive_unless_fixed_is_asked_for() {
+        assert_eq!(settings("").poll.0, PollMode::Adaptive);
+        assert_eq!(
+            settings("ROUTE53_CHANGEID_POLL=Fixed\n").poll.0,
+            PollMode::Fixed
+        );
+        let s = settings("ROUTE53_CHANGEID_POLL=sometimes\n");
+        assert_eq!(s.poll.0, PollMode::Adaptive);
+        assert!(s.warnings[0].0.contains("neither adaptive nor fixed"));
     }
 
     #[test]

@@ -149,3 +149,27 @@ fn quickcheck_passes_when_its_own_time_limit_runs_out() {
         .says("did not finish within ROUTE53_QUICKCHECK_TIMEOUT=2 s");
     assert!(q.took < Duration::from_secs(5), "{q}");
 }
+
+#[test]
+fn adaptive_checks_come_soon_after_the_change_and_fixed_ones_keep_the_cadence() {
+    let (_m, proxy, c) = ready(Rules {
+        pending: 2,
+        ..Rules::default()
+    });
+    // Default interval (20 s) and try count (5): adaptive checks at 1, 2.5
+    // and 4 s find the change INSYNC at the third.
+    c.set_defaults("");
+    c.action(NODE1, "restore", TAG)
+        .ok()
+        .says("still PENDING (check 1 of 24, 1.")
+        .says("still PENDING (check 2 of 24, 2.")
+        .says("INSYNC after 4.");
+    assert_eq!(proxy.count("GET", "/change/"), 3);
+
+    proxy.set(|r| r.pending = 1);
+    c.set_defaults("ROUTE53_CHANGEID_POLL=fixed\nROUTE53_CHANGEID_INTERVAL=2\n");
+    c.action(NODE2, "restore", TAG)
+        .ok()
+        .says("still PENDING (check 1 of 5, 2.")
+        .says("INSYNC after 4.");
+}

@@ -31,13 +31,13 @@ fn status_shows_record_address_settings_and_their_sources() {
     let defaults = c.defaults.display().to_string();
     assert!(
         out.stdout.contains(&format!(
-            "ROUTE53_TTL                        30 s       {defaults}:3"
+            "ROUTE53_TTL                          30 s       {defaults}:3"
         )),
         "{out}"
     );
     assert!(
         out.stdout
-            .contains("ROUTE53_RECORD_TRY_COUNT            3 tries   default"),
+            .contains("ROUTE53_RECORD_TRY_COUNT              3 tries   default"),
         "{out}"
     );
 

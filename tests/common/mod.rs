@@ -304,6 +304,7 @@ impl Cluster {
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("LKROUTE53_SYSLOG_SOCKET", "")
+            .env("LKROUTE53_LOCK_DIR", self.root(node).join("locks"))
             .stdin(Stdio::null());
         for (k, v) in extra_env {
             cmd.env(k, v);
