@@ -23,10 +23,11 @@ impl Ctx {
         for w in &settings.warnings {
             log.warn(Msg::Settings, &w.0);
         }
+        let lcd = Lcd::from_env().with_timeout(settings.secs(crate::settings::LCD_TIMEOUT));
         Ctx {
+            lcd,
             settings,
             log,
-            lcd: Lcd::from_env(),
             dry_run: false,
         }
     }

@@ -11,7 +11,8 @@ use crate::error::LcdError;
 
 /// LifeKeeper's home, where `LKROOT` is unset.
 pub const DEFAULT_LKROOT: &str = "/opt/LifeKeeper";
-/// No LCD command may take longer than this.
+/// No LCD command may take longer than this, unless `ROUTE53_LCD_TIMEOUT`
+/// says otherwise.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// The field separator of `ins_list` and `dep_list` without `-f`.
 const SEP: char = '\u{1}';
@@ -125,6 +126,7 @@ pub fn parse_eqv_list(out: &str) -> Result<Vec<Equivalency>, (usize, String)> {
 pub struct Lcd {
     root: PathBuf,
     remote: Option<String>,
+    timeout: Duration,
 }
 
 impl Lcd {
@@ -134,14 +136,25 @@ impl Lcd {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_LKROOT));
-        Lcd { root, remote: None }
+        Lcd {
+            root,
+            remote: None,
+            timeout: COMMAND_TIMEOUT,
+        }
     }
 
     pub fn new(root: impl Into<PathBuf>) -> Lcd {
         Lcd {
             root: root.into(),
             remote: None,
+            timeout: COMMAND_TIMEOUT,
         }
+    }
+
+    /// The same commands with another time limit.
+    pub fn with_timeout(mut self, timeout: Duration) -> Lcd {
+        self.timeout = timeout;
+        self
     }
 
     /// The same commands, acting on NODE's database.
@@ -149,6 +162,7 @@ impl Lcd {
         Lcd {
             root: self.root.clone(),
             remote: Some(node.to_string()),
+            timeout: self.timeout,
         }
     }
 
@@ -195,13 +209,13 @@ impl Lcd {
                 program: program.clone(),
                 source,
             })?;
-        let output = match tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output()).await {
+        let output = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
             Ok(Ok(o)) => o,
             Ok(Err(source)) => return Err(LcdError::Spawn { program, source }),
             Err(_) => {
                 return Err(LcdError::Timeout {
                     command,
-                    timeout: COMMAND_TIMEOUT,
+                    timeout: self.timeout,
                 })
             }
         };
@@ -490,6 +504,51 @@ mod tests {
             ("1", "10")
         );
         assert!(parse_eqv_list("node1\u{1}tag\n").is_err());
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn field() -> impl Strategy<Value = String> {
+            // Anything but the separator and a line break.
+            "[^\u{1}\n\r]{0,30}"
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_parses_without_panic(text in "\\PC{0,500}") {
+                let _ = parse_ins_list(&text);
+                let _ = parse_dep_children(&text, "x");
+                let _ = parse_eqv_list(&text);
+            }
+
+            #[test]
+            fn ins_list_lines_round_trip(fields in proptest::collection::vec(field(), 7..10)) {
+                let line = fields.join("\u{1}");
+                prop_assume!(!line.trim().is_empty());
+                let list = parse_ins_list(&format!("{line}\n")).map_err(|e| TestCaseError::fail(e.1))?;
+                prop_assert_eq!(list.len(), 1);
+                let i = &list[0];
+                prop_assert_eq!((&i.system, &i.app, &i.rtype, &i.tag), (&fields[0], &fields[1], &fields[2], &fields[3]));
+                prop_assert_eq!((&i.id, &i.info, &i.state), (&fields[4], &fields[5], &fields[6]));
+            }
+
+            #[test]
+            fn dep_list_gives_exactly_the_parents_children(
+                deps in proptest::collection::vec(("[a-c]", "[a-z]{1,5}"), 0..20)
+            ) {
+                let text: String = deps.iter().map(|(p, c)| format!("{p}\u{1}{c}\n")).collect();
+                let children = parse_dep_children(&text, "a").map_err(|e| TestCaseError::fail(e.1))?;
+                let mut want: Vec<String> = Vec::new();
+                for (p, c) in &deps {
+                    if p == "a" && !want.contains(c) {
+                        want.push(c.clone());
+                    }
+                }
+                prop_assert_eq!(children, want);
+            }
+        }
     }
 
     #[test]

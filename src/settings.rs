@@ -211,6 +211,7 @@ specs! {
     READ_TIMEOUT = "ROUTE53_READ_TIMEOUT", 10, 1..=300, "s", Some("AWSCLI_READ_TIMEOUT"), "read timeout of one API attempt";
     QUICKCHECK_TIMEOUT = "ROUTE53_QUICKCHECK_TIMEOUT", 25, 1..=3600, "s", None, "limit on a whole quickCheck; past it, warn and pass";
     LOCK_WAIT = "ROUTE53_LOCK_WAIT", 300, 0..=3600, "s", None, "wait for another action on the same resource to finish";
+    LCD_TIMEOUT = "ROUTE53_LCD_TIMEOUT", 30, 1..=600, "s", None, "limit on one LCD command; past it, the command is killed";
 }
 
 /// A warning about the settings file, ready to log.
@@ -585,6 +586,78 @@ mod tests {
         assert_eq!(s.num(TTL), 10);
         assert_eq!(s.warnings.len(), 1);
         assert!(s.warnings[0].0.contains("/nonexistent/lkroute53/defaults"));
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any bytes at all: no panic, every problem names a real line,
+            /// once, in order.
+            #[test]
+            fn any_bytes_parse_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+                let (entries, problems) = parse(&bytes);
+                let lines = bytes.split(|b| *b == b'\n').count();
+                let mut last = 0;
+                for p in &problems {
+                    prop_assert!(p.line > last && p.line <= lines);
+                    last = p.line;
+                }
+                for e in &entries {
+                    prop_assert!(e.line >= 1 && e.line <= lines);
+                    prop_assert!(!problems.iter().any(|p| p.line == e.line));
+                }
+                let s = Settings::from_entries(Path::new("f"), &entries);
+                for spec in SPECS {
+                    let v = s.num(*spec);
+                    prop_assert!(v >= spec.min && v <= spec.max);
+                }
+            }
+
+            /// Values written the ways an operator writes them read back as
+            /// written.
+            #[test]
+            fn quoted_values_round_trip(
+                key in "[A-Z_][A-Z0-9_]{0,20}",
+                value in "[ -~]{0,40}",
+                style in 0..3u8,
+                export in any::<bool>(),
+            ) {
+                let quoted = match style {
+                    0 => format!("'{}'", value.replace('\'', "")),
+                    1 => format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$").replace('`', "\\`")),
+                    _ => value.chars().filter(|c| c.is_ascii_alphanumeric() || "./:_-".contains(*c)).collect(),
+                };
+                let expected = match style {
+                    0 => value.replace('\'', ""),
+                    1 => value.clone(),
+                    _ => quoted.clone(),
+                };
+                let line = format!("{}{key}={quoted}  # comment\n", if export { "export " } else { "" });
+                let (entries, problems) = parse(line.as_bytes());
+                prop_assert!(problems.is_empty(), "{line:?}: {problems:?}");
+                prop_assert_eq!(entries.len(), 1);
+                prop_assert_eq!(&entries[0].key, &key);
+                prop_assert_eq!(&entries[0].value, &expected);
+            }
+
+            /// Every number in range is taken as is; every other is replaced
+            /// by the default with a warning.
+            #[test]
+            fn numbers_are_checked_against_the_range(n in 0u64..200_000) {
+                let line = format!("ROUTE53_TTL={n}\n");
+                let (entries, _) = parse(line.as_bytes());
+                let s = Settings::from_entries(Path::new("f"), &entries);
+                if n <= TTL.max {
+                    prop_assert_eq!(s.num(TTL), n);
+                    prop_assert!(s.warnings.is_empty());
+                } else {
+                    prop_assert_eq!(s.num(TTL), TTL.default);
+                    prop_assert_eq!(s.warnings.len(), 1);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""The benchmark behind bench/run.sh (see there). Standard library and boto3
+only. Every process is timed with perf_counter (the few ms GNU time adds to start
+it are in the figures) and its peak memory taken from GNU time; API
+requests are counted by a counting proxy in front of moto.
+"""
+import argparse
+import http.client
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+
+HOST = "app.example.com"
+ADDR = "10.0.1.10"
+OTHER = "192.0.2.99"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Proxy:
+    """Forwards to moto; counts requests; can hold GetChange at PENDING until
+    `delay` seconds after the last change was accepted."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.count = 0
+        self.get_change = 0
+        self.delay = 0.0
+        self.changed_at = 0.0
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def handle_one(self, method):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with proxy.lock:
+                    proxy.count += 1
+                    if method == "GET" and "/change/" in self.path:
+                        proxy.get_change += 1
+                    pending = (
+                        method == "GET"
+                        and "/change/" in self.path
+                        and time.monotonic() < proxy.changed_at + proxy.delay
+                    )
+                if pending:
+                    cid = self.path.rsplit("/", 1)[-1]
+                    data = (
+                        '<?xml version="1.0" encoding="UTF-8"?><GetChangeResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+                        f"<ChangeInfo><Id>/change/{cid}</Id><Status>PENDING</Status><SubmittedAt>2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></GetChangeResponse>"
+                    ).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=120)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "host")}
+                conn.request(method, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                if method == "POST" and "/rrset" in self.path and resp.status == 200:
+                    with proxy.lock:
+                        proxy.changed_at = time.monotonic()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("connection", "content-length", "transfer-encoding", "date", "server"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            def do_GET(self):
+                self.handle_one("GET")
+
+            def do_POST(self):
+                self.handle_one("POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+
+def run(argv, env):
+    """Run a process; (wall seconds, peak RSS KiB, exit status, stderr).
+
+    The peak is measured by GNU time: a child forked from this Python
+    process would count Python's own pages in its peak, exec or not."""
+    report = os.path.join(os.environ.get("BENCH_WORK", "/tmp"), "time.out")
+    start = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report] + argv, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    with open(report) as f:
+        peak = int(f.read().strip().splitlines()[-1])
+    return wall, peak, p.returncode, p.stderr.decode(errors="replace")
+
+
+def static_lcd(root, zone):
+    """LCD commands that print fixed lines: on a node the LCD commands are
+    compiled programs, so the kit's time is not the simulator's."""
+    os.makedirs(f"{root}/bin", exist_ok=True)
+    lines = {
+        "r53": f"node1\x01gen\x01route53\x01r53\x01route53:{zone}:{HOST}\x01{zone} {HOST}\x01ISP\x01OSU\x010",
+        "ip1": f"node1\x01comm\x01ip\x01ip1\x01IP1\x01node1 eth0 {ADDR} ffffff00 none\x01ISP\x01OSU\x010",
+    }
+    with open(f"{root}/bin/ins_list", "w") as f:
+        f.write("#!/bin/sh\ncase \"$2\" in\n")
+        for tag, line in lines.items():
+            f.write(f"{tag}) printf '%s\\n' '{line}' ;;\n")
+        f.write("esac\n")
+    with open(f"{root}/bin/dep_list", "w") as f:
+        f.write("#!/bin/sh\nprintf '%s\\n' 'r53\x01ip1'\n")
+    for c in ("ins_list", "dep_list"):
+        os.chmod(f"{root}/bin/{c}", 0o755)
+
+
+def make_zone(c, size, name):
+    zone = c.create_hosted_zone(Name=name, CallerReference=f"{name}-{size}-{time.time()}")["HostedZone"]["Id"].split("/")[-1]
+    fillers = size - 1
+    batch = []
+    for i in range(fillers):
+        batch.append({"Action": "CREATE", "ResourceRecordSet": {
+            "Name": f"host-{i:05d}.{name}", "Type": "A", "TTL": 300,
+            "ResourceRecords": [{"Value": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"}]}})
+        if len(batch) == 1000:
+            c.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": batch})
+            batch = []
+    if batch:
+        c.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": batch})
+    set_record(c, zone, ADDR)
+    return zone
+
+
+def set_record(c, zone, value):
+    c.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": HOST, "Type": "A", "TTL": 10, "ResourceRecords": [{"Value": value}]}}]})
+
+
+def measure(proxy, reps, body):
+    """Median wall, max peak RSS, median requests of `reps` runs of body()."""
+    walls, rss, reqs = [], [], []
+    for _ in range(reps):
+        before = proxy.count
+        w, m = body()
+        walls.append(w)
+        rss.append(m)
+        reqs.append(proxy.count - before)
+    return statistics.median(walls), max(rss), statistics.median(reqs)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kit", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--brief", action="store_true")
+    args = ap.parse_args()
+    os.environ["BENCH_WORK"] = args.work
+    brief = args.brief
+    sizes = [10, 2000] if brief else [10, 2000, 10000]
+    reps = 1 if brief else 7
+    cli_reps = 1 if brief else 5
+    delays = [3] if brief else [3, 8, 25, 55]
+
+    moto_port = free_port()
+    moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", moto_port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        proxy = Proxy(moto_port)
+        c = boto3.client("route53", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
+                         aws_access_key_id="bench", aws_secret_access_key="bench")
+        kit = args.kit
+        actions = f"{kit}/opt/LifeKeeper/subsys/gen/resources/route53/actions"
+        defaults = f"{args.work}/LifeKeeper"
+        env = dict(os.environ)
+        for k in list(env):
+            if k.startswith("AWS_"):
+                del env[k]
+        env.update({
+            "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_ENDPOINT_URL_ROUTE_53": proxy.url(), "LK_DEFAULTS_FILE": defaults, "LKROUTE53_SYSLOG_SOCKET": "",
+            "LKROUTE53_LOCK_DIR": f"{args.work}/locks", "AWS_PAGER": "",
+        })
+        aws = ["aws", "--endpoint-url", proxy.url(), "route53"]
+
+        rows = []
+        for size in sizes:
+            zone = make_zone(c, size, "example.com")
+            lkroot = f"{args.work}/lcd-{size}"
+            static_lcd(lkroot, zone)
+            e = dict(env, LKROOT=lkroot)
+            with open(defaults, "w") as f:
+                f.write("ROUTE53_TTL=10\n")
+
+            def kit_check():
+                w, m, rc, err = run([f"{actions}/quickCheck", "-t", "r53"], e)
+                assert rc == 0, err
+                return w, m
+
+            def cli_check():
+                w, m, rc, err = run(aws + ["list-resource-record-sets", "--hosted-zone-id", zone,
+                                           "--query", f"ResourceRecordSets[?Name == '{HOST}.']"], e)
+                assert rc == 0, err
+                return w, m
+
+            def kit_restore():
+                set_record(c, zone, OTHER)
+                w, m, rc, err = run([f"{actions}/restore", "-t", "r53"], e)
+                assert rc == 0, err
+                return w, m
+
+            def cli_restore():
+                set_record(c, zone, OTHER)
+                batch = json.dumps({"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+                    "Name": HOST, "Type": "A", "TTL": 10, "ResourceRecords": [{"Value": ADDR}]}}]})
+                total, peak = 0.0, 0
+                start = time.perf_counter()
+                p = subprocess.run(aws + ["change-resource-record-sets", "--hosted-zone-id", zone,
+                                          "--change-batch", batch, "--query", "ChangeInfo.Id", "--output", "text"],
+                                   env=e, capture_output=True, text=True, check=True)
+                total += time.perf_counter() - start
+                change = p.stdout.strip()
+                for argv in (aws + ["get-change", "--id", change],
+                             aws + ["list-resource-record-sets", "--hosted-zone-id", zone,
+                                    "--query", f"ResourceRecordSets[?Name == '{HOST}.']"]):
+                    w, m, rc, err = run(argv, e)
+                    assert rc == 0, err
+                    total += w
+                    peak = max(peak, m)
+                return total, peak
+
+            kq = measure(proxy, reps, kit_check)
+            cq = measure(proxy, cli_reps, cli_check)
+            kr = measure(proxy, max(1, reps // 2), kit_restore)
+            cr = measure(proxy, max(1, cli_reps // 2 + 1), cli_restore)
+            rows.append((size, kq, cq, kr, cr))
+
+        lag_rows = []
+        zone = make_zone(c, 10, "example.com")
+        lkroot = f"{args.work}/lcd-lag"
+        static_lcd(lkroot, zone)
+        e = dict(env, LKROOT=lkroot)
+        for mode in ("adaptive", "fixed"):
+            for d in delays:
+                with open(defaults, "w") as f:
+                    f.write(f"ROUTE53_CHANGEID_POLL={mode}\n")
+                set_record(c, zone, OTHER)
+                proxy.delay = d
+                before = proxy.get_change
+                w, m, rc, err = run([f"{actions}/restore", "-t", "r53"], e)
+                assert rc == 0, err
+                # INSYNC arrives `d` s after the UPSERT was accepted, which
+                # is a few ms after the process started.
+                lag_rows.append((mode, d, w - d, proxy.get_change - before))
+        proxy.delay = 0
+    finally:
+        moto.terminate()
+        moto.wait()
+
+    def aws_version():
+        try:
+            return subprocess.run(["aws", "--version"], capture_output=True, text=True).stdout.strip() or \
+                subprocess.run(["aws", "--version"], capture_output=True, text=True).stderr.strip()
+        except OSError:
+            return "?"
+
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    size = os.path.getsize(f"{args.kit}/opt/LifeKeeper/subsys/gen/resources/route53/bin/lkroute53")
+    with open(args.out, "w") as f:
+        f.write("# Benchmarks\n\n")
+        f.write("Made by `bash bench/run.sh`" + (" --brief (one run each: not for comparison)" if brief else "") + ".\n\n")
+        f.write(f"Machine: {platform.system()} {platform.release()}, {os.cpu_count()} cores, {cpu}; "
+                f"Python {platform.python_version()}, {aws_version()}; local Route 53: moto_server on 127.0.0.1.\n\n")
+        f.write(f"Installed kit: one program of {size / 1e6:.1f} MB (release build, stripped).\n\n")
+        f.write("The kit runs as installed, with LCD commands that print fixed lines (on a node they are compiled "
+                "programs); the AWS-CLI way is `aws route53 list-resource-record-sets --query \"ResourceRecordSets[?Name == 'NAME.']\"` "
+                "for a check, and `change-resource-record-sets`, `get-change` and that listing for a restore. "
+                f"Wall time is the median of {reps} runs (CLI: {cli_reps}); memory is the largest peak RSS of one process; "
+                "requests are counted by a proxy in front of moto. Each restore starts with the record holding another address; "
+                "moto reports INSYNC at once, so the kit's restore includes its first INSYNC check 1 s after the change.\n\n")
+        f.write("| records | kit quickCheck | CLI check | speed-up | kit restore | CLI restore |\n|---|---|---|---|---|---|\n")
+        for size, kq, cq, kr, cr in rows:
+            f.write(f"| {size:,} | {kq[0]*1000:.1f} ms, {kq[1]/1024:.1f} MiB, {kq[2]:.0f} req | "
+                    f"{cq[0]*1000:.0f} ms, {cq[1]/1024:.1f} MiB, {cq[2]:.0f} req | {cq[0]/kq[0]:.0f}x | "
+                    f"{kr[0]*1000:.0f} ms, {kr[1]/1024:.1f} MiB, {kr[2]:.0f} req | "
+                    f"{cr[0]*1000:.0f} ms, {cr[1]/1024:.1f} MiB, {cr[2]:.0f} req |\n")
+        if len(rows) >= 2:
+            f.write(f"\nThe kit's quickCheck on {rows[-1][0]:,} records takes {rows[-1][1][0]/rows[0][1][0]:.2f}x its time on {rows[0][0]:,}.\n")
+        f.write("\n## INSYNC to return\n\nA proxy holds GetChange at PENDING until D seconds after the UPSERT; "
+                "lag is restore's wall time minus D. Default settings (20 s interval, 5 checks).\n\n")
+        f.write("| polling | INSYNC after | lag | GetChange requests |\n|---|---|---|---|\n")
+        for mode, d, lag, n in lag_rows:
+            f.write(f"| {mode} | {d} s | {lag:.2f} s | {n} |\n")
+    print(open(args.out).read())
+
+
+if __name__ == "__main__":
+    main()

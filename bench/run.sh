@@ -1,0 +1,31 @@
+#!/bin/bash
+# The kit beside the AWS-CLI way, on the same local Route 53 endpoint, in
+# one run: quickCheck and restore on zones of 10, 2,000 and 10,000 records
+# (wall time, peak memory, API requests; median of several runs), and the
+# lag between INSYNC and restore's return, adaptive beside fixed. Writes
+# BENCHMARKS.md.
+#
+#   bash bench/run.sh            # full run, writes BENCHMARKS.md
+#   bash bench/run.sh --brief    # one quick pass (CI), writes target/BENCHMARKS-brief.md
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
+bash scripts/ensure-tools.sh
+if ! command -v aws >/dev/null 2>&1; then
+    echo "installing the AWS CLI with pip" >&2
+    python3 -m pip install --quiet --disable-pip-version-check awscli
+fi
+if [ ! -x /usr/bin/time ]; then
+    echo "installing GNU time with apt-get" >&2
+    (apt-get update -qq && apt-get install -y -qq time) >/dev/null
+fi
+cargo build --release --locked --quiet
+work=$(mktemp -d "${TMPDIR:-/tmp}/lkroute53-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+packaging/install-tree.sh "$work/root"
+out=BENCHMARKS.md
+[ "${1:-}" = "--brief" ] && out=target/BENCHMARKS-brief.md && mkdir -p target
+python3 bench/bench.py --kit "$work/root" --work "$work" --out "$out" "$@"
+echo "wrote $out"
