@@ -38,15 +38,18 @@ tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner \
     -czf "$top/SOURCES/$name.tar.gz" -C "$top/stage" "$name"
 rm -rf "$top/stage"
 
+# The spec with the crate's version written in, so that the source RPM
+# rebuilds on its own (rpmbuild --rebuild).
+spec=$top/SPECS/lkroute53.spec
+{ echo "%global kit_version $version"; cat packaging/lkroute53.spec; } >"$spec"
 nodeps=()
 command -v dpkg >/dev/null 2>&1 && nodeps=(--nodeps)
 rpmbuild -ba "${nodeps[@]}" \
     --define "_topdir $top" \
-    --define "kit_version $version" \
     --define "use_source_date_epoch_as_buildtime 1" \
     --define "clamp_mtime_to_source_date_epoch 1" \
     --define "_buildhost lkroute53-build" \
-    packaging/lkroute53.spec
+    "$spec"
 
 find "$top/RPMS" -name '*.rpm' -exec cp -t "$out" {} +
 find "$top/SRPMS" -name '*.src.rpm' -exec cp -t "$out" {} +

@@ -142,6 +142,11 @@ pub enum Route53Error {
         zone: String,
         what: String,
     },
+    #[error("Route 53 {operation} gave an answer that is not whole ({detail}); it is taken as no answer")]
+    Garbled {
+        operation: &'static str,
+        detail: String,
+    },
     #[error("Route 53 answered {operation} with something the kit cannot use: {detail}")]
     Unexpected {
         operation: &'static str,
@@ -155,7 +160,7 @@ impl Route53Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Route53Error::Refused { retryable, .. } => *retryable,
-            Route53Error::NoAnswer { .. } => true,
+            Route53Error::NoAnswer { .. } | Route53Error::Garbled { .. } => true,
             Route53Error::NotSimple { .. } | Route53Error::Unexpected { .. } => false,
         }
     }

@@ -376,6 +376,14 @@ impl RecordApi for Route53 {
             .send()
             .await
             .map_err(|e| self.fail("ListResourceRecordSets", zone, e))?;
+        // Every whole answer echoes MaxItems; the SDK fills a missing one
+        // with 0. A cut-off answer must never read as "no record".
+        if out.max_items() < 1 {
+            return Err(Route53Error::Garbled {
+                operation: "ListResourceRecordSets",
+                detail: "no MaxItems in the answer".into(),
+            });
+        }
         // Where the record does not exist, the next one in order comes back.
         Ok(out
             .resource_record_sets()
@@ -439,7 +447,8 @@ impl RecordApi for Route53 {
             .map_err(|e| self.fail("ChangeResourceRecordSets", zone, e))?;
         out.change_info()
             .map(|c| c.id().to_string())
-            .ok_or(Route53Error::Unexpected {
+            .filter(|id| !id.is_empty())
+            .ok_or(Route53Error::Garbled {
                 operation: "ChangeResourceRecordSets",
                 detail: "no ChangeInfo in the answer".into(),
             })
@@ -456,9 +465,13 @@ impl RecordApi for Route53 {
         match out.change_info().map(|c| c.status()) {
             Some(ChangeStatus::Insync) => Ok(ChangeState::InSync),
             Some(ChangeStatus::Pending) => Ok(ChangeState::Pending),
-            other => Err(Route53Error::Unexpected {
+            Some(other) => Err(Route53Error::Unexpected {
                 operation: "GetChange",
-                detail: format!("change {change_id} has status {other:?}"),
+                detail: format!("change {change_id} has status {}", other.as_str()),
+            }),
+            None => Err(Route53Error::Garbled {
+                operation: "GetChange",
+                detail: "no ChangeInfo in the answer".into(),
             }),
         }
     }

@@ -10,6 +10,23 @@ use std::time::Duration;
 use common::fault::{FaultProxy, Rules};
 use common::*;
 
+/// One row of the README's fault table, printed for scripts/fault-table.sh
+/// (seen with --nocapture).
+fn row(fault: &str, out: &Out, c: &Cluster) {
+    let action = out
+        .command
+        .split(' ')
+        .nth(1)
+        .and_then(|p| p.rsplit('/').next())
+        .unwrap_or("");
+    println!(
+        "| {fault} | {action} exits {} | {:.1} s | {} |",
+        out.status,
+        out.took.as_secs_f64(),
+        c.record()
+    );
+}
+
 fn ready(rules: Rules) -> (Moto, FaultProxy, Cluster) {
     let moto = Moto::start();
     let proxy = FaultProxy::start(moto.port, rules);
@@ -26,8 +43,9 @@ fn pending_then_insync_succeeds_and_reports_each_check() {
         pending: 2,
         ..Rules::default()
     });
-    c.action(NODE1, "restore", TAG)
-        .ok()
+    let out = c.action(NODE1, "restore", TAG);
+    row("INSYNC after 2 PENDING checks", &out, &c);
+    out.ok()
         .says("still PENDING (check 1 of 5")
         .says("still PENDING (check 2 of 5")
         .says("INSYNC after");
@@ -43,6 +61,7 @@ fn a_change_stuck_pending_fails_in_budget_saying_the_record_was_written() {
     });
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_CHANGEID_TRY_COUNT=3\n");
     let out = c.action(NODE1, "restore", TAG);
+    row("change stuck PENDING (3 checks, 1 s apart)", &out, &c);
     out.status(5)
         .says("was written")
         .says("did not report it INSYNC within 3 s")
@@ -63,7 +82,9 @@ fn throttling_is_retried_until_it_passes() {
         throttle_changes: 2,
         ..Rules::default()
     });
-    c.action(NODE1, "restore", TAG).ok();
+    let out = c.action(NODE1, "restore", TAG);
+    row("UPSERT throttled twice", &out, &c);
+    out.ok();
     assert_eq!(proxy.count("POST", "/rrset"), 3);
     assert_eq!(c.record(), format!("{ADDR1} 10"));
 }
@@ -77,8 +98,9 @@ fn throttling_that_never_ends_fails_after_the_record_tries_and_keeps_the_old_rec
         "ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORD_TRY_COUNT=2\nROUTE53_RECORD_INTERVAL=1\n",
     );
     let before = proxy.count("POST", "/rrset");
-    c.action(NODE2, "restore", TAG)
-        .status(4)
+    let out = c.action(NODE2, "restore", TAG);
+    row("UPSERT always throttled (2 tries, 1 s apart)", &out, &c);
+    out.status(4)
         .says("record update try 1 of 2 failed")
         .says("Throttling");
     // Two tries of the kit, each of which the SDK tries three times.
@@ -92,8 +114,9 @@ fn access_denied_fails_at_once_naming_the_permissions() {
         refuse_changes: Some("AccessDenied"),
         ..Rules::default()
     });
-    c.action(NODE1, "restore", TAG)
-        .status(4)
+    let out = c.action(NODE1, "restore", TAG);
+    row("AccessDenied on UPSERT", &out, &c);
+    out.status(4)
         .says("AccessDenied")
         .says("route53:ChangeResourceRecordSets");
     assert_eq!(proxy.count("POST", "/rrset"), 1, "AccessDenied was retried");
@@ -106,9 +129,9 @@ fn an_invalid_change_batch_is_not_retried() {
         refuse_changes: Some("InvalidChangeBatch"),
         ..Rules::default()
     });
-    c.action(NODE1, "restore", TAG)
-        .status(4)
-        .says("InvalidChangeBatch");
+    let out = c.action(NODE1, "restore", TAG);
+    row("InvalidChangeBatch on UPSERT", &out, &c);
+    out.status(4).says("InvalidChangeBatch");
     assert_eq!(proxy.count("POST", "/rrset"), 1);
 }
 
@@ -116,7 +139,9 @@ fn an_invalid_change_batch_is_not_retried() {
 fn html_503_pages_are_retried() {
     let (_m, _proxy, c) = ready(Rules::default());
     _proxy.set(|r| r.html_503 = 2);
-    c.action(NODE1, "restore", TAG).ok();
+    let out = c.action(NODE1, "restore", TAG);
+    row("HTML 503 page, twice", &out, &c);
+    out.ok();
     assert_eq!(c.record(), format!("{ADDR1} 10"));
 }
 
@@ -130,9 +155,11 @@ fn a_server_that_never_answers_ends_each_action_in_bounded_time() {
     );
     // One read: three attempts of at most 2 s, with backoff between.
     let q = c.action(NODE1, "quickCheck", TAG);
+    row("server accepts, never answers (1 s timeouts)", &q, &c);
     q.ok().says("could not read the A record");
     assert!(q.took < Duration::from_secs(20), "{q}");
     let r = c.action(NODE2, "restore", TAG);
+    row("server accepts, never answers (1 s timeouts)", &r, &c);
     r.status(4);
     assert!(r.took < Duration::from_secs(40), "{r}");
     assert_eq!(c.record(), format!("{ADDR1} 10"));
@@ -145,6 +172,7 @@ fn quickcheck_passes_when_its_own_time_limit_runs_out() {
     proxy.set(|r| r.hang = true);
     c.set_defaults("ROUTE53_QUICKCHECK_TIMEOUT=2\n");
     let q = c.action(NODE1, "quickCheck", TAG);
+    row("never answers, ROUTE53_QUICKCHECK_TIMEOUT=2", &q, &c);
     q.ok()
         .says("did not finish within ROUTE53_QUICKCHECK_TIMEOUT=2 s");
     assert!(q.took < Duration::from_secs(5), "{q}");
@@ -172,4 +200,60 @@ fn adaptive_checks_come_soon_after_the_change_and_fixed_ones_keep_the_cadence() 
         .ok()
         .says("still PENDING (check 1 of 5, 2.")
         .says("INSYNC after 4.");
+}
+
+#[test]
+fn prior_request_not_complete_is_retried() {
+    let (_m, proxy, c) = ready(Rules {
+        prior_request: 2,
+        ..Rules::default()
+    });
+    let out = c.action(NODE1, "restore", TAG);
+    row("PriorRequestNotComplete twice", &out, &c);
+    out.ok();
+    assert_eq!(proxy.count("POST", "/rrset"), 3);
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+#[test]
+fn bad_credentials_fail_at_once_saying_so() {
+    let (_m, proxy, c) = ready(Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    proxy.set(|r| r.bad_credentials = true);
+    let before = proxy.count("POST", "/rrset");
+    let out = c.action(NODE2, "restore", TAG);
+    row("bad credentials (InvalidClientTokenId)", &out, &c);
+    out.status(4)
+        .says("InvalidClientTokenId")
+        .says("credentials are wrong or expired");
+    assert_eq!(
+        proxy.count("POST", "/rrset"),
+        before,
+        "a refused read must not lead to a write"
+    );
+    let q = c.action(NODE1, "quickCheck", TAG);
+    row("bad credentials (InvalidClientTokenId)", &q, &c);
+    q.ok().says("could not read the A record");
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+#[test]
+fn malformed_answers_are_survived() {
+    let (_m, _proxy, c) = ready(Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    _proxy.set(|r| r.malformed_reads = 1);
+    // The first read of quickCheck gets garbage; the next try reads it.
+    let q = c.action(NODE1, "quickCheck", TAG);
+    row("malformed XML once", &q, &c);
+    q.ok();
+    _proxy.set(|r| r.malformed_reads = usize::MAX);
+    c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORDCHECK_INTERVAL=0\n");
+    let q = c.action(NODE1, "quickCheck", TAG);
+    row("malformed XML always", &q, &c);
+    q.ok().says("could not read the A record");
+    // restore cannot verify what it wrote: it fails, saying why.
+    let r = c.action(NODE2, "restore", TAG);
+    row("malformed XML always", &r, &c);
+    r.status(4);
+    assert_eq!(c.record(), format!("{ADDR2} 10"));
 }

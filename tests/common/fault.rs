@@ -22,6 +22,14 @@ pub struct Rules {
     pub refuse_changes: Option<&'static str>,
     /// Read requests and never answer.
     pub hang: bool,
+    /// Answer this many ChangeResourceRecordSets requests with 400
+    /// PriorRequestNotComplete.
+    pub prior_request: usize,
+    /// Answer this many ListResourceRecordSets requests with 200 and a body
+    /// that is not XML.
+    pub malformed_reads: usize,
+    /// Answer every request with 403 InvalidClientTokenId (bad credentials).
+    pub bad_credentials: bool,
 }
 
 /// One request seen: method and path.
@@ -127,6 +135,26 @@ fn serve(
         let mut r = rules.lock().expect("rules");
         if r.hang {
             None
+        } else if r.bad_credentials {
+            Some(error(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            ))
+        } else if method == "GET" && path.contains("/rrset") && r.malformed_reads > 0 {
+            r.malformed_reads -= 1;
+            Some(reply(
+                200,
+                "text/xml",
+                "<ListResourceRecordSetsResponse><ResourceRecordSets><Resou",
+            ))
+        } else if method == "POST" && path.contains("/rrset") && r.prior_request > 0 {
+            r.prior_request -= 1;
+            Some(error(
+                400,
+                "PriorRequestNotComplete",
+                "The request was rejected because Route 53 was still processing a prior request.",
+            ))
         } else if r.html_503 > 0 {
             r.html_503 -= 1;
             Some(reply(
