@@ -45,23 +45,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
         }
         .into());
     }
-    let ip = ctx
-        .lcd
-        .instance(&req.ip_tag)
-        .await?
-        .ok_or_else(|| ResourceError::NoSuchResource {
-            tag: req.ip_tag.clone(),
-        })?;
-    if ip.rtype != resource::IP_TYPE {
-        return Err(ResourceError::WrongType {
-            tag: ip.tag,
-            app: ip.app,
-            rtype: ip.rtype,
-            expected: "comm/ip",
-        }
-        .into());
-    }
-    let address = resource::ip_address(&ip)?;
+    let (_, address) = resource::ip_resource(&ctx.lcd, &req.ip_tag).await?;
 
     let api = Route53::connect(&ctx.settings).await;
     let zone = api.zone(&zone_id).await?;

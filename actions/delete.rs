@@ -7,18 +7,13 @@ use crate::context::Ctx;
 use crate::error::{ActionError, ResourceError};
 use crate::lock;
 use crate::log::Msg;
-use crate::resource::{self, Route53Resource};
+use crate::resource;
 use crate::settings;
 
 pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let _lock = lock::acquire(tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
-    let inst = ctx
-        .lcd
-        .instance(tag)
-        .await?
-        .ok_or_else(|| ResourceError::NoSuchResource { tag: tag.into() })?;
-    let r = Route53Resource::from_instance(&inst)?;
+    let (inst, r) = resource::find(&ctx.lcd, tag).await?;
     let deps = ctx.lcd.dependencies().await?;
     let parents: Vec<&String> = deps
         .iter()

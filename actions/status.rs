@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::actions::restore::describe;
 use crate::context::Ctx;
-use crate::error::{ActionError, ResourceError};
+use crate::error::ActionError;
 use crate::lcd::Equivalency;
 use crate::record::{compare, Verdict};
 use crate::resource::{self, Route53Resource};
@@ -51,12 +51,7 @@ pub struct SettingView {
 
 pub async fn run(ctx: &Ctx, tag: &str, json: bool) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
-    let inst = ctx
-        .lcd
-        .instance(tag)
-        .await?
-        .ok_or_else(|| ResourceError::NoSuchResource { tag: tag.into() })?;
-    let r = Route53Resource::from_instance(&inst)?;
+    let (inst, r) = resource::find(&ctx.lcd, tag).await?;
     let loaded = resource::load(&ctx.lcd, tag).await;
     let (ip_tag, address, resource_error) = match &loaded {
         Ok(l) => (Some(l.ip_tag.clone()), Some(l.address), None),

@@ -16,6 +16,7 @@ bash scripts/ensure-tools.sh
 if ! command -v aws >/dev/null 2>&1; then
     echo "installing the AWS CLI with pip" >&2
     python3 -m pip install --quiet --disable-pip-version-check awscli
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
 if [ ! -x /usr/bin/time ]; then
     echo "installing GNU time with apt-get" >&2

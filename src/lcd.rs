@@ -34,19 +34,9 @@ pub struct Instance {
 /// Parse `ins_list` output: one instance a line, fields joined by Ctrl-A:
 /// system, app, type, tag, id, info, state, then fields the kit ignores.
 pub fn parse_ins_list(out: &str) -> Result<Vec<Instance>, (usize, String)> {
-    let mut list = Vec::new();
-    for (i, line) in out.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line.split(SEP).collect();
-        if f.len() < 7 {
-            return Err((
-                i + 1,
-                format!("{} fields where at least 7 were expected", f.len()),
-            ));
-        }
-        list.push(Instance {
+    Ok(fields(out, 7)?
+        .into_iter()
+        .map(|f| Instance {
             system: f[0].to_string(),
             app: f[1].to_string(),
             rtype: f[2].to_string(),
@@ -54,29 +44,47 @@ pub fn parse_ins_list(out: &str) -> Result<Vec<Instance>, (usize, String)> {
             id: f[4].to_string(),
             info: f[5].to_string(),
             state: f[6].to_string(),
-        });
-    }
-    Ok(list)
+        })
+        .collect())
 }
 
-/// Parse `dep_list -c PARENT` output (fields parent and child, Ctrl-A
-/// separated) into the children of `parent`. Lines about other parents are
-/// skipped, so the reading holds whichever way the command filters.
-pub fn parse_dep_children(out: &str, parent: &str) -> Result<Vec<String>, (usize, String)> {
-    let mut children = Vec::new();
+/// The fields of each non-blank line, at least `min` of them, or the
+/// number of the first line that has fewer.
+fn fields(out: &str, min: usize) -> Result<Vec<Vec<&str>>, (usize, String)> {
+    let mut lines = Vec::new();
     for (i, line) in out.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let f: Vec<&str> = line.split(SEP).collect();
-        if f.len() < 2 {
+        if f.len() < min {
             return Err((
                 i + 1,
-                "one field where parent and child were expected".into(),
+                format!("{} fields where at least {min} were expected", f.len()),
             ));
         }
-        if f[0] == parent && !children.iter().any(|c| c == f[1]) {
-            children.push(f[1].to_string());
+        lines.push(f);
+    }
+    Ok(lines)
+}
+
+/// Parse `dep_list` output: one dependency a line, fields parent and child,
+/// Ctrl-A separated.
+pub fn parse_deps(out: &str) -> Result<Vec<(String, String)>, (usize, String)> {
+    Ok(fields(out, 2)?
+        .into_iter()
+        .map(|f| (f[0].to_string(), f[1].to_string()))
+        .collect())
+}
+
+/// Parse `dep_list -c PARENT` output into the children of `parent`. Lines
+/// about other parents are skipped, so the reading holds whichever way the
+/// command filters.
+pub fn parse_dep_children(out: &str, parent: &str) -> Result<Vec<String>, (usize, String)> {
+    let mut children: Vec<String> = Vec::new();
+    for (p, c) in parse_deps(out)? {
+        if p == parent && !children.contains(&c) {
+            children.push(c);
         }
     }
     Ok(children)
@@ -98,16 +106,9 @@ pub struct Equivalency {
 /// Parse `eqv_list` output: system, tag, other system, other tag, type,
 /// priority, other priority, Ctrl-A separated.
 pub fn parse_eqv_list(out: &str) -> Result<Vec<Equivalency>, (usize, String)> {
-    let mut list = Vec::new();
-    for (i, line) in out.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line.split(SEP).collect();
-        if f.len() < 7 {
-            return Err((i + 1, format!("{} fields where 7 were expected", f.len())));
-        }
-        list.push(Equivalency {
+    Ok(fields(out, 7)?
+        .into_iter()
+        .map(|f| Equivalency {
             system: f[0].into(),
             tag: f[1].into(),
             other_system: f[2].into(),
@@ -115,9 +116,8 @@ pub fn parse_eqv_list(out: &str) -> Result<Vec<Equivalency>, (usize, String)> {
             etype: f[4].into(),
             priority: f[5].into(),
             other_priority: f[6].into(),
-        });
-    }
-    Ok(list)
+        })
+        .collect())
 }
 
 /// The LCD commands of one node, acting on this node's database or, with
@@ -241,35 +241,37 @@ impl Lcd {
         })
     }
 
-    /// The instance with this tag, or None when there is none.
-    pub async fn instance(&self, tag: &str) -> Result<Option<Instance>, LcdError> {
-        let args = ["-t", tag];
-        let out = match self.run("ins_list", &args).await {
+    /// Run a listing command and parse its output; a listing of nothing
+    /// (exit 7, no such object) is empty.
+    async fn query<T: Default>(
+        &self,
+        name: &str,
+        args: &[&str],
+        parse: impl FnOnce(&str) -> Result<T, (usize, String)>,
+    ) -> Result<T, LcdError> {
+        let out = match self.run(name, args).await {
             Ok(out) => out,
-            Err(e) if e.status() == Some(7) => return Ok(None),
+            Err(e) if e.status() == Some(7) => return Ok(T::default()),
             Err(e) => return Err(e),
         };
-        let list = parse_ins_list(&out).map_err(|(line, reason)| LcdError::BadOutput {
-            command: describe(&self.program("ins_list"), &args),
+        parse(&out).map_err(|(line, reason)| LcdError::BadOutput {
+            command: describe(&self.program(name), args),
             line,
             reason,
-        })?;
+        })
+    }
+
+    /// The instance with this tag, or None when there is none.
+    pub async fn instance(&self, tag: &str) -> Result<Option<Instance>, LcdError> {
+        let list = self.query("ins_list", &["-t", tag], parse_ins_list).await?;
         Ok(list.into_iter().find(|i| i.tag == tag))
     }
 
     /// Every instance of an app and type.
     pub async fn instances_of(&self, app: &str, rtype: &str) -> Result<Vec<Instance>, LcdError> {
-        let args = ["-a", app, "-r", rtype];
-        let out = match self.run("ins_list", &args).await {
-            Ok(out) => out,
-            Err(e) if e.status() == Some(7) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let list = parse_ins_list(&out).map_err(|(line, reason)| LcdError::BadOutput {
-            command: describe(&self.program("ins_list"), &args),
-            line,
-            reason,
-        })?;
+        let list = self
+            .query("ins_list", &["-a", app, "-r", rtype], parse_ins_list)
+            .await?;
         Ok(list
             .into_iter()
             .filter(|i| i.app == app && i.rtype == rtype)
@@ -278,53 +280,20 @@ impl Lcd {
 
     /// The tags of the resources `parent` depends on.
     pub async fn children(&self, parent: &str) -> Result<Vec<String>, LcdError> {
-        let args = ["-c", parent];
-        let out = match self.run("dep_list", &args).await {
-            Ok(out) => out,
-            Err(e) if e.status() == Some(7) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        parse_dep_children(&out, parent).map_err(|(line, reason)| LcdError::BadOutput {
-            command: describe(&self.program("dep_list"), &args),
-            line,
-            reason,
+        self.query("dep_list", &["-c", parent], |out| {
+            parse_dep_children(out, parent)
         })
+        .await
     }
 
     /// Every dependency on this node: (parent, child).
     pub async fn dependencies(&self) -> Result<Vec<(String, String)>, LcdError> {
-        let out = self.run("dep_list", &[]).await?;
-        let mut deps = Vec::new();
-        for (i, line) in out.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f: Vec<&str> = line.split(SEP).collect();
-            if f.len() < 2 {
-                return Err(LcdError::BadOutput {
-                    command: describe(&self.program("dep_list"), &[]),
-                    line: i + 1,
-                    reason: "one field where parent and child were expected".into(),
-                });
-            }
-            deps.push((f[0].to_string(), f[1].to_string()));
-        }
-        Ok(deps)
+        self.query("dep_list", &[], parse_deps).await
     }
 
     /// The equivalencies of a tag.
     pub async fn equivalencies(&self, tag: &str) -> Result<Vec<Equivalency>, LcdError> {
-        let args = ["-t", tag];
-        let out = match self.run("eqv_list", &args).await {
-            Ok(out) => out,
-            Err(e) if e.status() == Some(7) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let list = parse_eqv_list(&out).map_err(|(line, reason)| LcdError::BadOutput {
-            command: describe(&self.program("eqv_list"), &args),
-            line,
-            reason,
-        })?;
+        let list = self.query("eqv_list", &["-t", tag], parse_eqv_list).await?;
         Ok(list.into_iter().filter(|e| e.tag == tag).collect())
     }
 

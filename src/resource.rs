@@ -156,6 +156,36 @@ pub fn ip_address(inst: &Instance) -> Result<Ipv4Addr, ResourceError> {
     }
 }
 
+/// The Route 53 resource `tag` as the LCD holds it.
+pub async fn find(lcd: &Lcd, tag: &str) -> Result<(Instance, Route53Resource), ResourceError> {
+    let inst = lcd
+        .instance(tag)
+        .await?
+        .ok_or_else(|| ResourceError::NoSuchResource { tag: tag.into() })?;
+    let r = Route53Resource::from_instance(&inst)?;
+    Ok((inst, r))
+}
+
+/// The IP resource `ip_tag` on this node and the IPv4 address it holds.
+pub async fn ip_resource(lcd: &Lcd, ip_tag: &str) -> Result<(Instance, Ipv4Addr), ResourceError> {
+    let ip = lcd
+        .instance(ip_tag)
+        .await?
+        .ok_or_else(|| ResourceError::NoSuchResource {
+            tag: ip_tag.to_string(),
+        })?;
+    if ip.rtype != IP_TYPE {
+        return Err(ResourceError::WrongType {
+            tag: ip.tag,
+            app: ip.app,
+            rtype: ip.rtype,
+            expected: "comm/ip",
+        });
+    }
+    let address = ip_address(&ip)?;
+    Ok((ip, address))
+}
+
 /// Everything an action needs from the LCD.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -168,11 +198,7 @@ pub struct Loaded {
 /// Read the resource `tag` and the address of its IP child.
 pub async fn load(lcd: &Lcd, tag: &str) -> Result<Loaded, ResourceError> {
     check_tag("tag", tag)?;
-    let instance = lcd
-        .instance(tag)
-        .await?
-        .ok_or_else(|| ResourceError::NoSuchResource { tag: tag.into() })?;
-    let resource = Route53Resource::from_instance(&instance)?;
+    let (instance, resource) = find(lcd, tag).await?;
     let mut ips = Vec::new();
     for child in lcd.children(tag).await? {
         if let Some(inst) = lcd.instance(&child).await? {
