@@ -135,8 +135,9 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
         Outcome::InSync { elapsed, polls } => ctx.log.info(
             Msg::InSync,
             &format!(
-                "change {change_id} INSYNC after {:.1} s ({polls} status checks)",
-                elapsed.as_secs_f64()
+                "change {change_id} INSYNC after {:.1} s ({polls} status check{})",
+                elapsed.as_secs_f64(),
+                if polls == 1 { "" } else { "s" }
             ),
         ),
         Outcome::GaveUp { .. } => {

@@ -38,10 +38,8 @@ unset AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_SESSION_TOKEN
 export LKROUTE53_SYSLOG_SOCKET= LKROUTE53_LOCK_DIR=$work/locks
 export LK_DEFAULTS_FILE=$work/LifeKeeper
 cat >"$LK_DEFAULTS_FILE" <<'DEFAULTS'
-# /etc/default/LifeKeeper of the demo cluster
-ROUTE53_TTL=10
-# moto reports INSYNC at once; check every 2 s instead of 20 s
-ROUTE53_CHANGEID_INTERVAL=2
+# /etc/default/LifeKeeper of the demo cluster: the defaults, written out
+export ROUTE53_TTL=10
 DEFAULTS
 
 # Two simulated nodes, each with its LCD and its own IP resource.
