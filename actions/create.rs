@@ -6,12 +6,11 @@
 //! record. Then `ins_create` and `dep_create`; when the dependency cannot
 //! be made, the new instance is removed again, so a failure leaves nothing.
 
-use crate::actions::restore::describe;
 use crate::context::Ctx;
 use crate::error::{ActionError, ResourceError, Route53Error};
 use crate::lock;
 use crate::log::Msg;
-use crate::record::{compare, same_name, Verdict};
+use crate::record::{compare, describe, same_name, Verdict};
 use crate::resource::{self, Route53Resource};
 use crate::route53::{RecordApi, Route53};
 use crate::settings;

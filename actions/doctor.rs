@@ -4,10 +4,9 @@
 use std::time::{Instant, SystemTime};
 
 use crate::actions::create::inside;
-use crate::actions::restore::describe;
 use crate::context::Ctx;
 use crate::error::{ActionError, Route53Error};
-use crate::record::{compare, Verdict};
+use crate::record::{compare, describe, Verdict};
 use crate::resource::{self, Route53Resource};
 use crate::route53::{RecordApi, Route53};
 use crate::settings;
@@ -116,34 +115,35 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     }
 
     // 3. The resource and its IP child.
-    let mut resource: Option<Route53Resource> = None;
-    let mut address = None;
-    match resource::load(&ctx.lcd, tag).await {
-        Ok(l) => {
+    let found = match resource::check_tag("tag", tag) {
+        Ok(()) => resource::find(&ctx.lcd, tag).await,
+        Err(e) => Err(e),
+    };
+    let child = match &found {
+        Ok(_) => resource::ip_child(&ctx.lcd, tag).await.map(Some),
+        Err(_) => Ok(None),
+    };
+    let remedy = "as the message says; lkroute53 list shows the Route 53 resources here";
+    let address = match (&found, &child) {
+        (Ok((inst, r)), Ok(Some((ip_tag, addr)))) => {
             rep.say(
                 Mark::Pass,
                 "resource",
                 &format!(
-                    "{tag}: zone {}, host name {}, state {}, over IP resource {} holding {}",
-                    l.resource.zone_id, l.resource.hostname, l.instance.state, l.ip_tag, l.address
+                    "{tag}: zone {}, host name {}, state {}, over IP resource {ip_tag} holding {addr}",
+                    r.zone_id, r.hostname, inst.state
                 ),
                 "",
             );
-            resource = Some(l.resource);
-            address = Some(l.address);
+            Some(*addr)
         }
-        Err(e) => {
-            rep.say(
-                Mark::Fail,
-                "resource",
-                &e.to_string(),
-                "as the message says; lkroute53 list shows the Route 53 resources here",
-            );
-            if let Ok(Some(inst)) = ctx.lcd.instance(tag).await {
-                resource = Route53Resource::from_instance(&inst).ok();
-            }
+        (Err(e), _) | (_, Err(e)) => {
+            rep.say(Mark::Fail, "resource", &e.to_string(), remedy);
+            None
         }
-    }
+        (Ok(_), Ok(None)) => None,
+    };
+    let resource: Option<Route53Resource> = found.ok().map(|(_, r)| r);
 
     // 4. Credentials.
     let api = Route53::connect(s).await;

@@ -60,13 +60,13 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
     }
     let (ip, address) = resource::ip_resource(&ctx.lcd, &req.ip_tag).await?;
     let here = ip.system.clone();
-    if let Ok(t) = resource::load(&remote, &req.tag).await {
-        if t.address == address {
+    if let Ok((their_ip, theirs)) = resource::ip_child(&remote, &req.tag).await {
+        if theirs == address {
             ctx.log.warn(
                 Msg::SameAddress,
                 &format!(
-                    "{} here holds {address}, the same address as {} on {}: each node should publish its own real address",
-                    req.ip_tag, t.ip_tag, req.from
+                    "{} here holds {address}, the same address as {their_ip} on {}: each node should publish its own real address",
+                    req.ip_tag, req.from
                 ),
             );
         }

@@ -12,12 +12,12 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::actions::restore::{describe, read_with_tries};
+use crate::actions::restore::read_with_tries;
 use crate::context::Ctx;
 use crate::error::ActionError;
 use crate::lock;
 use crate::log::Msg;
-use crate::record::{compare, Verdict};
+use crate::record::{compare, describe, Verdict};
 use crate::resource;
 use crate::route53::Route53;
 use crate::settings;

@@ -15,7 +15,7 @@ use crate::error::{ActionError, Route53Error};
 use crate::lock;
 use crate::log::Msg;
 use crate::poll::{self, Outcome, Poll};
-use crate::record::{compare, ARecord, Verdict};
+use crate::record::{compare, describe, ARecord, Verdict};
 use crate::resource::{self, Loaded};
 use crate::route53::{RecordApi, Route53};
 use crate::settings;
@@ -252,22 +252,5 @@ pub async fn read_with_tries<A: RecordApi>(
             }
             Err(e) => return Err(e),
         }
-    }
-}
-
-/// A record for messages.
-pub fn describe(r: Option<&ARecord>) -> String {
-    match r {
-        None => "no record".into(),
-        Some(r) if r.alias_target.is_some() => r.to_string(),
-        Some(r) => format!(
-            "{} TTL {}",
-            if r.values.is_empty() {
-                "nothing".to_string()
-            } else {
-                r.values.join(",")
-            },
-            r.ttl.map_or_else(|| "-".to_string(), |t| t.to_string())
-        ),
     }
 }

@@ -4,11 +4,10 @@
 
 use serde::Serialize;
 
-use crate::actions::restore::describe;
 use crate::context::Ctx;
 use crate::error::ActionError;
 use crate::lcd::Equivalency;
-use crate::record::{compare, Verdict};
+use crate::record::{compare, describe, ARecord, Verdict};
 use crate::resource::{self, Route53Resource};
 use crate::route53::{RecordApi, Route53};
 use crate::settings::{self, SPECS};
@@ -52,9 +51,8 @@ pub struct SettingView {
 pub async fn run(ctx: &Ctx, tag: &str, json: bool) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let (inst, r) = resource::find(&ctx.lcd, tag).await?;
-    let loaded = resource::load(&ctx.lcd, tag).await;
-    let (ip_tag, address, resource_error) = match &loaded {
-        Ok(l) => (Some(l.ip_tag.clone()), Some(l.address), None),
+    let (ip_tag, address, resource_error) = match resource::ip_child(&ctx.lcd, tag).await {
+        Ok((ip_tag, address)) => (Some(ip_tag), Some(address), None),
         Err(e) => (None, None, Some(e.to_string())),
     };
     let equivalencies = ctx.lcd.equivalencies(tag).await.unwrap_or_default();
@@ -150,7 +148,7 @@ pub async fn run(ctx: &Ctx, tag: &str, json: bool) -> Result<(), ActionError> {
     }
 }
 
-fn print_text(s: &Status, rec: Option<&crate::record::ARecord>) {
+fn print_text(s: &Status, rec: Option<&ARecord>) {
     println!("resource     {} (gen/route53), state {}", s.tag, s.state);
     println!("host name    {}", s.hostname);
     println!("zone         {}", s.zone_id);

@@ -143,14 +143,6 @@ impl Lcd {
         }
     }
 
-    pub fn new(root: impl Into<PathBuf>) -> Lcd {
-        Lcd {
-            root: root.into(),
-            remote: None,
-            timeout: COMMAND_TIMEOUT,
-        }
-    }
-
     /// The same commands with another time limit.
     pub fn with_timeout(mut self, timeout: Duration) -> Lcd {
         self.timeout = timeout;
@@ -164,11 +156,6 @@ impl Lcd {
             remote: Some(node.to_string()),
             timeout: self.timeout,
         }
-    }
-
-    /// The node this acts on, for messages.
-    pub fn node(&self) -> &str {
-        self.remote.as_deref().unwrap_or("this node")
     }
 
     /// Whether the command is in place and executable.

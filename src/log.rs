@@ -76,7 +76,6 @@ pub enum Msg {
 pub struct Logger {
     action: String,
     tag: String,
-    program: String,
     facility: u8,
     syslog: Option<(UnixDatagram, PathBuf)>,
 }
@@ -111,15 +110,9 @@ impl Logger {
         Logger {
             action: action.to_string(),
             tag: tag.to_string(),
-            program: action.to_string(),
             facility: facility(syslog_selector),
             syslog,
         }
-    }
-
-    /// The tag, once the command line named it.
-    pub fn set_tag(&mut self, tag: &str) {
-        self.tag = tag.to_string();
     }
 
     pub fn line(&self, level: Level, msg: Msg, text: &str) -> String {
@@ -148,7 +141,7 @@ impl Logger {
         eprintln!("{line}");
         if let Some((sock, path)) = &self.syslog {
             let pri = u16::from(self.facility) * 8 + u16::from(level.severity());
-            let datagram = format!("<{pri}>{}[{}]: {line}", self.program, std::process::id());
+            let datagram = format!("<{pri}>{}[{}]: {line}", self.action, std::process::id());
             let _ = sock.send_to(datagram.as_bytes(), path);
         }
     }

@@ -1,7 +1,6 @@
 //! The A record as the kit sees it, and the one comparison every action
 //! makes: does the record hold exactly this address (and this TTL)?
 
-use std::fmt;
 use std::net::Ipv4Addr;
 
 /// One A record set as read from Route 53.
@@ -17,14 +16,22 @@ pub struct ARecord {
     pub alias_target: Option<String>,
 }
 
-impl fmt::Display for ARecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(t) = &self.alias_target {
-            return write!(f, "{} A alias {t}", self.name);
-        }
-        let ttl = self.ttl.map_or_else(|| "-".to_string(), |t| t.to_string());
-        write!(f, "{} {} A {}", self.name, ttl, self.values.join(","))
+/// A record for messages: its addresses and TTL, "no record", or the
+/// alias it is.
+pub fn describe(r: Option<&ARecord>) -> String {
+    let Some(r) = r else {
+        return "no record".into();
+    };
+    if let Some(t) = &r.alias_target {
+        return format!("{} A alias {t}", r.name);
     }
+    let values = if r.values.is_empty() {
+        "nothing".to_string()
+    } else {
+        r.values.join(",")
+    };
+    let ttl = r.ttl.map_or_else(|| "-".to_string(), |t| t.to_string());
+    format!("{values} TTL {ttl}")
 }
 
 /// The verdict of comparing the record with the IP resource's address.

@@ -199,6 +199,17 @@ pub struct Loaded {
 pub async fn load(lcd: &Lcd, tag: &str) -> Result<Loaded, ResourceError> {
     check_tag("tag", tag)?;
     let (instance, resource) = find(lcd, tag).await?;
+    let (ip_tag, address) = ip_child(lcd, tag).await?;
+    Ok(Loaded {
+        resource,
+        instance,
+        ip_tag,
+        address,
+    })
+}
+
+/// The one IP resource `tag` depends on: its tag and the address it holds.
+pub async fn ip_child(lcd: &Lcd, tag: &str) -> Result<(String, Ipv4Addr), ResourceError> {
     let mut ips = Vec::new();
     for child in lcd.children(tag).await? {
         if let Some(inst) = lcd.instance(&child).await? {
@@ -218,12 +229,7 @@ pub async fn load(lcd: &Lcd, tag: &str) -> Result<Loaded, ResourceError> {
         }
     };
     let address = ip_address(&ip)?;
-    Ok(Loaded {
-        resource,
-        instance,
-        ip_tag: ip.tag,
-        address,
-    })
+    Ok((ip.tag, address))
 }
 
 #[cfg(test)]

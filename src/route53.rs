@@ -40,7 +40,6 @@ pub enum ChangeState {
 /// A hosted zone as GetHostedZone reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Zone {
-    pub id: String,
     /// With the final dot, as Route 53 gives it.
     pub name: String,
     pub private: bool,
@@ -489,7 +488,6 @@ impl RecordApi for Route53 {
             detail: "no HostedZone in the answer".into(),
         })?;
         Ok(Zone {
-            id: z.id().trim_start_matches("/hostedzone/").to_string(),
             name: z.name().to_string(),
             private: z.config().is_some_and(|c| c.private_zone()),
         })

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 
-fn ready() -> (Moto, Cluster) {
+fn ready_on_node1() -> (Moto, Cluster) {
     let moto = Moto::start();
     let c = Cluster::new(&moto.url());
     c.create(NODE1, ADDR1).ok();
@@ -17,7 +17,7 @@ fn ready() -> (Moto, Cluster) {
 
 #[test]
 fn a_missing_lcd_command_is_named() {
-    let (_moto, c) = ready();
+    let (_moto, c) = ready_on_node1();
     std::fs::remove_file(c.root(NODE1).join("bin/dep_list")).expect("remove");
     c.action(NODE1, "restore", TAG)
         .status(3)
@@ -31,7 +31,7 @@ fn a_missing_lcd_command_is_named() {
 
 #[test]
 fn a_failing_lcd_command_is_named_with_its_stderr() {
-    let (_moto, c) = ready();
+    let (_moto, c) = ready_on_node1();
     c.lcd_faults(
         NODE1,
         r#"{"ins_list": {"exit": 1, "stderr": "lcd: cannot attach to the LCD\n"}}"#,
@@ -43,7 +43,7 @@ fn a_failing_lcd_command_is_named_with_its_stderr() {
 
 #[test]
 fn a_hanging_lcd_command_is_killed_at_its_limit() {
-    let (_moto, c) = ready();
+    let (_moto, c) = ready_on_node1();
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_LCD_TIMEOUT=1\n");
     c.lcd_faults(NODE1, r#"{"dep_list": {"hang": 60}}"#);
     let out = c.action(NODE1, "restore", TAG);
@@ -54,7 +54,7 @@ fn a_hanging_lcd_command_is_killed_at_its_limit() {
 
 #[test]
 fn garbage_and_non_utf8_from_the_lcd_are_refused() {
-    let (_moto, c) = ready();
+    let (_moto, c) = ready_on_node1();
     c.lcd_faults(
         NODE1,
         r#"{"ins_list": {"stdout": "this is not ins_list output\n"}}"#,
@@ -73,7 +73,7 @@ fn garbage_and_non_utf8_from_the_lcd_are_refused() {
 
 #[test]
 fn a_settings_file_that_is_a_folder_binary_or_huge_costs_only_warnings() {
-    let (_moto, c) = ready();
+    let (_moto, c) = ready_on_node1();
     // A folder.
     std::fs::remove_file(&c.defaults).expect("remove");
     std::fs::create_dir(&c.defaults).expect("mkdir");
@@ -104,7 +104,7 @@ fn a_settings_file_that_is_a_folder_binary_or_huge_costs_only_warnings() {
 
 #[test]
 fn a_huge_resource_id_changes_nothing() {
-    let (_moto, c) = ready();
+    let (_moto, c) = ready_on_node1();
     let id = "x".repeat(100_000);
     c.raw(NODE1, "actions/restore", &["-t", TAG, "-i", &id])
         .ok();

@@ -11,19 +11,10 @@ use common::fault::{FaultProxy, Rules};
 use common::*;
 
 fn ready(pending: usize) -> (Moto, FaultProxy, Cluster) {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(
-        moto.port,
-        Rules {
-            pending,
-            ..Rules::default()
-        },
-    );
-    let mut c = Cluster::new(&moto.url());
-    c.endpoint = proxy.url();
-    c.create(NODE1, ADDR1).ok();
-    c.create(NODE2, ADDR2).ok();
-    (moto, proxy, c)
+    ready_behind(Rules {
+        pending,
+        ..Rules::default()
+    })
 }
 
 #[test]

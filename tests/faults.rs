@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::fault::{FaultProxy, Rules};
+use common::fault::Rules;
 use common::*;
 
 /// One row of the README's fault table, printed for scripts/fault-table.sh
@@ -27,19 +27,9 @@ fn row(fault: &str, out: &Out, c: &Cluster) {
     );
 }
 
-fn ready(rules: Rules) -> (Moto, FaultProxy, Cluster) {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(moto.port, rules);
-    let mut c = Cluster::new(&moto.url());
-    c.endpoint = proxy.url();
-    c.create(NODE1, ADDR1).ok();
-    c.create(NODE2, ADDR2).ok();
-    (moto, proxy, c)
-}
-
 #[test]
 fn pending_then_insync_succeeds_and_reports_each_check() {
-    let (_m, proxy, c) = ready(Rules {
+    let (_m, proxy, c) = ready_behind(Rules {
         pending: 2,
         ..Rules::default()
     });
@@ -55,7 +45,7 @@ fn pending_then_insync_succeeds_and_reports_each_check() {
 
 #[test]
 fn a_change_stuck_pending_fails_in_budget_saying_the_record_was_written() {
-    let (_m, proxy, c) = ready(Rules {
+    let (_m, proxy, c) = ready_behind(Rules {
         pending: usize::MAX,
         ..Rules::default()
     });
@@ -78,7 +68,7 @@ fn a_change_stuck_pending_fails_in_budget_saying_the_record_was_written() {
 
 #[test]
 fn throttling_is_retried_until_it_passes() {
-    let (_m, proxy, c) = ready(Rules {
+    let (_m, proxy, c) = ready_behind(Rules {
         throttle_changes: 2,
         ..Rules::default()
     });
@@ -91,7 +81,7 @@ fn throttling_is_retried_until_it_passes() {
 
 #[test]
 fn throttling_that_never_ends_fails_after_the_record_tries_and_keeps_the_old_record() {
-    let (_m, proxy, c) = ready(Rules::default());
+    let (_m, proxy, c) = ready_behind(Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     proxy.set(|r| r.throttle_changes = usize::MAX);
     c.set_defaults(
@@ -110,7 +100,7 @@ fn throttling_that_never_ends_fails_after_the_record_tries_and_keeps_the_old_rec
 
 #[test]
 fn access_denied_fails_at_once_naming_the_permissions() {
-    let (_m, proxy, c) = ready(Rules {
+    let (_m, proxy, c) = ready_behind(Rules {
         refuse_changes: Some("AccessDenied"),
         ..Rules::default()
     });
@@ -125,7 +115,7 @@ fn access_denied_fails_at_once_naming_the_permissions() {
 
 #[test]
 fn an_invalid_change_batch_is_not_retried() {
-    let (_m, proxy, c) = ready(Rules {
+    let (_m, proxy, c) = ready_behind(Rules {
         refuse_changes: Some("InvalidChangeBatch"),
         ..Rules::default()
     });
@@ -137,7 +127,7 @@ fn an_invalid_change_batch_is_not_retried() {
 
 #[test]
 fn html_503_pages_are_retried() {
-    let (_m, _proxy, c) = ready(Rules::default());
+    let (_m, _proxy, c) = ready_behind(Rules::default());
     _proxy.set(|r| r.html_503 = 2);
     let out = c.action(NODE1, "restore", TAG);
     row("HTML 503 page, twice", &out, &c);
@@ -147,7 +137,7 @@ fn html_503_pages_are_retried() {
 
 #[test]
 fn a_server_that_never_answers_ends_each_action_in_bounded_time() {
-    let (_m, proxy, c) = ready(Rules::default());
+    let (_m, proxy, c) = ready_behind(Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     proxy.set(|r| r.hang = true);
     c.set_defaults(
@@ -167,7 +157,7 @@ fn a_server_that_never_answers_ends_each_action_in_bounded_time() {
 
 #[test]
 fn quickcheck_passes_when_its_own_time_limit_runs_out() {
-    let (_m, proxy, c) = ready(Rules::default());
+    let (_m, proxy, c) = ready_behind(Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     proxy.set(|r| r.hang = true);
     c.set_defaults("ROUTE53_QUICKCHECK_TIMEOUT=2\n");
@@ -180,7 +170,7 @@ fn quickcheck_passes_when_its_own_time_limit_runs_out() {
 
 #[test]
 fn adaptive_checks_come_soon_after_the_change_and_fixed_ones_keep_the_cadence() {
-    let (_m, proxy, c) = ready(Rules {
+    let (_m, proxy, c) = ready_behind(Rules {
         pending: 2,
         ..Rules::default()
     });
@@ -204,7 +194,7 @@ fn adaptive_checks_come_soon_after_the_change_and_fixed_ones_keep_the_cadence() 
 
 #[test]
 fn prior_request_not_complete_is_retried() {
-    let (_m, proxy, c) = ready(Rules {
+    let (_m, proxy, c) = ready_behind(Rules {
         prior_request: 2,
         ..Rules::default()
     });
@@ -217,7 +207,7 @@ fn prior_request_not_complete_is_retried() {
 
 #[test]
 fn bad_credentials_fail_at_once_saying_so() {
-    let (_m, proxy, c) = ready(Rules::default());
+    let (_m, proxy, c) = ready_behind(Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     proxy.set(|r| r.bad_credentials = true);
     let before = proxy.count("POST", "/rrset");
@@ -239,7 +229,7 @@ fn bad_credentials_fail_at_once_saying_so() {
 
 #[test]
 fn malformed_answers_are_survived() {
-    let (_m, _proxy, c) = ready(Rules::default());
+    let (_m, _proxy, c) = ready_behind(Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     _proxy.set(|r| r.malformed_reads = 1);
     // The first read of quickCheck gets garbage; the next try reads it.

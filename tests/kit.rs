@@ -5,14 +5,6 @@ mod common;
 
 use common::*;
 
-fn ready() -> (Moto, Cluster) {
-    let moto = Moto::start();
-    let c = Cluster::new(&moto.url());
-    c.create(NODE1, ADDR1).ok();
-    c.create(NODE2, ADDR2).ok();
-    (moto, c)
-}
-
 #[test]
 fn restore_check_tamper_recover_and_switch_over() {
     let (_moto, c) = ready();

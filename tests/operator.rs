@@ -8,14 +8,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn ready() -> (Moto, Cluster) {
-    let moto = Moto::start();
-    let c = Cluster::new(&moto.url());
-    c.create(NODE1, ADDR1).ok();
-    c.create(NODE2, ADDR2).ok();
-    (moto, c)
-}
-
 #[test]
 fn status_shows_record_address_settings_and_their_sources() {
     let (_moto, c) = ready();

@@ -387,6 +387,23 @@ impl Cluster {
     }
 }
 
+/// moto and the two-node cluster with the resource created on both nodes.
+pub fn ready() -> (Moto, Cluster) {
+    let moto = Moto::start();
+    let c = Cluster::new(&moto.url());
+    c.create(NODE1, ADDR1).ok();
+    c.create(NODE2, ADDR2).ok();
+    (moto, c)
+}
+
+/// The same, with the kit talking to moto through a fault proxy.
+pub fn ready_behind(rules: fault::Rules) -> (Moto, fault::FaultProxy, Cluster) {
+    let (moto, mut c) = ready();
+    let proxy = fault::FaultProxy::start(moto.port, rules);
+    c.endpoint = proxy.url();
+    (moto, proxy, c)
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         if !std::thread::panicking() {
