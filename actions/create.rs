@@ -6,14 +6,16 @@
 //! record. Then `ins_create` and `dep_create`; when the dependency cannot
 //! be made, the new instance is removed again, so a failure leaves nothing.
 
+use std::net::Ipv4Addr;
+
 use crate::context::Ctx;
-use crate::error::{ActionError, ResourceError, Route53Error};
+use crate::error::{ActionError, RecordError, ResourceError};
 use crate::lock;
 use crate::log::Msg;
-use crate::record::{compare, describe, same_name, Verdict};
+use crate::record::{describe, same_name, ARecord};
 use crate::resource::{self, Route53Resource};
-use crate::route53::{RecordApi, Route53};
-use crate::settings;
+use crate::route53::{RecordApi, Zone};
+use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// What the operator asked for.
 #[derive(Debug, Clone)]
@@ -24,15 +26,18 @@ pub struct Request {
     pub ip_tag: String,
 }
 
-pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
-    resource::check_tag("tag", &req.tag)?;
-    resource::check_tag("IP resource tag", &req.ip_tag)?;
-    let _lock = lock::acquire(&req.tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
-    let bad = |what: &'static str, value: &str, reason: String| ResourceError::BadArgument {
+fn bad(what: &'static str, value: &str, reason: String) -> ResourceError {
+    ResourceError::BadArgument {
         what,
         value: value.chars().take(80).collect(),
         reason,
-    };
+    }
+}
+
+pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, req: &Request) -> Result<(), ActionError> {
+    resource::check_tag("tag", &req.tag)?;
+    resource::check_tag("IP resource tag", &req.ip_tag)?;
+    let _lock = lock::acquire(&req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let zone_id =
         resource::check_zone_id(&req.zone_id).map_err(|r| bad("zone ID", &req.zone_id, r))?;
     let hostname =
@@ -46,26 +51,8 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
     }
     let (_, address) = resource::ip_resource(&ctx.lcd, &req.ip_tag).await?;
 
-    let api = Route53::connect(&ctx.settings).await;
-    let zone = api.zone(&zone_id).await?;
-    if !inside(&hostname, &zone.name) {
-        return Err(bad(
-            "host name",
-            &hostname,
-            format!("not inside zone {zone_id} ({})", zone.name),
-        )
-        .into());
-    }
-    let ttl = u32::try_from(ctx.settings.num(settings::TTL)).unwrap_or(u32::MAX);
-    let current = api.read_a(&zone_id, &hostname).await?;
-    if let Verdict::NotSimple(what) = compare(current.as_ref(), address, ttl) {
-        return Err(Route53Error::NotSimple {
-            name: hostname,
-            zone: zone_id,
-            what,
-        }
-        .into());
-    }
+    let (zone, current) =
+        check_route53(ctx, api, &zone_id, &hostname, &req.ip_tag, address).await?;
 
     let r = Route53Resource {
         tag: req.tag.clone(),
@@ -121,6 +108,41 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
     Ok(())
 }
 
+/// The Route 53 side of create: the zone exists (which proves credentials
+/// and reachability too), the host name lies inside it, and the record at
+/// the name is one the kit may manage. The zone and the record as they are.
+pub async fn check_route53<A: RecordApi>(
+    ctx: &Ctx,
+    api: &A,
+    zone_id: &str,
+    hostname: &str,
+    ip_tag: &str,
+    address: Ipv4Addr,
+) -> Result<(Zone, Option<ARecord>), ActionError> {
+    let zone = api.zone(zone_id).await?;
+    if !inside(hostname, &zone.name) {
+        return Err(bad(
+            "host name",
+            hostname,
+            format!("not inside zone {zone_id} ({})", zone.name),
+        )
+        .into());
+    }
+    let current = api.read_a(zone_id, hostname).await?;
+    let verdict = compare(current.as_ref(), address, ctx.settings.ttl());
+    if decide(Kind::Create, &verdict) == Outcome::Unmanaged {
+        let s = Subject {
+            name: hostname,
+            zone: zone_id,
+            address,
+            ip_tag,
+            ttl: ctx.settings.ttl(),
+        };
+        return Err(RecordError::Unmanaged(explain(&verdict, &s)).into());
+    }
+    Ok((zone, current))
+}
+
 /// The host name is the zone's apex or a name below it.
 pub fn inside(hostname: &str, zone_name: &str) -> bool {
     let zone = zone_name.strip_suffix('.').unwrap_or(zone_name);
@@ -133,7 +155,61 @@ pub fn inside(hostname: &str, zone_name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::inside;
+    use super::*;
+    use crate::double::{denied, Scripted};
+    use crate::error::ExitStatus;
+    use crate::record::Routing;
+
+    const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 10);
+
+    async fn check(api: &Scripted, host: &str) -> Result<(Zone, Option<ARecord>), ActionError> {
+        let ctx = Ctx::for_tests("");
+        check_route53(&ctx, api, "Z1", host, "ip-10.0.1.10", ADDR).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_free_name_or_a_simple_record_goes_ahead() {
+        for api in [Scripted::new(None), Scripted::holding("192.0.2.99", 300)] {
+            let (zone, _) = check(&api, "app.example.com").await.expect("goes ahead");
+            assert_eq!(zone.name, "example.com.");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_name_outside_the_zone_is_refused_before_the_record_is_read() {
+        let api = Scripted::new(None);
+        let e = check(&api, "app.example.org").await.expect_err("outside");
+        assert_eq!(e.exit_status(), ExitStatus::Resource);
+        assert!(
+            e.to_string().contains("not inside zone Z1 (example.com.)"),
+            "{e}"
+        );
+        assert_eq!(api.count("read"), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_routing_policy_record_is_refused_with_exit_4() {
+        let mut r = ARecord::simple("app.example.com.", &["192.0.2.5"], 60);
+        r.routing = Some(Routing {
+            policy: "latency",
+            set_identifier: "eu".into(),
+        });
+        let api = Scripted::new(Some(r));
+        let e = check(&api, "app.example.com").await.expect_err("refused");
+        assert_eq!(e.exit_status(), ExitStatus::Route53);
+        assert!(
+            e.to_string().contains("latency routing-policy record"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_zone_that_cannot_be_read_ends_it() {
+        let api = Scripted::new(None);
+        *api.zone.borrow_mut() = Err(denied("GetHostedZone"));
+        let e = check(&api, "app.example.com").await.expect_err("refused");
+        assert_eq!(e.exit_status(), ExitStatus::Route53);
+    }
 
     #[test]
     fn host_must_lie_inside_the_zone() {

@@ -8,11 +8,10 @@ use crate::error::{ActionError, ResourceError};
 use crate::lock;
 use crate::log::Msg;
 use crate::resource;
-use crate::settings;
 
 pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
-    let _lock = lock::acquire(tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
+    let _lock = lock::acquire(tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let (inst, r) = resource::find(&ctx.lcd, tag).await?;
     let deps = ctx.lcd.dependencies().await?;
     let parents: Vec<&String> = deps
@@ -21,17 +20,9 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
         .map(|(p, _)| p)
         .collect();
     if !parents.is_empty() {
-        return Err(ResourceError::BadArgument {
-            what: "tag",
-            value: tag.into(),
-            reason: format!(
-                "resources depend on it ({}); remove those dependencies (or those resources) first",
-                parents
-                    .iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+        return Err(ResourceError::HasParents {
+            tag: tag.into(),
+            parents: parents.iter().map(|p| p.to_string()).collect(),
         }
         .into());
     }
@@ -77,7 +68,7 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
             .await
         {
             Ok(()) => {}
-            Err(err) if err.status() == Some(7) => {}
+            Err(err) if err.is_no_such_object() => {}
             Err(err) => return Err(err.into()),
         }
         ctx.lcd

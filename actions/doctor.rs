@@ -1,18 +1,26 @@
 //! `lkroute53 doctor TAG`: every check an operator would make at 3 a.m.,
-//! in order, each passed or failed with a remedy. Exits 1 when any fails.
+//! in order. Each check is a function that returns a typed result (passed,
+//! failed or for information, a detail, a remedy); one renderer prints
+//! them. Exits 1 when any failed.
 
+use std::net::Ipv4Addr;
 use std::time::{Instant, SystemTime};
 
 use crate::actions::create::inside;
 use crate::context::Ctx;
-use crate::error::{ActionError, Route53Error};
-use crate::record::{compare, describe, Verdict};
+use crate::error::{ActionError, ResourceError, Route53Error};
+use crate::lcd::{Instance, Lcd};
+use crate::log::print;
+use crate::record::ARecord;
 use crate::resource::{self, Route53Resource};
-use crate::route53::{RecordApi, Route53};
-use crate::settings;
+use crate::route53::RecordApi;
+use crate::settings::Settings;
+use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// Signatures fail when the clocks differ by more than this.
 const MAX_SKEW_SECS: u64 = 300;
+/// A change ID that does not exist: asking for it proves the permission.
+const PROBE_CHANGE: &str = "C0000000000000PROBE";
 const LCD_COMMANDS: &[&str] = &[
     "ins_list",
     "dep_list",
@@ -24,307 +32,432 @@ const LCD_COMMANDS: &[&str] = &[
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
+pub enum Mark {
     Pass,
     Fail,
     Info,
 }
 
-struct Report {
-    failed: usize,
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: &'static str,
+    pub mark: Mark,
+    pub detail: String,
+    /// What to do, for a failed check.
+    pub remedy: String,
 }
 
-impl Report {
-    fn say(&mut self, mark: Mark, check: &str, detail: &str, remedy: &str) {
-        let m = match mark {
+impl Check {
+    fn pass(name: &'static str, detail: String) -> Check {
+        Check {
+            name,
+            mark: Mark::Pass,
+            detail,
+            remedy: String::new(),
+        }
+    }
+
+    fn info(name: &'static str, detail: String) -> Check {
+        Check {
+            name,
+            mark: Mark::Info,
+            detail,
+            remedy: String::new(),
+        }
+    }
+
+    fn fail(name: &'static str, detail: String, remedy: &str) -> Check {
+        Check {
+            name,
+            mark: Mark::Fail,
+            detail,
+            remedy: remedy.to_string(),
+        }
+    }
+}
+
+pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
+    let checks = checks(ctx, api, tag).await;
+    render(&checks);
+    let failed = checks.iter().filter(|c| c.mark == Mark::Fail).count();
+    if failed == 0 {
+        print("all checks passed");
+        Ok(())
+    } else {
+        Err(ActionError::ChecksFailed { failed })
+    }
+}
+
+/// The one renderer.
+fn render(checks: &[Check]) {
+    for c in checks {
+        let m = match c.mark {
             Mark::Pass => "[ ok ]",
             Mark::Fail => "[FAIL]",
             Mark::Info => "[info]",
         };
-        println!("{m} {check}: {detail}");
-        if mark == Mark::Fail {
-            self.failed += 1;
-            if !remedy.is_empty() {
-                println!("       remedy: {remedy}");
-            }
+        print(&format!("{m} {}: {}", c.name, c.detail));
+        if c.mark == Mark::Fail && !c.remedy.is_empty() {
+            print(&format!("       remedy: {}", c.remedy));
         }
     }
 }
 
-pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
-    let mut rep = Report { failed: 0 };
-    let s = &ctx.settings;
+/// The resource, and its IP child's tag and address.
+type Found = (
+    Instance,
+    Route53Resource,
+    Result<(String, Ipv4Addr), ResourceError>,
+);
 
-    // 1. The settings file.
-    if s.warnings.is_empty() {
-        rep.say(
-            Mark::Pass,
-            "settings",
-            &format!("{} read without a problem", s.path.display()),
-            "",
-        );
-    } else {
-        for w in &s.warnings {
-            rep.say(
-                Mark::Fail,
-                "settings",
-                &w.0,
-                "fix or remove the line named; until then the default shown is used",
-            );
-        }
+/// Every check, in order.
+pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
+    let mut out = settings_checks(&ctx.settings);
+    out.push(lcd_check(&ctx.lcd).await);
+    let found = find(&ctx.lcd, tag).await;
+    out.push(resource_check(tag, &found));
+    out.push(credentials_check(api).await);
+    let start = Instant::now();
+    let probe = match api.change_state(PROBE_CHANGE).await {
+        Err(Route53Error::Refused { code, .. }) if code == "NoSuchChange" => Ok(()),
+        other => other.map(drop),
+    };
+    let rtt = start.elapsed();
+    let answered = !matches!(probe, Err(Route53Error::NoAnswer { .. }));
+    out.push(endpoint_check(api.endpoint(), &probe, rtt));
+    out.push(clock_check(api.server_date(), answered, SystemTime::now()));
+    if answered {
+        out.push(match &probe {
+            Ok(()) => Check::pass("permission", "route53:GetChange allowed".into()),
+            Err(e) => Check::fail(
+                "permission",
+                format!("route53:GetChange: {e}"),
+                "grant route53:GetChange on arn:aws:route53:::change/*",
+            ),
+        });
     }
+    let Ok((inst, r, child)) = found else {
+        out.push(Check::fail(
+            "zone",
+            "not checked: the resource could not be read".into(),
+            "",
+        ));
+        return out;
+    };
+    let read = api.read_a(&r.zone_id, &r.hostname).await;
+    out.push(match &read {
+        Ok(_) => Check::pass(
+            "permission",
+            format!(
+                "route53:ListResourceRecordSets allowed on zone {}",
+                r.zone_id
+            ),
+        ),
+        Err(e) => Check::fail(
+            "permission",
+            format!("route53:ListResourceRecordSets: {e}"),
+            "grant route53:ListResourceRecordSets on the hosted zone",
+        ),
+    });
+    out.push(Check::info(
+        "permission",
+        "route53:ChangeResourceRecordSets cannot be probed without making a change; the next restore proves it (or fails naming it)".into(),
+    ));
+    out.push(zone_check(api, &r).await);
+    out.push(record_check(&ctx.settings, &inst, &r, &child, &read));
+    out
+}
 
-    // 2. The LCD commands, present and answering.
+async fn find(lcd: &Lcd, tag: &str) -> Result<Found, ResourceError> {
+    resource::check_tag("tag", tag)?;
+    let (inst, r) = resource::find(lcd, tag).await?;
+    let child = resource::ip_child(lcd, tag).await;
+    Ok((inst, r, child))
+}
+
+/// One check per problem of the settings file.
+fn settings_checks(s: &Settings) -> Vec<Check> {
+    if s.warnings.is_empty() {
+        return vec![Check::pass(
+            "settings",
+            format!("{} read without a problem", s.path.display()),
+        )];
+    }
+    s.warnings
+        .iter()
+        .map(|w| {
+            Check::fail(
+                "settings",
+                w.0.clone(),
+                "fix or remove the line named; until then the default shown is used",
+            )
+        })
+        .collect()
+}
+
+/// The LCD commands, present and answering.
+async fn lcd_check(lcd: &Lcd) -> Check {
     let missing: Vec<&str> = LCD_COMMANDS
         .iter()
         .copied()
-        .filter(|c| !ctx.lcd.has(c))
+        .filter(|c| !lcd.has(c))
         .collect();
-    if missing.is_empty() {
-        let start = Instant::now();
-        match ctx.lcd.instances_of(resource::APP, resource::TYPE).await {
-            Ok(list) => rep.say(
-                Mark::Pass,
-                "LCD",
-                &format!(
-                    "commands in {}/bin answer ({} Route 53 resources, {} ms)",
-                    ctx.lcd.root().display(),
-                    list.len(),
-                    start.elapsed().as_millis()
-                ),
-                "",
-            ),
-            Err(e) => rep.say(
-                Mark::Fail,
-                "LCD",
-                &e.to_string(),
-                "is LifeKeeper running? check lcdstatus and /var/log/lifekeeper.log",
-            ),
-        }
-    } else {
-        rep.say(
-            Mark::Fail,
+    if !missing.is_empty() {
+        return Check::fail(
             "LCD",
-            &format!(
+            format!(
                 "missing or not executable in {}/bin: {}",
-                ctx.lcd.root().display(),
+                lcd.root().display(),
                 missing.join(", ")
             ),
             "is LifeKeeper installed, and LKROOT set to its folder (default /opt/LifeKeeper)?",
         );
     }
+    let start = Instant::now();
+    match lcd.instances_of(resource::APP, resource::TYPE).await {
+        Ok(list) => Check::pass(
+            "LCD",
+            format!(
+                "commands in {}/bin answer ({} Route 53 resources, {} ms)",
+                lcd.root().display(),
+                list.len(),
+                start.elapsed().as_millis()
+            ),
+        ),
+        Err(e) => Check::fail(
+            "LCD",
+            e.to_string(),
+            "is LifeKeeper running? check lcdstatus and /var/log/lifekeeper.log",
+        ),
+    }
+}
 
-    // 3. The resource and its IP child.
-    let found = match resource::check_tag("tag", tag) {
-        Ok(()) => resource::find(&ctx.lcd, tag).await,
-        Err(e) => Err(e),
-    };
-    let child = match &found {
-        Ok(_) => resource::ip_child(&ctx.lcd, tag).await.map(Some),
-        Err(_) => Ok(None),
-    };
+fn resource_check(tag: &str, found: &Result<Found, ResourceError>) -> Check {
     let remedy = "as the message says; lkroute53 list shows the Route 53 resources here";
-    let address = match (&found, &child) {
-        (Ok((inst, r)), Ok(Some((ip_tag, addr)))) => {
-            rep.say(
-                Mark::Pass,
-                "resource",
-                &format!(
-                    "{tag}: zone {}, host name {}, state {}, over IP resource {ip_tag} holding {addr}",
-                    r.zone_id, r.hostname, inst.state
-                ),
-                "",
-            );
-            Some(*addr)
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            rep.say(Mark::Fail, "resource", &e.to_string(), remedy);
-            None
-        }
-        (Ok(_), Ok(None)) => None,
-    };
-    let resource: Option<Route53Resource> = found.ok().map(|(_, r)| r);
+    match found {
+        Ok((inst, r, Ok((ip_tag, addr)))) => Check::pass(
+            "resource",
+            format!(
+                "{tag}: zone {}, host name {}, state {}, over IP resource {ip_tag} holding {addr}",
+                r.zone_id, r.hostname, inst.state
+            ),
+        ),
+        Ok((_, _, Err(e))) | Err(e) => Check::fail("resource", e.to_string(), remedy),
+    }
+}
 
-    // 4. Credentials.
-    let api = Route53::connect(s).await;
-    match api.credential_source().await {
-        Ok(src) => rep.say(Mark::Pass, "credentials", &format!("found: {}", src.0), ""),
-        Err(e) => rep.say(
-            Mark::Fail,
+async fn credentials_check<A: RecordApi>(api: &A) -> Check {
+    match api.credentials().await {
+        Ok(source) => Check::pass("credentials", format!("found: {source}")),
+        Err(e) => Check::fail(
             "credentials",
-            &format!("none found: {e}"),
+            format!("none found: {e}"),
             "attach an instance role to the node (or set a profile) with the Route 53 permissions in the README",
         ),
     }
+}
 
-    // 5. The endpoint, and 7. GetChange permission, with one probe.
-    let start = Instant::now();
-    let probe = api.probe_get_change().await;
-    let rtt = start.elapsed();
-    let answered = !matches!(probe, Err(Route53Error::NoAnswer { .. }));
-    if answered {
-        rep.say(
-            Mark::Pass,
+fn endpoint_check(
+    endpoint: &str,
+    probe: &Result<(), Route53Error>,
+    rtt: std::time::Duration,
+) -> Check {
+    match probe {
+        Err(e @ Route53Error::NoAnswer { .. }) => Check::fail(
             "endpoint",
-            &format!("{} answered in {} ms", api.endpoint(), rtt.as_millis()),
-            "",
-        );
-    } else if let Err(e) = &probe {
-        rep.say(
-            Mark::Fail,
-            "endpoint",
-            &e.to_string(),
+            e.to_string(),
             "there is no VPC endpoint for the Route 53 API: the node needs a NAT gateway or a proxy (HTTPS_PROXY, NO_PROXY in LifeKeeper's environment); check ROUTE53_CONNECT_TIMEOUT / ROUTE53_READ_TIMEOUT",
-        );
+        ),
+        _ => Check::pass(
+            "endpoint",
+            format!("{endpoint} answered in {} ms", rtt.as_millis()),
+        ),
     }
+}
 
-    // 6. Clock skew against the server's Date header.
-    match api.last_server_date() {
+/// Clock skew against the server's `Date` header.
+fn clock_check(server: Option<SystemTime>, answered: bool, now: SystemTime) -> Check {
+    match server {
         Some(server) => {
-            let now = SystemTime::now();
             let (skew, ahead) = match now.duration_since(server) {
                 Ok(d) => (d.as_secs(), "ahead of"),
                 Err(e) => (e.duration().as_secs(), "behind"),
             };
             if skew <= MAX_SKEW_SECS {
-                rep.say(
-                    Mark::Pass,
-                    "clock",
-                    &format!("within {skew} s of the server's clock"),
-                    "",
-                );
+                Check::pass("clock", format!("within {skew} s of the server's clock"))
             } else {
-                rep.say(
-                    Mark::Fail,
+                Check::fail(
                     "clock",
-                    &format!("{skew} s {ahead} the server's clock; request signatures fail past {MAX_SKEW_SECS} s"),
+                    format!("{skew} s {ahead} the server's clock; request signatures fail past {MAX_SKEW_SECS} s"),
                     "synchronise the node's clock (chronyd with the Amazon Time Sync Service, 169.254.169.123)",
-                );
+                )
             }
         }
-        None if answered => rep.say(
-            Mark::Info,
+        None if answered => Check::info(
             "clock",
-            "the server sent no Date header; skew not measured",
-            "",
+            "the server sent no Date header; skew not measured".into(),
         ),
-        None => rep.say(
-            Mark::Fail,
+        None => Check::fail(
             "clock",
-            "not measured: no answer from the endpoint",
+            "not measured: no answer from the endpoint".into(),
             "see the endpoint check",
         ),
     }
+}
 
-    // 7. Read permissions.
-    match &probe {
-        Ok(()) => rep.say(Mark::Pass, "permission", "route53:GetChange allowed", ""),
-        Err(e) if answered => rep.say(
-            Mark::Fail,
-            "permission",
-            &format!("route53:GetChange: {e}"),
-            "grant route53:GetChange on arn:aws:route53:::change/*",
-        ),
-        Err(_) => {}
-    }
-    let Some(r) = resource else {
-        rep.say(
-            Mark::Fail,
-            "zone",
-            "not checked: the resource could not be read",
-            "",
-        );
-        return finish(rep);
-    };
-    let read = api.read_a(&r.zone_id, &r.hostname).await;
-    match &read {
-        Ok(_) => rep.say(
-            Mark::Pass,
-            "permission",
-            &format!(
-                "route53:ListResourceRecordSets allowed on zone {}",
-                r.zone_id
-            ),
-            "",
-        ),
-        Err(e) => rep.say(
-            Mark::Fail,
-            "permission",
-            &format!("route53:ListResourceRecordSets: {e}"),
-            "grant route53:ListResourceRecordSets on the hosted zone",
-        ),
-    }
-    rep.say(
-        Mark::Info,
-        "permission",
-        "route53:ChangeResourceRecordSets cannot be probed without making a change; the next restore proves it (or fails naming it)",
-        "",
-    );
-
-    // 8. The zone, and the host name inside it.
+async fn zone_check<A: RecordApi>(api: &A, r: &Route53Resource) -> Check {
     match api.zone(&r.zone_id).await {
-        Ok(z) if inside(&r.hostname, &z.name) => rep.say(
-            Mark::Pass,
+        Ok(z) if inside(&r.hostname, &z.name) => Check::pass(
             "zone",
-            &format!(
+            format!(
                 "{} is {} ({}), and {} lies inside it",
                 r.zone_id,
                 z.name,
                 if z.private { "private" } else { "public" },
                 r.hostname
             ),
-            "",
         ),
-        Ok(z) => rep.say(
-            Mark::Fail,
+        Ok(z) => Check::fail(
             "zone",
-            &format!(
+            format!(
                 "{} is {}, and {} is not inside it",
                 r.zone_id, z.name, r.hostname
             ),
             "recreate the resource with the zone that holds the host name",
         ),
-        Err(e) => rep.say(
-            Mark::Fail,
+        Err(e) => Check::fail(
             "zone",
-            &e.to_string(),
+            e.to_string(),
             "check the zone ID; grant route53:GetHostedZone",
         ),
     }
-
-    // 9. The record.
-    let ttl = u32::try_from(s.num(settings::TTL)).unwrap_or(u32::MAX);
-    match (&read, address) {
-        (Ok(rec), Some(addr)) => match compare(rec.as_ref(), addr, ttl) {
-            Verdict::InSync => rep.say(Mark::Pass, "record", &format!("{} holds {addr} with TTL {ttl}", r.hostname), ""),
-            Verdict::TtlDiffers { .. } => rep.say(
-                Mark::Pass,
-                "record",
-                &format!("{} holds {addr}, with another TTL ({}); restore applies ROUTE53_TTL={ttl}", r.hostname, describe(rec.as_ref())),
-                "",
-            ),
-            Verdict::NotSimple(what) => rep.say(Mark::Fail, "record", &format!("{} is {what}", r.hostname), "the kit manages only a simple A record: use another host name"),
-            _ => rep.say(
-                Mark::Fail,
-                "record",
-                &format!("{} holds {}, not {addr}", r.hostname, describe(rec.as_ref())),
-                "where this node runs the service: run recover (or restore); elsewhere this is expected",
-            ),
-        },
-        (Ok(rec), None) => rep.say(Mark::Info, "record", &format!("{} holds {}", r.hostname, describe(rec.as_ref())), ""),
-        (Err(_), _) => rep.say(Mark::Fail, "record", "not read (see the permission check)", ""),
-    }
-    finish(rep)
 }
 
-fn finish(rep: Report) -> Result<(), ActionError> {
-    if rep.failed == 0 {
-        println!("all checks passed");
-        Ok(())
-    } else {
-        Err(ActionError::Mismatch(format!(
-            "{} check(s) failed",
-            rep.failed
-        )))
+/// The record, judged by the verdict table for a node where the resource
+/// is in service or not.
+fn record_check(
+    settings: &Settings,
+    inst: &Instance,
+    r: &Route53Resource,
+    child: &Result<(String, Ipv4Addr), ResourceError>,
+    read: &Result<Option<ARecord>, Route53Error>,
+) -> Check {
+    let (record, (ip_tag, address)) = match (read, child) {
+        (Err(_), _) => {
+            return Check::fail("record", "not read (see the permission check)".into(), "")
+        }
+        (Ok(rec), Err(_)) => {
+            return Check::info(
+                "record",
+                format!(
+                    "{} holds {} (the IP resource's address is not known)",
+                    r.hostname,
+                    crate::record::describe(rec.as_ref())
+                ),
+            )
+        }
+        (Ok(rec), Ok(c)) => (rec, c),
+    };
+    let verdict = compare(record.as_ref(), *address, settings.ttl());
+    let s = Subject {
+        name: &r.hostname,
+        zone: &r.zone_id,
+        address: *address,
+        ip_tag,
+        ttl: settings.ttl(),
+    };
+    let text = explain(&verdict, &s);
+    let kind = Kind::Doctor {
+        in_service: inst.state == "ISP",
+    };
+    match decide(kind, &verdict) {
+        Outcome::Pass => Check::pass("record", text),
+        Outcome::Note => Check::info(
+            "record",
+            format!("{text} (expected: the resource is {} here)", inst.state),
+        ),
+        Outcome::Unmanaged => Check::fail("record", text, "as the message says"),
+        _ => Check::fail(
+            "record",
+            text,
+            "the resource is in service here: run recover (or restore)",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::restore::tests::loaded;
+    use crate::double::{denied, no_answer, Scripted};
+    use std::time::Duration;
+
+    fn record_of(api: &Scripted) -> Result<Option<ARecord>, Route53Error> {
+        Ok(api.current())
+    }
+
+    fn child() -> Result<(String, Ipv4Addr), ResourceError> {
+        let l = loaded();
+        Ok((l.ip_tag, l.address))
+    }
+
+    #[test]
+    fn the_record_check_follows_the_table_and_the_state() {
+        let ctx = Ctx::for_tests("");
+        let l = loaded();
+        let mut standby = l.instance.clone();
+        standby.state = "OSU".into();
+        let other = Scripted::holding("10.0.2.20", 10);
+        let c = record_check(
+            &ctx.settings,
+            &l.instance,
+            &l.resource,
+            &child(),
+            &record_of(&other),
+        );
+        assert_eq!(c.mark, Mark::Fail);
+        assert!(c.remedy.contains("run recover"), "{c:?}");
+        let c = record_check(
+            &ctx.settings,
+            &standby,
+            &l.resource,
+            &child(),
+            &record_of(&other),
+        );
+        assert_eq!(c.mark, Mark::Info, "{c:?}");
+        let ok = Scripted::holding("10.0.1.10", 10);
+        let c = record_check(
+            &ctx.settings,
+            &l.instance,
+            &l.resource,
+            &child(),
+            &record_of(&ok),
+        );
+        assert_eq!(c.mark, Mark::Pass, "{c:?}");
+    }
+
+    #[test]
+    fn the_clock_check_measures_skew_both_ways() {
+        let now = SystemTime::now();
+        assert_eq!(clock_check(Some(now), true, now).mark, Mark::Pass);
+        let ahead = clock_check(Some(now), true, now + Duration::from_secs(400));
+        assert_eq!(ahead.mark, Mark::Fail);
+        assert!(ahead.detail.contains("400 s ahead of"), "{ahead:?}");
+        assert_eq!(clock_check(None, false, now).mark, Mark::Fail);
+        assert_eq!(clock_check(None, true, now).mark, Mark::Info);
+    }
+
+    #[test]
+    fn the_endpoint_fails_only_without_an_answer() {
+        let rtt = Duration::from_millis(3);
+        assert_eq!(
+            endpoint_check("e", &Err(no_answer("GetChange")), rtt).mark,
+            Mark::Fail
+        );
+        assert_eq!(
+            endpoint_check("e", &Err(denied("GetChange")), rtt).mark,
+            Mark::Pass
+        );
     }
 }

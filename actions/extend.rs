@@ -15,7 +15,6 @@ use crate::lcd::Lcd;
 use crate::lock;
 use crate::log::Msg;
 use crate::resource::{self, Route53Resource};
-use crate::settings;
 
 /// What the operator asked for.
 #[derive(Debug, Clone)]
@@ -33,7 +32,7 @@ pub const DEFAULT_PRIORITY: u32 = 10;
 pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
     resource::check_tag("tag", &req.tag)?;
     resource::check_tag("IP resource tag", &req.ip_tag)?;
-    let _lock = lock::acquire(&req.tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
+    let _lock = lock::acquire(&req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
     resource::check_tag("node name", &req.from)?;
     if req.priority <= TEMPLATE_PRIORITY || req.priority > 999 {
         return Err(ResourceError::BadArgument {
@@ -59,7 +58,6 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
         .into());
     }
     let (ip, address) = resource::ip_resource(&ctx.lcd, &req.ip_tag).await?;
-    let here = ip.system.clone();
     if let Ok((their_ip, theirs)) = resource::ip_child(&remote, &req.tag).await {
         if theirs == address {
             ctx.log.warn(
@@ -83,6 +81,21 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
         return Ok(());
     }
 
+    let here = ip.system.clone();
+    make(ctx, req, &r, &remote, &here).await?;
+    ctx.log.info(Msg::Extended, &format!("created {plan}"));
+    Ok(())
+}
+
+/// Make the instance, its dependency and the equivalency on both nodes, in
+/// order; on a failure, undo what was made, in reverse.
+async fn make(
+    ctx: &Ctx,
+    req: &Request,
+    r: &Route53Resource,
+    remote: &Lcd,
+    here: &str,
+) -> Result<(), ActionError> {
     let mut done: Vec<Undo> = Vec::new();
     let result = async {
         ctx.lcd
@@ -102,7 +115,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
             .await?;
         done.push(Undo::LocalEqv);
         remote
-            .create_equivalency(&req.tag, TEMPLATE_PRIORITY, &here, &req.tag, req.priority)
+            .create_equivalency(&req.tag, TEMPLATE_PRIORITY, here, &req.tag, req.priority)
             .await?;
         Ok::<(), LcdError>(())
     }
@@ -123,7 +136,6 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
         ctx.log.warn(Msg::RolledBack, &text);
         return Err(e.into());
     }
-    ctx.log.info(Msg::Extended, &format!("created {plan}"));
     Ok(())
 }
 

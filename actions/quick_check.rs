@@ -1,30 +1,30 @@
 //! quickCheck: does the A record hold the IP resource's address?
 //!
-//! Read the record up to `ROUTE53_RECORDCHECK_TRY_COUNT` times. Could not
-//! read it at all, or could not finish within `ROUTE53_QUICKCHECK_TIMEOUT`:
-//! warn and pass (an API outage must never fail the service over). Record
-//! missing or holding another address: fail, and LifeKeeper recovers. Only
-//! the TTL differs: warn and pass (the next restore applies the TTL).
-//! Problems on the LifeKeeper side (no IP child, a broken LCD command) are
-//! logged as errors and pass too, as LifeKeeper's own kits do: a broken
-//! check must never cause a failover.
+//! Read the record up to `ROUTE53_RECORDCHECK_TRY_COUNT` times and decide
+//! by the verdict table: missing or another address fails (LifeKeeper
+//! recovers); only the TTL differs warns and passes (the next restore
+//! applies it); an alias or routing-policy record is logged as an ERROR and
+//! passes, since no failover can mend it. Could not read it at all, or
+//! could not finish within `ROUTE53_QUICKCHECK_TIMEOUT`: warn and pass (an
+//! API outage must never fail the service over). Problems on the LifeKeeper
+//! side (no IP child, a broken LCD command) are logged as errors and pass
+//! too, as LifeKeeper's own kits do: a broken check must never cause a
+//! failover.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::actions::restore::read_with_tries;
+use crate::actions::restore::{read_with_tries, subject};
 use crate::context::Ctx;
-use crate::error::ActionError;
+use crate::error::{ActionError, RecordError};
 use crate::lock;
 use crate::log::Msg;
-use crate::record::{compare, describe, Verdict};
-use crate::resource;
-use crate::route53::Route53;
-use crate::settings;
+use crate::resource::{self, Loaded};
+use crate::route53::RecordApi;
+use crate::verdict::{compare, decide, explain, Kind, Outcome};
 
-pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
-    let limit = ctx.settings.secs(settings::QUICKCHECK_TIMEOUT);
-    match tokio::time::timeout(limit, check(ctx, tag)).await {
+pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
+    let limit = ctx.settings.quickcheck_timeout();
+    match tokio::time::timeout(limit, check(ctx, api, tag)).await {
         Ok(result) => result,
         Err(_) => {
             ctx.log.warn(
@@ -39,10 +39,10 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     }
 }
 
-async fn check(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+async fn check<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
     // An action that changes the record is running: the record may be in
     // between, and that action reports its own verdict.
-    let _lock = match lock::acquire(tag, Duration::ZERO).await {
+    let _lock = match lock::acquire(tag, Duration::ZERO, &ctx.log).await {
         Ok(held) => Some(held),
         Err(lock::LockError::Busy { .. }) => {
             ctx.log.info(
@@ -61,66 +61,161 @@ async fn check(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
         Ok(l) => l,
         Err(e) => {
             ctx.log.error(
-                Msg::Internal,
+                Msg::CheckImpossible,
                 &format!("cannot check: {e}; passing, so that a broken check never fails the service over"),
             );
             return Ok(());
         }
     };
-    let api = Route53::connect(&ctx.settings).await;
-    let ttl = u32::try_from(ctx.settings.num(settings::TTL)).unwrap_or(u32::MAX);
-    let record = match read_with_tries(ctx, &api, &l).await {
+    judge(ctx, api, &l).await
+}
+
+/// Read the record and judge it by the verdict table.
+pub async fn judge<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
+    let s = subject(ctx, l);
+    let record = match read_with_tries(ctx, api, l).await {
         Ok(r) => r,
         Err(e) => {
             ctx.log.warn(
                 Msg::CheckUnreadable,
                 &format!(
                     "could not read the A record {} in zone {}: {e}; passing (an API outage does not fail the service over)",
-                    l.resource.hostname, l.resource.zone_id
+                    s.name, s.zone
                 ),
             );
             return Ok(());
         }
     };
-    let name = &l.resource.hostname;
-    let zone = &l.resource.zone_id;
-    match compare(record.as_ref(), l.address, ttl) {
-        Verdict::InSync => {
-            // Every two minutes on every node: silent in the log, but an
-            // operator at a terminal is told.
-            if std::io::stderr().is_terminal() {
-                ctx.log.info(
-                    Msg::CheckOk,
-                    &format!(
-                        "A record {name} in zone {zone} holds {} (TTL {ttl})",
-                        l.address
-                    ),
-                );
-            }
-            Ok(())
-        }
-        Verdict::TtlDiffers { have, want } => {
+    let verdict = compare(record.as_ref(), l.address, s.ttl);
+    let text = explain(&verdict, &s);
+    match decide(Kind::QuickCheck, &verdict) {
+        Outcome::Wrong => Err(RecordError::Mismatch(format!("{text}; LifeKeeper recovers")).into()),
+        Outcome::PassWarn => {
             ctx.log.warn(
                 Msg::CheckTtl,
-                &format!(
-                    "A record {name} holds {} but with TTL {} instead of ROUTE53_TTL={want}; the next restore or recover applies it",
-                    l.address,
-                    have.map_or_else(|| "-".to_string(), |t| t.to_string())
-                ),
+                &format!("{text}; the next restore or recover applies it"),
             );
             Ok(())
         }
-        Verdict::Missing => Err(ActionError::Mismatch(format!(
-            "there is no A record {name} in zone {zone}; it should hold {} (IP resource {})",
-            l.address, l.ip_tag
-        ))),
-        Verdict::AddressDiffers { .. } | Verdict::NotSimple(_) => {
-            Err(ActionError::Mismatch(format!(
-                "the A record {name} in zone {zone} holds {}, not {} (IP resource {})",
-                describe(record.as_ref()),
-                l.address,
-                l.ip_tag
-            )))
+        Outcome::Unmanaged => {
+            ctx.log.error(
+                Msg::Unmanaged,
+                &format!("{text}; passing, as no failover can mend it"),
+            );
+            Ok(())
         }
+        _ => {
+            // Every two minutes on every node: silent in the log, but an
+            // operator at a terminal is told.
+            if ctx.interactive {
+                ctx.log.info(Msg::CheckOk, &text);
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::restore::tests::{loaded, SETTINGS};
+    use crate::double::{denied, no_answer, Scripted};
+    use crate::error::ExitStatus;
+    use crate::record::{ARecord, Routing};
+    use tokio::time::Instant;
+
+    fn logged(ctx: &Ctx, text: &str) -> bool {
+        ctx.log.captured().iter().any(|l| l.contains(text))
+    }
+
+    async fn check(ctx: &Ctx, api: &Scripted) -> Result<(), ActionError> {
+        judge(ctx, api, &loaded()).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_sync_passes_silently_under_lifekeeper_and_says_so_at_a_terminal() {
+        let mut ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.1.10", 10);
+        check(&ctx, &api).await.expect("in sync");
+        assert!(ctx.log.captured().is_empty());
+        ctx.interactive = true;
+        check(&ctx, &api).await.expect("in sync");
+        assert!(logged(&ctx, "INFO:route53:restore:r53-app:053024:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 10"));
+        assert_eq!(api.count("read"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn missing_or_another_address_fails_with_exit_1() {
+        for api in [Scripted::new(None), Scripted::holding("192.0.2.99", 300)] {
+            let ctx = Ctx::for_tests(SETTINGS);
+            let e = check(&ctx, &api).await.expect_err("wrong");
+            assert_eq!(e.exit_status(), ExitStatus::Failed);
+            assert!(
+                e.to_string()
+                    .contains("IP resource ip-10.0.1.10 holds 10.0.1.10; LifeKeeper recovers"),
+                "{e}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_the_ttl_differing_warns_and_passes() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.1.10", 300);
+        check(&ctx, &api).await.expect("passes");
+        assert!(logged(&ctx, "WARN:route53:restore:r53-app:053023:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 300, where ROUTE53_TTL is 10"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_the_kit_does_not_manage_is_an_error_that_passes() {
+        let mut r = ARecord::simple("app.example.com.", &["10.0.1.10"], 10);
+        r.routing = Some(Routing {
+            policy: "failover",
+            set_identifier: "primary".into(),
+        });
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::new(Some(r));
+        check(&ctx, &api).await.expect("no failover can mend it");
+        assert!(logged(&ctx, "ERROR:route53:restore:r53-app:053025:the A record app.example.com in zone Z1 is a failover routing-policy record (set identifier \"primary\", 10.0.1.10)"));
+        assert!(logged(&ctx, "passing, as no failover can mend it"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_are_tried_again_and_an_unreadable_record_passes() {
+        let ctx =
+            Ctx::for_tests("ROUTE53_RECORDCHECK_INTERVAL=2\nROUTE53_RECORDCHECK_TRY_COUNT=4\n");
+        let api = Scripted::holding("10.0.1.10", 10);
+        api.reads
+            .borrow_mut()
+            .extend((0..4).map(|_| Err(no_answer("ListResourceRecordSets"))));
+        let start = Instant::now();
+        check(&ctx, &api).await.expect("passes");
+        assert_eq!(api.count("read"), 4);
+        assert_eq!(start.elapsed(), std::time::Duration::from_secs(6));
+        assert!(logged(&ctx, ":053021:could not read the A record"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_after_a_failed_one_decides() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::new(None);
+        api.reads
+            .borrow_mut()
+            .push_back(Err(no_answer("ListResourceRecordSets")));
+        let e = check(&ctx, &api).await.expect_err("missing");
+        assert_eq!(e.exit_status(), ExitStatus::Failed);
+        assert_eq!(api.count("read"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_read_passes_with_a_warning_after_one_try() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::new(None);
+        api.reads
+            .borrow_mut()
+            .push_back(Err(denied("ListResourceRecordSets")));
+        check(&ctx, &api).await.expect("passes");
+        assert_eq!(api.count("read"), 1);
+        assert!(logged(&ctx, "AccessDenied"));
     }
 }

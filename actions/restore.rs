@@ -1,85 +1,86 @@
 //! restore (and recover): point the A record at the IP resource's address.
 //!
 //! 1. Read the address of the dependent IP resource.
-//! 2. Read the A record with one exact lookup. Already the address and the
-//!    TTL: done, no change.
+//! 2. Read the A record with one exact lookup, and decide by the verdict
+//!    table: already the address and the TTL, done; an alias or
+//!    routing-policy record, refuse; otherwise write.
 //! 3. UPSERT the record (address, `ROUTE53_TTL`), up to
 //!    `ROUTE53_RECORD_TRY_COUNT` tries `ROUTE53_RECORD_INTERVAL` apart.
-//! 4. Poll the change until INSYNC, `ROUTE53_CHANGEID_TRY_COUNT` checks
-//!    `ROUTE53_CHANGEID_INTERVAL` apart; not INSYNC by then: fail, saying
-//!    the record was written.
+//! 4. Wait for INSYNC within `ROUTE53_CHANGEID_INTERVAL` x
+//!    `ROUTE53_CHANGEID_TRY_COUNT` (adaptive checks by default; see
+//!    `poll`); not INSYNC by then: fail, saying the record was written.
 //! 5. Verify that the record holds the address.
+//!
+//! Where only the TTL differs, the address is right already: a write that
+//! cannot be made is a warning and restore succeeds.
+
+use tokio::time::Instant;
 
 use crate::context::Ctx;
-use crate::error::{ActionError, Route53Error};
+use crate::error::{ActionError, RecordError, Route53Error};
 use crate::lock;
 use crate::log::Msg;
-use crate::poll::{self, Outcome, Poll};
-use crate::record::{compare, describe, ARecord, Verdict};
+use crate::poll::{self, Poll};
+use crate::record::{describe, ARecord};
 use crate::resource::{self, Loaded};
-use crate::route53::{RecordApi, Route53};
-use crate::settings;
+use crate::retry::with_tries;
+use crate::route53::RecordApi;
+use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// `restore -t TAG` and `recover -t TAG`.
-pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
-    let _lock = lock::acquire(tag, ctx.settings.secs(settings::LOCK_WAIT)).await?;
+    let _lock = lock::acquire(tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let loaded = resource::load(&ctx.lcd, tag).await?;
-    let api = Route53::connect(&ctx.settings).await;
-    put_right(ctx, &api, &loaded).await
+    put_right(ctx, api, &loaded).await
+}
+
+/// What the record should hold, for messages.
+pub fn subject<'a>(ctx: &Ctx, l: &'a Loaded) -> Subject<'a> {
+    Subject {
+        name: &l.resource.hostname,
+        zone: &l.resource.zone_id,
+        address: l.address,
+        ip_tag: &l.ip_tag,
+        ttl: ctx.settings.ttl(),
+    }
 }
 
 /// Make the record hold the address, and prove it.
 pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
-    let s = &ctx.settings;
-    let zone = &l.resource.zone_id;
-    let name = &l.resource.hostname;
-    let ttl = u32::try_from(s.num(settings::TTL)).unwrap_or(u32::MAX);
-
-    let (current, read) = match api.read_a(zone, name).await {
-        Ok(r) => (r, true),
-        Err(e) if e.is_retryable() && !ctx.dry_run => {
-            ctx.log.warn(
-                Msg::ReadRetry,
-                &format!("could not read the A record {name} first ({e}); updating it anyway"),
-            );
-            (None, false)
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let verdict = if read {
-        compare(current.as_ref(), l.address, ttl)
-    } else {
-        Verdict::Missing
-    };
-    match &verdict {
-        Verdict::InSync => {
-            ctx.log.info(
-                Msg::RecordOk,
-                &format!(
-                    "A record {name} in zone {zone} already holds {} with TTL {ttl}; no change made",
-                    l.address
-                ),
-            );
-            return Ok(());
-        }
-        Verdict::NotSimple(what) => {
-            return Err(Route53Error::NotSimple {
-                name: name.clone(),
-                zone: zone.clone(),
-                what: what.clone(),
+    let s = subject(ctx, l);
+    let current = read_first(ctx, api, l).await?;
+    let outcome = match &current {
+        Some(record) => {
+            let verdict = compare(record.as_ref(), l.address, s.ttl);
+            let outcome = decide(Kind::Restore, &verdict);
+            match outcome {
+                Outcome::Pass => {
+                    ctx.log.info(
+                        Msg::RecordOk,
+                        &format!("{}; no change made", explain(&verdict, &s)),
+                    );
+                    return Ok(());
+                }
+                Outcome::Unmanaged => {
+                    return Err(RecordError::Unmanaged(explain(&verdict, &s)).into())
+                }
+                other => other,
             }
-            .into())
         }
-        _ => {}
-    }
+        // Not read: write it, and let the verification tell.
+        None => Outcome::Write,
+    };
+    let was = match &current {
+        Some(r) => describe(r.as_ref()),
+        None => "(not read)".to_string(),
+    };
     if ctx.dry_run {
         ctx.log.notify(
             Msg::DryRun,
             &format!(
-                "dry run: would set A record {name} in zone {zone}: {} -> {} TTL {ttl}; nothing changed",
-                describe(current.as_ref()),
-                l.address
+                "dry run: would set A record {} in zone {}: {was} -> {} TTL {}; nothing changed",
+                s.name, s.zone, s.address, s.ttl
             ),
         );
         return Ok(());
@@ -87,25 +88,97 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
     ctx.log.info(
         Msg::Upsert,
         &format!(
-            "setting A record {name} in zone {zone}: {} -> {} TTL {ttl}",
-            if read {
-                describe(current.as_ref())
-            } else {
-                "(unread)".to_string()
-            },
-            l.address
+            "setting A record {} in zone {}: {was} -> {} TTL {}",
+            s.name, s.zone, s.address, s.ttl
         ),
     );
+    match write(ctx, api, l).await {
+        Ok(()) => {}
+        Err(e) if outcome == Outcome::WriteTtl => {
+            ctx.log.warn(
+                Msg::CheckTtl,
+                &format!(
+                    "the A record {} already holds {}; applying ROUTE53_TTL={} failed ({e}); the TTL is applied at the next restore",
+                    s.name, s.address, s.ttl
+                ),
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    }
+    verify(ctx, api, l).await
+}
 
-    let change_id = upsert(ctx, api, l, ttl).await?;
+/// The record before the change: `None` when it could not be read for a
+/// reason another try might mend (the write goes ahead and verification
+/// tells); an error no retry can mend ends the action.
+async fn read_first<A: RecordApi>(
+    ctx: &Ctx,
+    api: &A,
+    l: &Loaded,
+) -> Result<Option<Option<ARecord>>, ActionError> {
+    match api.read_a(&l.resource.zone_id, &l.resource.hostname).await {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if e.is_retryable() && !ctx.dry_run => {
+            ctx.log.warn(
+                Msg::ReadRetry,
+                &format!(
+                    "could not read the A record {} first ({e}); updating it anyway",
+                    l.resource.hostname
+                ),
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
-    let interval = s.secs(settings::CHANGEID_INTERVAL);
-    let tries = s.num(settings::CHANGEID_TRY_COUNT);
-    let schedule = match s.poll.0 {
-        settings::PollMode::Adaptive => poll::adaptive_schedule(interval, tries),
-        settings::PollMode::Fixed => poll::fixed_schedule(interval, tries),
-    };
-    let outcome = poll::wait_insync(api, &change_id, &schedule, |p| match p {
+/// UPSERT with the record tries, then wait for INSYNC.
+async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
+    let tries = ctx.settings.record_tries();
+    let comment = format!("LifeKeeper {} on {}", l.resource.tag, l.instance.system);
+    let change_id = with_tries(
+        tries,
+        || {
+            api.upsert_a(
+                &l.resource.zone_id,
+                &l.resource.hostname,
+                l.address,
+                ctx.settings.ttl(),
+                &comment,
+            )
+        },
+        |try_no, e| {
+            ctx.log.warn(
+                Msg::UpsertRetry,
+                &format!(
+                    "record update try {try_no} of {} failed: {e}; trying again in {} s",
+                    tries.count,
+                    tries.interval.as_secs()
+                ),
+            )
+        },
+    )
+    .await?;
+    let accepted = Instant::now();
+    ctx.log.info(
+        Msg::Upsert,
+        &format!("Route 53 accepted the change as {change_id}"),
+    );
+    wait(ctx, api, l, &change_id, accepted).await
+}
+
+/// Check the change until INSYNC, within the budget from its acceptance.
+async fn wait<A: RecordApi>(
+    ctx: &Ctx,
+    api: &A,
+    l: &Loaded,
+    change_id: &str,
+    accepted: Instant,
+) -> Result<(), ActionError> {
+    let tries = ctx.settings.changeid_tries();
+    let due = poll::schedule(ctx.settings.poll_mode(), tries);
+    let outcome = poll::wait_insync(api, change_id, accepted, &due, |p| match p {
         Poll::Pending {
             try_no,
             of,
@@ -132,96 +205,43 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
     })
     .await?;
     match outcome {
-        Outcome::InSync { elapsed, polls } => ctx.log.info(
-            Msg::InSync,
-            &format!(
-                "change {change_id} INSYNC after {:.1} s ({polls} status check{})",
-                elapsed.as_secs_f64(),
-                if polls == 1 { "" } else { "s" }
-            ),
-        ),
-        Outcome::GaveUp { .. } => {
-            return Err(ActionError::NotInSync {
-                name: name.clone(),
-                zone: zone.clone(),
-                change_id,
-                budget: interval * u32::try_from(tries).unwrap_or(u32::MAX),
-                interval: interval.as_secs(),
-                tries,
-            })
+        poll::Outcome::InSync { elapsed, polls } => {
+            ctx.log.info(
+                Msg::InSync,
+                &format!(
+                    "change {change_id} INSYNC after {:.1} s ({polls} status check{})",
+                    elapsed.as_secs_f64(),
+                    if polls == 1 { "" } else { "s" }
+                ),
+            );
+            Ok(())
         }
-    }
-
-    verify(ctx, api, l, ttl).await
-}
-
-/// UPSERT with the record tries; a refusal that no retry can mend ends it.
-async fn upsert<A: RecordApi>(
-    ctx: &Ctx,
-    api: &A,
-    l: &Loaded,
-    ttl: u32,
-) -> Result<String, ActionError> {
-    let s = &ctx.settings;
-    let tries = s.num(settings::RECORD_TRY_COUNT);
-    let interval = s.secs(settings::RECORD_INTERVAL);
-    let comment = format!("LifeKeeper {} on {}", l.resource.tag, l.instance.system);
-    let mut try_no = 1;
-    loop {
-        match api
-            .upsert_a(
-                &l.resource.zone_id,
-                &l.resource.hostname,
-                l.address,
-                ttl,
-                &comment,
-            )
-            .await
-        {
-            Ok(id) => {
-                ctx.log.info(
-                    Msg::Upsert,
-                    &format!("Route 53 accepted the change as {id}"),
-                );
-                return Ok(id);
-            }
-            Err(e) if e.is_retryable() && try_no < tries => {
-                ctx.log.warn(
-                    Msg::UpsertRetry,
-                    &format!(
-                        "record update try {try_no} of {tries} failed: {e}; trying again in {} s",
-                        interval.as_secs()
-                    ),
-                );
-                tokio::time::sleep(interval).await;
-                try_no += 1;
-            }
-            Err(e) => return Err(e.into()),
-        }
+        poll::Outcome::GaveUp { .. } => Err(ActionError::NotInSync {
+            name: l.resource.hostname.clone(),
+            zone: l.resource.zone_id.clone(),
+            change_id: change_id.to_string(),
+            budget: tries.budget(),
+            interval: tries.interval,
+            tries: tries.count,
+        }),
     }
 }
 
 /// Read the record back, with the record-check tries.
-async fn verify<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded, ttl: u32) -> Result<(), ActionError> {
+async fn verify<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
+    let s = subject(ctx, l);
     let record = read_with_tries(ctx, api, l).await?;
-    let verdict = compare(record.as_ref(), l.address, ttl);
-    if verdict.holds_address() {
-        ctx.log.notify(
-            Msg::Verified,
-            &format!(
-                "A record {} in zone {} holds {} (TTL {ttl})",
-                l.resource.hostname, l.resource.zone_id, l.address
-            ),
-        );
-        Ok(())
-    } else {
-        Err(ActionError::Mismatch(format!(
-            "after the change, the A record {} in zone {} holds {} instead of {}: something else wrote it (the other node?)",
-            l.resource.hostname,
-            l.resource.zone_id,
-            describe(record.as_ref()),
-            l.address
-        )))
+    let verdict = compare(record.as_ref(), l.address, s.ttl);
+    match decide(Kind::Restore, &verdict) {
+        Outcome::Pass | Outcome::WriteTtl => {
+            ctx.log.notify(Msg::Verified, &explain(&verdict, &s));
+            Ok(())
+        }
+        _ => Err(RecordError::NotVerified(format!(
+            "after the change, {}: something else wrote it (the other node?)",
+            explain(&verdict, &s)
+        ))
+        .into()),
     }
 }
 
@@ -232,25 +252,271 @@ pub async fn read_with_tries<A: RecordApi>(
     api: &A,
     l: &Loaded,
 ) -> Result<Option<ARecord>, Route53Error> {
-    let s = &ctx.settings;
-    let tries = s.num(settings::RECORDCHECK_TRY_COUNT);
-    let interval = s.secs(settings::RECORDCHECK_INTERVAL);
-    let mut try_no = 1;
-    loop {
-        match api.read_a(&l.resource.zone_id, &l.resource.hostname).await {
-            Ok(r) => return Ok(r),
-            Err(e) if e.is_retryable() && try_no < tries => {
-                ctx.log.warn(
-                    Msg::ReadRetry,
-                    &format!(
-                        "reading the A record, try {try_no} of {tries}, failed: {e}; trying again in {} s",
-                        interval.as_secs()
-                    ),
-                );
-                tokio::time::sleep(interval).await;
-                try_no += 1;
-            }
-            Err(e) => return Err(e),
+    let tries = ctx.settings.recordcheck_tries();
+    with_tries(
+        tries,
+        || api.read_a(&l.resource.zone_id, &l.resource.hostname),
+        |try_no, e| {
+            ctx.log.warn(
+                Msg::ReadRetry,
+                &format!(
+                    "reading the A record, try {try_no} of {}, failed: {e}; trying again in {} s",
+                    tries.count,
+                    tries.interval.as_secs()
+                ),
+            )
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::double::{denied, no_answer, throttled, Scripted};
+    use crate::error::ExitStatus;
+    use crate::lcd::Instance;
+    use crate::record::Routing;
+    use crate::resource::Route53Resource;
+    use crate::route53::ChangeState;
+    use std::time::Duration;
+
+    /// Short intervals, so that the paused clock shows the schedule.
+    pub const SETTINGS: &str = "ROUTE53_RECORD_INTERVAL=2\nROUTE53_CHANGEID_INTERVAL=20\n";
+
+    pub fn loaded() -> Loaded {
+        Loaded {
+            resource: Route53Resource {
+                tag: "r53-app".into(),
+                zone_id: "Z1".into(),
+                hostname: "app.example.com".into(),
+            },
+            instance: Instance {
+                system: "node1".into(),
+                app: "gen".into(),
+                rtype: "route53".into(),
+                tag: "r53-app".into(),
+                id: "route53:Z1:app.example.com".into(),
+                info: "Z1 app.example.com".into(),
+                state: "ISP".into(),
+            },
+            ip_tag: "ip-10.0.1.10".into(),
+            address: "10.0.1.10".parse().expect("address"),
         }
+    }
+
+    fn logged(ctx: &Ctx, text: &str) -> bool {
+        ctx.log.captured().iter().any(|l| l.contains(text))
+    }
+
+    fn holds(api: &Scripted) -> String {
+        crate::record::describe(api.current().as_ref())
+    }
+
+    async fn restore(ctx: &Ctx, api: &Scripted) -> Result<(), ActionError> {
+        put_right(ctx, api, &loaded()).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_sync_makes_no_change() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.1.10", 10);
+        restore(&ctx, &api).await.expect("in sync");
+        assert_eq!(api.count("upsert"), 0);
+        assert!(logged(&ctx, ":053010:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 10; no change made"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn missing_and_another_address_are_written_waited_for_and_verified() {
+        for api in [Scripted::new(None), Scripted::holding("10.0.2.20", 10)] {
+            let ctx = Ctx::for_tests(SETTINGS);
+            api.changes
+                .borrow_mut()
+                .extend([Ok(ChangeState::Pending), Ok(ChangeState::InSync)]);
+            let start = Instant::now();
+            restore(&ctx, &api).await.expect("written");
+            assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+            assert_eq!(api.count("upsert"), 1);
+            assert_eq!(api.count("change"), 2);
+            // Adaptive checks: 1 s and 2.5 s after the change was accepted.
+            assert_eq!(start.elapsed(), Duration::from_millis(2500));
+            assert!(logged(&ctx, "INSYNC after 2.5 s (2 status checks)"));
+            assert!(logged(&ctx, ":053015:"));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_differing_ttl_is_applied() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.1.10", 300);
+        restore(&ctx, &api).await.expect("applied");
+        assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_the_ttl_differs_and_the_write_is_refused_warns_and_succeeds() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.1.10", 300);
+        api.upserts
+            .borrow_mut()
+            .push_back(Err(denied("ChangeResourceRecordSets")));
+        restore(&ctx, &api).await.expect("the address is right");
+        assert_eq!(holds(&api), "10.0.1.10 TTL 300");
+        assert!(logged(&ctx, "WARN:route53:restore:r53-app:053023:the A record app.example.com already holds 10.0.1.10"));
+        assert!(logged(&ctx, "the TTL is applied at the next restore"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_the_ttl_differs_and_throttled_past_every_try_warns_and_succeeds() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.1.10", 300);
+        api.upserts
+            .borrow_mut()
+            .extend((0..3).map(|_| Err(throttled("ChangeResourceRecordSets"))));
+        let start = Instant::now();
+        restore(&ctx, &api).await.expect("the address is right");
+        assert_eq!(api.count("upsert"), 3);
+        assert_eq!(start.elapsed(), Duration::from_secs(4));
+        assert!(logged(&ctx, ":053023:"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_address_throttled_past_every_try_fails_with_exit_4() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.2.20", 10);
+        api.upserts
+            .borrow_mut()
+            .extend((0..3).map(|_| Err(throttled("ChangeResourceRecordSets"))));
+        let e = restore(&ctx, &api).await.expect_err("not written");
+        assert_eq!(e.exit_status(), ExitStatus::Route53);
+        assert_eq!(api.count("upsert"), 3);
+        assert!(logged(&ctx, "record update try 2 of 3 failed"));
+        assert_eq!(holds(&api), "10.0.2.20 TTL 10");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_write_is_not_tried_again() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::new(None);
+        api.upserts
+            .borrow_mut()
+            .push_back(Err(denied("ChangeResourceRecordSets")));
+        let e = restore(&ctx, &api).await.expect_err("refused");
+        assert_eq!(e.exit_status(), ExitStatus::Route53);
+        assert_eq!(api.count("upsert"), 1);
+        assert!(e.to_string().contains("route53:ChangeResourceRecordSets"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn alias_and_routing_policy_records_are_refused_with_exit_4_and_left_alone() {
+        let mut weighted = ARecord::simple("app.example.com.", &["10.0.1.10"], 10);
+        weighted.routing = Some(Routing {
+            policy: "weighted",
+            set_identifier: "blue".into(),
+        });
+        let mut alias = ARecord::simple("app.example.com.", &[], 10);
+        alias.alias_target = Some("lb.example.net.".into());
+        for (record, named) in [
+            (
+                weighted,
+                "weighted routing-policy record (set identifier \"blue\"",
+            ),
+            (alias, "alias record (target lb.example.net.)"),
+        ] {
+            let ctx = Ctx::for_tests(SETTINGS);
+            let api = Scripted::new(Some(record));
+            let e = restore(&ctx, &api).await.expect_err("refused");
+            assert_eq!(e.exit_status(), ExitStatus::Route53);
+            assert!(e.to_string().contains(named), "{e}");
+            assert!(e.to_string().contains("does not manage"), "{e}");
+            assert_eq!(api.count("upsert"), 0);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_change_never_insync_fails_with_exit_5_after_the_budget() {
+        let ctx = Ctx::for_tests("ROUTE53_CHANGEID_INTERVAL=2\nROUTE53_CHANGEID_TRY_COUNT=3\n");
+        let api = Scripted::new(None);
+        api.changes
+            .borrow_mut()
+            .extend((0..20).map(|_| Ok(ChangeState::Pending)));
+        let start = Instant::now();
+        let e = restore(&ctx, &api).await.expect_err("not in sync");
+        assert_eq!(e.exit_status(), ExitStatus::NotInSync);
+        assert_eq!(start.elapsed(), Duration::from_secs(6));
+        assert!(e.to_string().contains("was written (change C1)"), "{e}");
+        assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_status_check_that_fails_counts_as_one_check() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::new(None);
+        api.changes
+            .borrow_mut()
+            .extend([Err(no_answer("GetChange")), Ok(ChangeState::InSync)]);
+        restore(&ctx, &api)
+            .await
+            .expect("in sync at the second check");
+        assert!(logged(&ctx, "status check 1 of 24 failed"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dry_run_says_what_would_change_and_changes_nothing() {
+        let mut ctx = Ctx::for_tests(SETTINGS);
+        ctx.dry_run = true;
+        let api = Scripted::holding("192.0.2.99", 300);
+        restore(&ctx, &api).await.expect("dry run");
+        assert_eq!(api.count("upsert"), 0);
+        assert!(logged(&ctx, "NOTIFY:route53:restore:r53-app:053050:dry run: would set A record app.example.com in zone Z1: 192.0.2.99 TTL 300 -> 10.0.1.10 TTL 10; nothing changed"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_read_without_an_answer_still_writes_and_verifies() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.2.20", 10);
+        api.reads
+            .borrow_mut()
+            .push_back(Err(no_answer("ListResourceRecordSets")));
+        restore(&ctx, &api).await.expect("written");
+        assert!(logged(&ctx, "updating it anyway"));
+        assert!(logged(&ctx, "(not read) -> 10.0.1.10 TTL 10"));
+        assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_read_refused_ends_the_action_without_a_write() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::new(None);
+        api.reads
+            .borrow_mut()
+            .push_back(Err(denied("ListResourceRecordSets")));
+        let e = restore(&ctx, &api).await.expect_err("refused");
+        assert_eq!(e.exit_status(), ExitStatus::Route53);
+        assert_eq!(api.count("upsert"), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_writer_after_ours_fails_verification_with_exit_1() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::new(None);
+        // The first read (before the write) sees nothing; the verifying
+        // read sees the other node's address.
+        api.reads.borrow_mut().extend([
+            Ok(None),
+            Ok(Some(ARecord::simple(
+                "app.example.com.",
+                &["10.0.2.20"],
+                10,
+            ))),
+        ]);
+        let e = restore(&ctx, &api).await.expect_err("overwritten");
+        assert_eq!(e.exit_status(), ExitStatus::Failed);
+        let text = e.to_string();
+        assert!(
+            text.contains("holds 10.0.2.20; IP resource ip-10.0.1.10 holds 10.0.1.10"),
+            "{text}"
+        );
+        assert!(text.contains("something else wrote it"), "{text}");
     }
 }

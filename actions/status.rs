@@ -1,16 +1,22 @@
 //! `lkroute53 status TAG [--json]` and `lkroute53 list`: what the kit
 //! sees, read-only. status exits 0 when the record holds the address, 1
-//! when it does not or cannot be read, 3 when there is no such resource.
+//! when it does not or cannot be read, 3 when there is no such resource. A
+//! LifeKeeper command that fails is shown as failed, with its message,
+//! never as "none".
+
+use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
 use crate::context::Ctx;
-use crate::error::ActionError;
+use crate::error::{ActionError, ResourceError, Route53Error};
 use crate::lcd::Equivalency;
-use crate::record::{compare, describe, ARecord, Verdict};
+use crate::log::print;
+use crate::record::{describe, ARecord};
 use crate::resource::{self, Route53Resource};
-use crate::route53::{RecordApi, Route53};
+use crate::route53::RecordApi;
 use crate::settings::{self, SPECS};
+use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// The stable JSON form of `status --json` (documented in the README).
 #[derive(Debug, Serialize)]
@@ -28,6 +34,7 @@ pub struct Status {
     pub reason: String,
     pub endpoint: String,
     pub equivalencies: Vec<Equivalency>,
+    pub equivalencies_error: Option<String>,
     pub settings: Vec<SettingView>,
 }
 
@@ -36,6 +43,7 @@ pub struct RecordView {
     pub values: Vec<String>,
     pub ttl: Option<i64>,
     pub set_identifier: Option<String>,
+    pub routing_policy: Option<&'static str>,
     pub alias_target: Option<String>,
 }
 
@@ -48,141 +56,181 @@ pub struct SettingView {
     pub source: String,
 }
 
-pub async fn run(ctx: &Ctx, tag: &str, json: bool) -> Result<(), ActionError> {
+pub async fn run<A: RecordApi>(
+    ctx: &Ctx,
+    api: &A,
+    tag: &str,
+    json: bool,
+) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let (inst, r) = resource::find(&ctx.lcd, tag).await?;
-    let (ip_tag, address, resource_error) = match resource::ip_child(&ctx.lcd, tag).await {
-        Ok((ip_tag, address)) => (Some(ip_tag), Some(address), None),
-        Err(e) => (None, None, Some(e.to_string())),
+    let child = resource::ip_child(&ctx.lcd, tag).await;
+    let (equivalencies, equivalencies_error) = match ctx.lcd.equivalencies(tag).await {
+        Ok(list) => (list, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let equivalencies = ctx.lcd.equivalencies(tag).await.unwrap_or_default();
-    let api = Route53::connect(&ctx.settings).await;
-    let ttl = u32::try_from(ctx.settings.num(settings::TTL)).unwrap_or(u32::MAX);
-    let (record, record_error) = match api.read_a(&r.zone_id, &r.hostname).await {
-        Ok(rec) => (Some(rec), None),
-        Err(e) => (None, Some(e.to_string())),
-    };
-    let (in_sync, reason) = match (&record, address) {
-        (None, _) => (false, "the record could not be read".to_string()),
-        (Some(_), None) => (false, "the IP resource's address is not known".to_string()),
-        (Some(rec), Some(addr)) => match compare(rec.as_ref(), addr, ttl) {
-            Verdict::InSync => (true, format!("holds {addr} with TTL {ttl}")),
-            Verdict::TtlDiffers { have, want } => (
-                true,
-                format!(
-                    "holds {addr}, but with TTL {} instead of {want} (applied at the next restore)",
-                    have.map_or_else(|| "-".into(), |t| t.to_string())
-                ),
-            ),
-            Verdict::Missing => (false, "there is no A record of this name".into()),
-            Verdict::AddressDiffers { have } => (
-                false,
-                format!(
-                    "holds {} instead of {addr}",
-                    if have.is_empty() {
-                        "nothing".into()
-                    } else {
-                        have.join(",")
-                    }
-                ),
-            ),
-            Verdict::NotSimple(what) => (
-                false,
-                format!("the record is {what}, which the kit does not manage"),
-            ),
-        },
-    };
+    let seen = observe(api, &r, &child, ctx.settings.ttl()).await;
     let status = Status {
         tag: tag.to_string(),
         state: inst.state.clone(),
         zone_id: r.zone_id.clone(),
         hostname: r.hostname.clone(),
-        ip_tag,
-        address: address.map(|a| a.to_string()),
-        resource_error,
-        record: record
-            .as_ref()
-            .and_then(|r| r.as_ref())
-            .map(|r| RecordView {
-                values: r.values.clone(),
-                ttl: r.ttl,
-                set_identifier: r.set_identifier.clone(),
-                alias_target: r.alias_target.clone(),
-            }),
-        record_error,
-        in_sync,
-        reason,
+        ip_tag: child.as_ref().ok().map(|(t, _)| t.clone()),
+        address: child.as_ref().ok().map(|(_, a)| a.to_string()),
+        resource_error: child.as_ref().err().map(ToString::to_string),
+        record: seen.record.as_ref().map(view),
+        record_error: seen.record_error.clone(),
+        in_sync: seen.in_sync,
+        reason: seen.reason.clone(),
         endpoint: api.endpoint().to_string(),
         equivalencies,
-        settings: SPECS
-            .iter()
-            .map(|s| {
-                let v = ctx.settings.get(*s);
-                SettingView {
-                    key: s.key,
-                    value: v.value.into(),
-                    unit: s.unit,
-                    source: v.source.to_string(),
-                }
-            })
-            .chain(std::iter::once(SettingView {
-                key: settings::CHANGEID_POLL,
-                value: ctx.settings.poll.0.name().into(),
-                unit: "",
-                source: ctx.settings.poll.1.to_string(),
-            }))
-            .collect(),
+        equivalencies_error,
+        settings: settings_view(&ctx.settings),
     };
     if json {
         match serde_json::to_string_pretty(&status) {
-            Ok(text) => println!("{text}"),
-            Err(e) => println!("{{\"error\": {:?}}}", e.to_string()),
+            Ok(text) => print(&text),
+            Err(e) => print(&format!("{{\"error\": {:?}}}", e.to_string())),
         }
     } else {
-        print_text(&status, record.as_ref().and_then(|r| r.as_ref()));
+        render(&status, seen.record.as_ref());
     }
     if status.in_sync {
         Ok(())
     } else {
-        Err(ActionError::Mismatch(format!("{tag}: {}", status.reason)))
+        Err(ActionError::StatusNotInSync {
+            tag: tag.to_string(),
+            reason: status.reason,
+        })
     }
 }
 
-fn print_text(s: &Status, rec: Option<&ARecord>) {
-    println!("resource     {} (gen/route53), state {}", s.tag, s.state);
-    println!("host name    {}", s.hostname);
-    println!("zone         {}", s.zone_id);
+/// What Route 53 holds, and the verdict on it.
+#[derive(Debug)]
+pub struct Seen {
+    pub record: Option<ARecord>,
+    pub record_error: Option<String>,
+    pub in_sync: bool,
+    pub reason: String,
+}
+
+/// Read the record once and judge it by the verdict table.
+pub async fn observe<A: RecordApi>(
+    api: &A,
+    r: &Route53Resource,
+    child: &Result<(String, Ipv4Addr), ResourceError>,
+    ttl: u32,
+) -> Seen {
+    let read: Result<Option<ARecord>, Route53Error> = api.read_a(&r.zone_id, &r.hostname).await;
+    let (in_sync, reason) = match (&read, child) {
+        (Err(e), _) => (false, format!("the record could not be read: {e}")),
+        (Ok(_), Err(e)) => (
+            false,
+            format!("the IP resource's address is not known: {e}"),
+        ),
+        (Ok(record), Ok((ip_tag, address))) => {
+            let verdict = compare(record.as_ref(), *address, ttl);
+            let s = Subject {
+                name: &r.hostname,
+                zone: &r.zone_id,
+                address: *address,
+                ip_tag,
+                ttl,
+            };
+            (
+                decide(Kind::Status, &verdict) == Outcome::Pass,
+                explain(&verdict, &s),
+            )
+        }
+    };
+    let (record, record_error) = match read {
+        Ok(rec) => (rec, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    Seen {
+        record,
+        record_error,
+        in_sync,
+        reason,
+    }
+}
+
+fn view(r: &ARecord) -> RecordView {
+    RecordView {
+        values: r.values.clone(),
+        ttl: r.ttl,
+        set_identifier: r.routing.as_ref().map(|p| p.set_identifier.clone()),
+        routing_policy: r.routing.as_ref().map(|p| p.policy),
+        alias_target: r.alias_target.clone(),
+    }
+}
+
+fn settings_view(s: &settings::Settings) -> Vec<SettingView> {
+    SPECS
+        .iter()
+        .map(|spec| {
+            let v = s.get(*spec);
+            SettingView {
+                key: spec.key,
+                value: v.value.into(),
+                unit: spec.unit,
+                source: v.source.to_string(),
+            }
+        })
+        .chain(std::iter::once(SettingView {
+            key: settings::CHANGEID_POLL,
+            value: s.poll_mode().name().into(),
+            unit: "",
+            source: s.poll.1.to_string(),
+        }))
+        .collect()
+}
+
+fn render(s: &Status, rec: Option<&ARecord>) {
+    print(&format!(
+        "resource     {} (gen/route53), state {}",
+        s.tag, s.state
+    ));
+    print(&format!("host name    {}", s.hostname));
+    print(&format!("zone         {}", s.zone_id));
     match (&s.ip_tag, &s.address, &s.resource_error) {
-        (Some(t), Some(a), _) => println!("IP resource  {t}: {a}"),
-        (_, _, Some(e)) => println!("IP resource  unknown: {e}"),
-        _ => println!("IP resource  unknown"),
+        (Some(t), Some(a), _) => print(&format!("IP resource  {t}: {a}")),
+        (_, _, Some(e)) => print(&format!("IP resource  unknown: {e}")),
+        _ => print("IP resource  unknown"),
     }
     match &s.record_error {
-        Some(e) => println!("record       unread: {e}"),
-        None => println!("record       {}", describe(rec)),
+        Some(e) => print(&format!("record       unread: {e}")),
+        None => print(&format!("record       {}", describe(rec))),
     }
-    println!(
+    print(&format!(
         "in sync      {}: {}",
         if s.in_sync { "yes" } else { "NO" },
         s.reason
-    );
-    println!("endpoint     {}", s.endpoint);
-    if s.equivalencies.is_empty() {
-        println!("equivalency  none (not extended to another node)");
+    ));
+    print(&format!("endpoint     {}", s.endpoint));
+    match &s.equivalencies_error {
+        Some(e) => print(&format!("equivalency  unread: {e}")),
+        None if s.equivalencies.is_empty() => {
+            print("equivalency  none (not extended to another node)")
+        }
+        None => {}
     }
     for e in &s.equivalencies {
-        println!(
+        print(&format!(
             "equivalency  {} on {} ({}; priority {} here, {} there)",
             e.other_tag, e.other_system, e.etype, e.priority, e.other_priority
-        );
+        ));
     }
-    println!("settings");
+    print("settings");
     for v in &s.settings {
         let value = match &v.value {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        println!("  {:<30} {:>8} {:<7} {}", v.key, value, v.unit, v.source);
+        print(&format!(
+            "  {:<30} {:>8} {:<7} {}",
+            v.key, value, v.unit, v.source
+        ));
     }
 }
 
@@ -190,25 +238,102 @@ fn print_text(s: &Status, rec: Option<&ARecord>) {
 pub async fn list(ctx: &Ctx) -> Result<(), ActionError> {
     let resources = ctx.lcd.instances_of(resource::APP, resource::TYPE).await?;
     if resources.is_empty() {
-        println!("no Route 53 resources on this node");
+        print("no Route 53 resources on this node");
     }
     for inst in resources {
-        let children = ctx.lcd.children(&inst.tag).await.unwrap_or_default();
         let what = match Route53Resource::from_instance(&inst) {
             Ok(r) => format!("{} {}", r.zone_id, r.hostname),
             Err(e) => format!("(unreadable: {e})"),
         };
-        println!(
-            "{}\t{}\t{}\tover {}",
-            inst.tag,
-            inst.state,
-            what,
-            if children.is_empty() {
-                "nothing".to_string()
-            } else {
-                children.join(",")
-            }
-        );
+        let over = match ctx.lcd.children(&inst.tag).await {
+            Ok(children) if children.is_empty() => "nothing".to_string(),
+            Ok(children) => children.join(","),
+            Err(e) => format!("(dep_list failed: {e})"),
+        };
+        print(&format!(
+            "{}\t{}\t{}\tover {over}",
+            inst.tag, inst.state, what
+        ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::double::{no_answer, Scripted};
+    use crate::record::Routing;
+
+    fn resource() -> Route53Resource {
+        Route53Resource {
+            tag: "r53-app".into(),
+            zone_id: "Z1".into(),
+            hostname: "app.example.com".into(),
+        }
+    }
+
+    fn child() -> Result<(String, Ipv4Addr), ResourceError> {
+        Ok(("ip-10.0.1.10".into(), Ipv4Addr::new(10, 0, 1, 10)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_sync_and_a_differing_ttl_count_as_in_sync() {
+        for (api, reason) in [
+            (
+                Scripted::holding("10.0.1.10", 10),
+                "holds 10.0.1.10 with TTL 10",
+            ),
+            (
+                Scripted::holding("10.0.1.10", 300),
+                "holds 10.0.1.10 with TTL 300, where ROUTE53_TTL is 10",
+            ),
+        ] {
+            let seen = observe(&api, &resource(), &child(), 10).await;
+            assert!(seen.in_sync);
+            assert!(seen.reason.contains(reason), "{}", seen.reason);
+            assert_eq!(api.count("read"), 1);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn missing_another_address_and_unmanaged_records_are_not_in_sync() {
+        let mut weighted = ARecord::simple("app.example.com.", &["10.0.1.10"], 10);
+        weighted.routing = Some(Routing {
+            policy: "weighted",
+            set_identifier: "blue".into(),
+        });
+        for (api, reason) in [
+            (Scripted::new(None), "there is no A record"),
+            (Scripted::holding("192.0.2.99", 10), "holds 192.0.2.99;"),
+            (Scripted::new(Some(weighted)), "does not manage"),
+        ] {
+            let seen = observe(&api, &resource(), &child(), 10).await;
+            assert!(!seen.in_sync, "{}", seen.reason);
+            assert!(seen.reason.contains(reason), "{}", seen.reason);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unread_record_or_an_unknown_address_is_not_in_sync_and_says_why() {
+        let api = Scripted::holding("10.0.1.10", 10);
+        api.reads
+            .borrow_mut()
+            .push_back(Err(no_answer("ListResourceRecordSets")));
+        let seen = observe(&api, &resource(), &child(), 10).await;
+        assert!(!seen.in_sync);
+        assert!(seen.record_error.is_some());
+        assert!(seen.reason.contains("could not be read"), "{}", seen.reason);
+
+        let api = Scripted::holding("10.0.1.10", 10);
+        let no_child = Err(ResourceError::NoIpChild {
+            tag: "r53-app".into(),
+        });
+        let seen = observe(&api, &resource(), &no_child, 10).await;
+        assert!(!seen.in_sync);
+        assert!(
+            seen.reason.contains("depends on no IP resource"),
+            "{}",
+            seen.reason
+        );
+    }
 }

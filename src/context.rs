@@ -1,5 +1,7 @@
 //! What every action run carries: the settings read for this run, the
-//! logger, and this node's LCD.
+//! logger, this node's LCD, and how it was asked to run.
+
+use std::io::IsTerminal;
 
 use crate::lcd::Lcd;
 use crate::log::{Logger, Msg};
@@ -12,6 +14,9 @@ pub struct Ctx {
     pub lcd: Lcd,
     /// Read everything, change nothing, say what would change.
     pub dry_run: bool,
+    /// Run by a person at a terminal (stderr is one): a healthy quickCheck
+    /// says so, where under LifeKeeper it stays silent.
+    pub interactive: bool,
 }
 
 impl Ctx {
@@ -23,12 +28,30 @@ impl Ctx {
         for w in &settings.warnings {
             log.warn(Msg::Settings, &w.0);
         }
-        let lcd = Lcd::from_env().with_timeout(settings.secs(crate::settings::LCD_TIMEOUT));
+        let lcd = Lcd::from_env(settings.lcd_timeout());
         Ctx {
             lcd,
             settings,
             log,
             dry_run: false,
+            interactive: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A context for unit tests: these settings, a logger that keeps its
+    /// lines in memory, and an LCD that is never run.
+    #[cfg(test)]
+    pub fn for_tests(settings_text: &str) -> Ctx {
+        let (entries, problems) = crate::settings::parse(settings_text.as_bytes());
+        assert!(problems.is_empty(), "{problems:?}");
+        let settings =
+            Settings::from_entries(std::path::Path::new("/etc/default/LifeKeeper"), &entries);
+        Ctx {
+            lcd: Lcd::from_env(std::time::Duration::from_secs(1)),
+            settings,
+            log: Logger::capturing("restore", "r53-app"),
+            dry_run: false,
+            interactive: false,
         }
     }
 }

@@ -1,30 +1,49 @@
 //! One error enum per concern, and the one table that maps them to exit
-//! codes. Every variant carries what an operator needs to act: the tag, the
-//! command and its stderr, the zone and change ID, the setting.
+//! statuses. Every variant carries what an operator needs to act: the tag,
+//! the command and its stderr, the zone and change ID, the setting.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Exit statuses, the contract with LifeKeeper and with scripts. Mirrored in
-/// the README. LifeKeeper itself only tells zero from nonzero.
-pub mod exit {
-    /// The action did its job (or, for quickCheck, found nothing wrong or
-    /// could not look).
-    pub const OK: i32 = 0;
-    /// The record does not hold the resource's address (quickCheck), or it
-    /// could not be made to (restore, recover).
-    pub const FAILED: i32 = 1;
+/// Exit statuses, the contract with LifeKeeper and with scripts; the
+/// README's exit status table mirrors this one. LifeKeeper itself only
+/// tells zero from nonzero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The action did its job (or, for quickCheck, found nothing a
+    /// failover could mend, or could not look).
+    Ok = 0,
+    /// The record does not hold the resource's address (quickCheck), or
+    /// it could not be made to (restore, recover); status: not in sync;
+    /// doctor: a check failed.
+    Failed = 1,
     /// Bad command line.
-    pub const USAGE: i32 = 2;
+    Usage = 2,
     /// The LifeKeeper side is wrong: no such resource, no IP child, no
-    /// address, an LCD command failed.
-    pub const RESOURCE: i32 = 3;
-    /// Route 53 refused or could not be reached.
-    pub const ROUTE53: i32 = 4;
+    /// usable address, an LCD command failed.
+    Resource = 3,
+    /// Route 53 refused or could not be reached, or the record is one the
+    /// kit does not manage.
+    Route53 = 4,
     /// The record was written but Route 53 did not report INSYNC in time.
-    pub const NOT_IN_SYNC: i32 = 5;
+    NotInSync = 5,
     /// Another action on the same resource held its lock past the wait.
-    pub const BUSY: i32 = 6;
+    Busy = 6,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The LCD commands' documented exit statuses.
+pub mod lcd_status {
+    pub const SYNTAX: i32 = 2;
+    pub const EXISTS: i32 = 4;
+    pub const NO_SUCH_OBJECT: i32 = 7;
+    pub const HAS_DEPENDENTS: i32 = 8;
+    pub const UNREACHABLE: i32 = 9;
 }
 
 /// Running an LCD command (`$LKROOT/bin/...`) went wrong.
@@ -60,15 +79,20 @@ impl LcdError {
             _ => None,
         }
     }
+
+    /// The command said "no such object" (exit 7).
+    pub fn is_no_such_object(&self) -> bool {
+        self.status() == Some(lcd_status::NO_SUCH_OBJECT)
+    }
 }
 
 fn lcd_status_meaning(status: i32) -> &'static str {
     match status {
-        2 => " (syntax error)",
-        4 => " (already exists)",
-        7 => " (no such object)",
-        8 => " (has dependents)",
-        9 => " (node cannot be reached)",
+        lcd_status::SYNTAX => " (syntax error)",
+        lcd_status::EXISTS => " (already exists)",
+        lcd_status::NO_SUCH_OBJECT => " (no such object)",
+        lcd_status::HAS_DEPENDENTS => " (has dependents)",
+        lcd_status::UNREACHABLE => " (node cannot be reached)",
         _ => "",
     }
 }
@@ -109,6 +133,8 @@ pub enum ResourceError {
     },
     #[error("a resource with tag {tag:?} already exists")]
     TagTaken { tag: String },
+    #[error("resources depend on {tag:?} ({}); remove those dependencies (or those resources) first", parents.join(", "))]
+    HasParents { tag: String, parents: Vec<String> },
     #[error(transparent)]
     Lcd(#[from] LcdError),
 }
@@ -136,12 +162,6 @@ pub enum Route53Error {
         endpoint: String,
         detail: String,
     },
-    #[error("the A record {name} in zone {zone} is not a simple record ({what}); the kit manages only a simple A record and leaves this one alone")]
-    NotSimple {
-        name: String,
-        zone: String,
-        what: String,
-    },
     #[error("Route 53 {operation} gave an answer that is not whole ({detail}); it is taken as no answer")]
     Garbled {
         operation: &'static str,
@@ -161,7 +181,7 @@ impl Route53Error {
         match self {
             Route53Error::Refused { retryable, .. } => *retryable,
             Route53Error::NoAnswer { .. } | Route53Error::Garbled { .. } => true,
-            Route53Error::NotSimple { .. } | Route53Error::Unexpected { .. } => false,
+            Route53Error::Unexpected { .. } => false,
         }
     }
 }
@@ -180,6 +200,38 @@ fn remedy(code: &str) -> &'static str {
     }
 }
 
+/// The record is not what it should be; the text comes from the verdict
+/// table ([`crate::verdict`]), so every action words it the same way.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// quickCheck: missing, or another address (LifeKeeper recovers).
+    #[error("{0}")]
+    Mismatch(String),
+    /// restore/recover: after the write, the record holds something else.
+    #[error("{0}")]
+    NotVerified(String),
+    /// A record the kit does not manage (alias, routing policy).
+    #[error("{0}")]
+    Unmanaged(String),
+}
+
+/// One action at a time per resource: the lock could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("cannot use the lock file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another action on {tag} still holds {} after {} s", path.display(), waited.as_secs())]
+    Busy {
+        tag: String,
+        path: PathBuf,
+        waited: Duration,
+    },
+}
+
 /// The reason an action did not succeed; the exit status follows from it.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -187,29 +239,40 @@ pub enum ActionError {
     Resource(#[from] ResourceError),
     #[error(transparent)]
     Route53(#[from] Route53Error),
-    #[error("the A record {name} in zone {zone} was written (change {change_id}) but Route 53 did not report it INSYNC within {} s (ROUTE53_CHANGEID_INTERVAL={interval} x ROUTE53_CHANGEID_TRY_COUNT={tries}); clients may still get the old address for a while. Raise ROUTE53_CHANGEID_TRY_COUNT or ROUTE53_CHANGEID_INTERVAL in /etc/default/LifeKeeper, or run restore again: it succeeds at once when the record already holds the address", budget.as_secs())]
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("the A record {name} in zone {zone} was written (change {change_id}) but Route 53 did not report it INSYNC within {} s (ROUTE53_CHANGEID_INTERVAL={} x ROUTE53_CHANGEID_TRY_COUNT={tries}); clients may still get the old address for a while. Raise ROUTE53_CHANGEID_TRY_COUNT or ROUTE53_CHANGEID_INTERVAL in /etc/default/LifeKeeper, or run restore again: it succeeds at once when the record already holds the address", budget.as_secs(), interval.as_secs())]
     NotInSync {
         name: String,
         zone: String,
         change_id: String,
         budget: Duration,
-        interval: u64,
-        tries: u64,
+        interval: Duration,
+        tries: u32,
     },
-    #[error("{0}")]
-    Mismatch(String),
+    /// `status`: the record does not hold the address, or was not read.
+    #[error("{tag}: not in sync: {reason}")]
+    StatusNotInSync { tag: String, reason: String },
+    /// `doctor`: checks failed.
+    #[error("{failed} check(s) failed")]
+    ChecksFailed { failed: usize },
     #[error(transparent)]
-    Lock(#[from] crate::lock::LockError),
+    Lock(#[from] LockError),
 }
 
 impl ActionError {
-    pub fn exit_code(&self) -> i32 {
+    /// The one mapping from a failure to the exit status.
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
-            ActionError::Resource(_) => exit::RESOURCE,
-            ActionError::Route53(_) => exit::ROUTE53,
-            ActionError::NotInSync { .. } => exit::NOT_IN_SYNC,
-            ActionError::Mismatch(_) => exit::FAILED,
-            ActionError::Lock(_) => exit::BUSY,
+            ActionError::Resource(_) => ExitStatus::Resource,
+            ActionError::Route53(_) | ActionError::Record(RecordError::Unmanaged(_)) => {
+                ExitStatus::Route53
+            }
+            ActionError::Record(_)
+            | ActionError::StatusNotInSync { .. }
+            | ActionError::ChecksFailed { .. } => ExitStatus::Failed,
+            ActionError::NotInSync { .. } => ExitStatus::NotInSync,
+            ActionError::Lock(_) => ExitStatus::Busy,
         }
     }
 }
@@ -217,5 +280,52 @@ impl ActionError {
 impl From<LcdError> for ActionError {
     fn from(e: LcdError) -> Self {
         ActionError::Resource(ResourceError::Lcd(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_has_its_documented_exit_status() {
+        let cases: Vec<(ActionError, u8)> = vec![
+            (ResourceError::NoIpChild { tag: "t".into() }.into(), 3),
+            (
+                Route53Error::Unexpected {
+                    operation: "GetChange",
+                    detail: "x".into(),
+                }
+                .into(),
+                4,
+            ),
+            (RecordError::Unmanaged("alias".into()).into(), 4),
+            (RecordError::Mismatch("m".into()).into(), 1),
+            (RecordError::NotVerified("v".into()).into(), 1),
+            (ActionError::ChecksFailed { failed: 2 }, 1),
+            (
+                LockError::Busy {
+                    tag: "t".into(),
+                    path: "/run/x".into(),
+                    waited: Duration::from_secs(1),
+                }
+                .into(),
+                6,
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.exit_status().code(), code, "{e}");
+        }
+    }
+
+    #[test]
+    fn no_such_object_is_named() {
+        let e = LcdError::Failed {
+            command: "eqv_remove".into(),
+            status: lcd_status::NO_SUCH_OBJECT,
+            stderr: "none".into(),
+        };
+        assert!(e.is_no_such_object());
+        assert!(e.to_string().contains("(no such object)"));
     }
 }

@@ -7,13 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::error::LcdError;
+use crate::error::{lcd_status, LcdError};
 
 /// LifeKeeper's home, where `LKROOT` is unset.
 pub const DEFAULT_LKROOT: &str = "/opt/LifeKeeper";
-/// No LCD command may take longer than this, unless `ROUTE53_LCD_TIMEOUT`
-/// says otherwise.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// The field separator of `ins_list` and `dep_list` without `-f`.
 const SEP: char = '\u{1}';
 /// Output beyond this size is not the documented form.
@@ -130,8 +127,9 @@ pub struct Lcd {
 }
 
 impl Lcd {
-    /// The LCD of this node, from `LKROOT`.
-    pub fn from_env() -> Lcd {
+    /// The LCD of this node, from `LKROOT`, each command limited to
+    /// `timeout` (`ROUTE53_LCD_TIMEOUT`).
+    pub fn from_env(timeout: Duration) -> Lcd {
         let root = std::env::var_os("LKROOT")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -139,14 +137,8 @@ impl Lcd {
         Lcd {
             root,
             remote: None,
-            timeout: COMMAND_TIMEOUT,
+            timeout,
         }
-    }
-
-    /// The same commands with another time limit.
-    pub fn with_timeout(mut self, timeout: Duration) -> Lcd {
-        self.timeout = timeout;
-        self
     }
 
     /// The same commands, acting on NODE's database.
@@ -238,7 +230,7 @@ impl Lcd {
     ) -> Result<T, LcdError> {
         let out = match self.run(name, args).await {
             Ok(out) => out,
-            Err(e) if e.status() == Some(7) => return Ok(T::default()),
+            Err(e) if e.status() == Some(lcd_status::NO_SUCH_OBJECT) => return Ok(T::default()),
             Err(e) => return Err(e),
         };
         parse(&out).map_err(|(line, reason)| LcdError::BadOutput {

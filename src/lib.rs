@@ -22,8 +22,13 @@ pub mod log;
 pub mod poll;
 pub mod record;
 pub mod resource;
+pub mod retry;
 pub mod route53;
 pub mod settings;
+pub mod verdict;
+
+#[cfg(test)]
+mod double;
 
 #[path = "../actions/mod.rs"]
 pub mod actions;

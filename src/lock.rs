@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+pub use crate::error::LockError;
+use crate::log::{Logger, Msg};
+
 pub const LOCK_DIR: &str = "/run/lkroute53";
 pub const LOCK_DIR_ENV: &str = "LKROUTE53_LOCK_DIR";
 const POLL: Duration = Duration::from_millis(100);
@@ -17,22 +20,6 @@ const POLL: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct Held {
     _file: File,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    #[error("cannot use the lock file {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("another action on {tag} still holds {} after {} s", path.display(), waited.as_secs())]
-    Busy {
-        tag: String,
-        path: PathBuf,
-        waited: Duration,
-    },
 }
 
 /// The lock file of a tag: characters other than letters, digits, `.`,
@@ -57,7 +44,8 @@ pub fn path_for(tag: &str) -> PathBuf {
 }
 
 /// Take the lock of `tag`, waiting at most `wait` (zero: do not wait).
-pub async fn acquire(tag: &str, wait: Duration) -> Result<Held, LockError> {
+/// When it has to wait, it says so once.
+pub async fn acquire(tag: &str, wait: Duration, log: &Logger) -> Result<Held, LockError> {
     let path = path_for(tag);
     let io = |source| LockError::Io {
         path: path.clone(),
@@ -73,10 +61,22 @@ pub async fn acquire(tag: &str, wait: Duration) -> Result<Held, LockError> {
         .open(&path)
         .map_err(io)?;
     let start = Instant::now();
+    let mut said = false;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(Held { _file: file }),
             Err(TryLockError::WouldBlock) if start.elapsed() < wait => {
+                if !said {
+                    log.info(
+                        Msg::Busy,
+                        &format!(
+                            "another action on {tag} holds {}; waiting up to {} s (ROUTE53_LOCK_WAIT)",
+                            path.display(),
+                            wait.as_secs()
+                        ),
+                    );
+                    said = true;
+                }
                 tokio::time::sleep(POLL).await;
             }
             Err(TryLockError::WouldBlock) => {

@@ -1,16 +1,31 @@
 //! Messages in LifeKeeper's form, `LEVEL:route53:ACTION:TAG:MSGID:text`,
 //! to stderr and to syslog (facility from `LKSYSLOGSELECTOR`, default
-//! `local6`, which LifeKeeper writes to `/var/log/lifekeeper.log`). No
-//! syslog socket means stderr only, never a failure.
+//! `local6`, which LifeKeeper writes to `/var/log/lifekeeper.log`).
+//!
+//! Logging is a side channel: it can never panic, block or change the
+//! verdict of an action. stderr is written by a thread of its own through a
+//! bounded queue, so a pipe nobody reads or a full disk cannot stall the
+//! action; the syslog socket is non-blocking. A line that cannot be written
+//! is dropped and counted, and the count is said once, on the other channel,
+//! when the run ends. No syslog socket means stderr only.
 
+use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 /// Where syslog listens; `LKROUTE53_SYSLOG_SOCKET` names another socket
 /// (tests), and an empty value turns syslog off.
 pub const SYSLOG_SOCKET: &str = "/dev/log";
 pub const SYSLOG_SOCKET_ENV: &str = "LKROUTE53_SYSLOG_SOCKET";
 const COMPONENT: &str = "route53";
+/// Lines waiting for stderr; beyond this they are dropped.
+const QUEUE: usize = 256;
+/// A message longer than this is shortened.
+const MAX_TEXT: usize = 4000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -52,23 +67,27 @@ pub enum Msg {
     Waiting = 53013,
     InSync = 53014,
     Verified = 53015,
+    NotInSync = 53016,
     ReadRetry = 53020,
     CheckUnreadable = 53021,
     CheckMismatch = 53022,
     CheckTtl = 53023,
     CheckOk = 53024,
+    Unmanaged = 53025,
     Remove = 53030,
     Created = 53040,
     RolledBack = 53041,
     DryRun = 53050,
     Deleted = 53060,
     Extended = 53070,
-    Busy = 53080,
     SameAddress = 53071,
-    NotInSync = 53016,
+    Busy = 53080,
+    /// quickCheck could not check for a reason on the LifeKeeper side.
+    CheckImpossible = 53091,
     ResourceProblem = 53092,
     Route53Problem = 53093,
-    Internal = 53091,
+    /// Log lines were lost (stderr or syslog could not take them).
+    LogDropped = 53094,
 }
 
 /// The logger of one run.
@@ -78,6 +97,11 @@ pub struct Logger {
     tag: String,
     facility: u8,
     syslog: Option<(UnixDatagram, PathBuf)>,
+    stderr: OnceLock<StderrWriter>,
+    dropped_stderr: AtomicU32,
+    dropped_syslog: AtomicU32,
+    /// Unit tests read the lines back from here instead of stderr.
+    capture: Option<Mutex<Vec<String>>>,
 }
 
 /// syslog facility number from a selector such as `local6.info`.
@@ -99,6 +123,38 @@ pub fn facility(selector: Option<&str>) -> u8 {
     }
 }
 
+/// The thread that writes stderr, and the queue to it.
+#[derive(Debug)]
+struct StderrWriter {
+    queue: Mutex<Option<SyncSender<String>>>,
+    done: Mutex<Receiver<()>>,
+}
+
+impl StderrWriter {
+    fn start() -> Option<StderrWriter> {
+        let (tx, rx) = sync_channel::<String>(QUEUE);
+        let (done_tx, done_rx) = sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("stderr".into())
+            .spawn(move || {
+                let mut failed = 0u32;
+                for line in rx {
+                    let mut err = std::io::stderr().lock();
+                    if err.write_all(line.as_bytes()).is_err() {
+                        failed = failed.saturating_add(1);
+                    }
+                }
+                let _ = done_tx.send(());
+                failed
+            })
+            .ok()?;
+        Some(StderrWriter {
+            queue: Mutex::new(Some(tx)),
+            done: Mutex::new(done_rx),
+        })
+    }
+}
+
 impl Logger {
     pub fn new(action: &str, tag: &str, syslog_selector: Option<&str>) -> Logger {
         let path = match std::env::var_os(SYSLOG_SOCKET_ENV) {
@@ -106,28 +162,59 @@ impl Logger {
             Some(p) => Some(PathBuf::from(p)),
             None => Some(PathBuf::from(SYSLOG_SOCKET)),
         };
-        let syslog = path.and_then(|p| UnixDatagram::unbound().ok().map(|s| (s, p)));
+        let syslog = path.and_then(|p| {
+            let sock = UnixDatagram::unbound().ok()?;
+            // A syslog daemon that does not read must never stall an action.
+            sock.set_nonblocking(true).ok()?;
+            Some((sock, p))
+        });
         Logger {
             action: action.to_string(),
             tag: tag.to_string(),
             facility: facility(syslog_selector),
             syslog,
+            stderr: OnceLock::new(),
+            dropped_stderr: AtomicU32::new(0),
+            dropped_syslog: AtomicU32::new(0),
+            capture: None,
         }
     }
 
+    /// A logger for unit tests: lines are kept, nothing is written.
+    #[cfg(test)]
+    pub fn capturing(action: &str, tag: &str) -> Logger {
+        let mut l = Logger::new(action, tag, None);
+        l.syslog = None;
+        l.capture = Some(Mutex::new(Vec::new()));
+        l
+    }
+
+    /// The lines logged so far (unit tests).
+    pub fn captured(&self) -> Vec<String> {
+        self.capture
+            .as_ref()
+            .and_then(|c| c.lock().ok().map(|v| v.clone()))
+            .unwrap_or_default()
+    }
+
     pub fn line(&self, level: Level, msg: Msg, text: &str) -> String {
-        // One line per message, whatever the text holds.
-        let text: String = text
+        // One line per message, whatever the text holds, and bounded.
+        let mut text: String = text
             .chars()
+            .take(MAX_TEXT)
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
+        if text.len() >= MAX_TEXT {
+            text.push_str(" [...]");
+        }
         let tag: String = self
             .tag
             .chars()
+            .take(256)
             .map(|c| if c.is_control() { '?' } else { c })
             .collect();
         format!(
-            "{}:{COMPONENT}:{}:{}:{}:{}",
+            "{}:{COMPONENT}:{}:{}:{:06}:{}",
             level.name(),
             self.action,
             tag,
@@ -138,12 +225,86 @@ impl Logger {
 
     pub fn log(&self, level: Level, msg: Msg, text: &str) {
         let line = self.line(level, msg, text);
-        eprintln!("{line}");
-        if let Some((sock, path)) = &self.syslog {
-            let pri = u16::from(self.facility) * 8 + u16::from(level.severity());
-            let datagram = format!("<{pri}>{}[{}]: {line}", self.action, std::process::id());
-            let _ = sock.send_to(datagram.as_bytes(), path);
+        if let Some(c) = &self.capture {
+            if let Ok(mut v) = c.lock() {
+                v.push(line);
+            }
+            return;
         }
+        self.to_stderr(format!("{line}\n"));
+        self.to_syslog(level, &line);
+    }
+
+    fn to_stderr(&self, line: String) {
+        let writer = self.stderr.get_or_init(|| {
+            StderrWriter::start().unwrap_or(StderrWriter {
+                queue: Mutex::new(None),
+                done: Mutex::new(sync_channel(1).1),
+            })
+        });
+        let sent = writer
+            .queue
+            .lock()
+            .ok()
+            .and_then(|q| q.as_ref().map(|tx| tx.try_send(line)));
+        match sent {
+            Some(Ok(())) => {}
+            Some(Err(TrySendError::Full(_) | TrySendError::Disconnected(_))) | None => {
+                self.dropped_stderr.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn to_syslog(&self, level: Level, line: &str) -> bool {
+        let Some((sock, path)) = &self.syslog else {
+            return false;
+        };
+        let pri = u16::from(self.facility) * 8 + u16::from(level.severity());
+        let datagram = format!("<{pri}>{}[{}]: {line}", self.action, std::process::id());
+        if sock.send_to(datagram.as_bytes(), path).is_err() {
+            self.dropped_syslog.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// End of the run: give stderr at most `grace` to take what is queued,
+    /// then say once, on the other channel, how many lines were lost.
+    /// Whether stderr took everything in time.
+    pub fn finish(&self, grace: Duration) -> bool {
+        let mut flushed = true;
+        if let Some(w) = self.stderr.get() {
+            if let Ok(mut q) = w.queue.lock() {
+                q.take();
+            }
+            flushed = w
+                .done
+                .lock()
+                .is_ok_and(|done| done.recv_timeout(grace).is_ok());
+        }
+        let lost_syslog = self.dropped_syslog.load(Ordering::Relaxed);
+        if lost_syslog > 0 {
+            let line = self.line(
+                Level::Warn,
+                Msg::LogDropped,
+                &format!(
+                    "{lost_syslog} log line(s) could not be sent to syslog (socket busy or gone)"
+                ),
+            );
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(format!("{line}\n").as_bytes());
+        }
+        let lost_stderr = self.dropped_stderr.load(Ordering::Relaxed);
+        if lost_stderr > 0 {
+            let line = self.line(
+                Level::Warn,
+                Msg::LogDropped,
+                &format!("{lost_stderr} log line(s) could not be written to stderr in time"),
+            );
+            self.to_syslog(Level::Warn, &line);
+        }
+        flushed
     }
 
     pub fn info(&self, msg: Msg, text: &str) {
@@ -163,17 +324,34 @@ impl Logger {
     }
 }
 
+/// One line of an operator command's report on stdout. A closed or full
+/// stdout loses the line; it never panics.
+pub fn print(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(line.as_bytes());
+    let _ = out.write_all(b"\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn lines_have_lifekeepers_form_and_stay_on_one_line() {
         let l = Logger::new("restore", "r53\napp", None);
         assert_eq!(
             l.line(Level::Warn, Msg::Settings, "bad\nvalue"),
-            "WARN:route53:restore:r53?app:53001:bad value"
+            "WARN:route53:restore:r53?app:053001:bad value"
         );
+    }
+
+    #[test]
+    fn huge_messages_are_shortened() {
+        let l = Logger::new("restore", "t", None);
+        let line = l.line(Level::Info, Msg::Settings, &"x".repeat(1 << 20));
+        assert!(line.len() < MAX_TEXT + 100, "{}", line.len());
+        assert!(line.ends_with("[...]"));
     }
 
     #[test]
@@ -183,24 +361,69 @@ mod tests {
         assert_eq!(facility(Some("nonsense")), 22);
     }
 
+    fn socket_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("lkr53-log-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
     #[test]
     fn messages_reach_the_syslog_socket() {
-        let dir = std::env::temp_dir().join(format!("lkr53-log-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = socket_dir("reach");
         let path = dir.join("log.sock");
-        let _ = std::fs::remove_file(&path);
         let server = UnixDatagram::bind(&path).expect("bind");
         let mut l = Logger::new("quickCheck", "t", Some("local6"));
-        l.syslog = Some((UnixDatagram::unbound().expect("socket"), path.clone()));
+        let sock = UnixDatagram::unbound().expect("socket");
+        sock.set_nonblocking(true).expect("nonblocking");
+        l.syslog = Some((sock, path.clone()));
         l.info(Msg::CheckOk, "fine");
         let mut buf = [0u8; 512];
         let n = server.recv(&mut buf).expect("datagram");
         let got = String::from_utf8_lossy(&buf[..n]);
         assert!(got.starts_with("<182>quickCheck["), "{got}");
         assert!(
-            got.ends_with("]: INFO:route53:quickCheck:t:53024:fine"),
+            got.ends_with("]: INFO:route53:quickCheck:t:053024:fine"),
             "{got}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A syslog reader that never reads: once its queue is full, lines are
+    /// dropped and counted, and logging goes on without blocking.
+    #[test]
+    fn a_syslog_reader_that_does_not_read_never_blocks() {
+        let dir = socket_dir("stuck");
+        let path = dir.join("log.sock");
+        let _server = UnixDatagram::bind(&path).expect("bind");
+        let mut l = Logger::new("restore", "t", None);
+        let sock = UnixDatagram::unbound().expect("socket");
+        sock.set_nonblocking(true).expect("nonblocking");
+        l.syslog = Some((sock, path.clone()));
+        let start = Instant::now();
+        let mut sent = 0;
+        for i in 0..5000 {
+            if l.to_syslog(Level::Info, &format!("line {i} {}", "x".repeat(200))) {
+                sent += 1;
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(sent < 5000, "the socket never filled");
+        assert_eq!(l.dropped_syslog.load(Ordering::Relaxed), 5000 - sent);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_stderr_writer_finishes_what_is_queued() {
+        let l = Logger::new("restore", "t", None);
+        let w = StderrWriter::start().expect("thread");
+        let tx = w.queue.lock().expect("q").clone().expect("sender");
+        assert!(tx.try_send("stderr writer test line\n".into()).is_ok());
+        drop(tx);
+        let _ = l.stderr.set(w);
+        assert!(
+            l.finish(Duration::from_secs(5)),
+            "the writer did not finish"
+        );
     }
 }

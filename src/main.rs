@@ -7,14 +7,16 @@
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use lkroute53::actions::{self, create, extend};
 use lkroute53::context::Ctx;
-use lkroute53::error::{exit, ActionError};
+use lkroute53::error::{ActionError, ExitStatus};
 use lkroute53::log::Msg;
+use lkroute53::route53::Route53;
 
 const ACTION_HELP: &str = "LifeKeeper runs this action as ACTION -t TAG -i ID, as root, with LKROOT set.\n\
 Example (by hand, with debug detail, changing nothing):\n  LKROOT=/opt/LifeKeeper /opt/LifeKeeper/subsys/gen/resources/route53/actions/restore -t r53-app -v --dry-run";
@@ -183,7 +185,7 @@ fn main() -> ExitCode {
     } else {
         Cli::parse_from(&args).command
     };
-    ExitCode::from(u8::try_from(run(command)).unwrap_or(1))
+    ExitCode::from(run(command).code())
 }
 
 /// What each action does, for its --help.
@@ -196,7 +198,7 @@ fn about(action: &str) -> &'static str {
     }
 }
 
-fn run(command: Command) -> i32 {
+fn run(command: Command) -> ExitStatus {
     let (name, tag, common) = match &command {
         Command::Create(a) => ("create", a.tag.clone(), a.common),
         Command::Extend(a) => ("extend", a.tag.clone(), a.common),
@@ -213,67 +215,85 @@ fn run(command: Command) -> i32 {
     if common.verbose {
         init_debug();
     }
+    let mut ctx = Ctx::new(name, &tag);
+    ctx.dry_run = common.dry_run;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!(
-                "ERROR:route53:{name}:{tag}:{}:cannot start the runtime: {e}",
-                Msg::Internal as u32
+            ctx.log.error(
+                Msg::ResourceProblem,
+                &format!("cannot start the runtime: {e}"),
             );
+            ctx.log.finish(LOG_GRACE);
             return if name == actions::QUICK_CHECK {
-                exit::OK
+                ExitStatus::Ok
             } else {
-                exit::FAILED
+                ExitStatus::Failed
             };
         }
     };
-    let mut ctx = Ctx::new(name, &tag);
-    ctx.dry_run = common.dry_run;
-    let result = runtime.block_on(async {
-        match &command {
-            Command::Create(a) => {
-                let req = create::Request {
-                    tag: a.tag.clone(),
-                    zone_id: a.zone_id.clone(),
-                    hostname: a.hostname.clone(),
-                    ip_tag: a.ip_tag.clone(),
-                };
-                create::run(&ctx, &req).await
-            }
-            Command::Extend(a) => {
-                let req = extend::Request {
-                    tag: a.tag.clone(),
-                    from: a.from.clone(),
-                    ip_tag: a.ip_tag.clone(),
-                    priority: a.priority,
-                };
-                extend::run(&ctx, &req).await
-            }
-            Command::Status(a) => actions::status::run(&ctx, &a.tag, a.json).await,
-            Command::Doctor(a) => actions::doctor::run(&ctx, &a.tag).await,
-            Command::Delete(a) => actions::delete::run(&ctx, &a.tag).await,
-            Command::List(_) => actions::status::list(&ctx).await,
-            Command::Restore(a) | Command::Recover(a) => actions::restore::run(&ctx, &a.tag).await,
-            Command::Remove(a) => actions::remove::run(&ctx, &a.tag).await,
-            Command::QuickCheck(a) => actions::quick_check::run(&ctx, &a.tag).await,
-            Command::Man { .. } => Ok(()),
-        }
-    });
-    match result {
-        Ok(()) => exit::OK,
+    let result = runtime.block_on(dispatch(&ctx, &command));
+    let status = match result {
+        Ok(()) => ExitStatus::Ok,
         Err(e) => {
             ctx.log.error(message_id(&e), &e.to_string());
-            e.exit_code()
+            e.exit_status()
         }
+    };
+    ctx.log.finish(LOG_GRACE);
+    status
+}
+
+/// How long stderr may take to write what is queued at the end of a run.
+const LOG_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Run the command. The Route 53 client is built here, once, for the
+/// commands that talk to Route 53, and handed to them.
+async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), ActionError> {
+    match command {
+        Command::Extend(a) => {
+            let req = extend::Request {
+                tag: a.tag.clone(),
+                from: a.from.clone(),
+                ip_tag: a.ip_tag.clone(),
+                priority: a.priority,
+            };
+            return extend::run(ctx, &req).await;
+        }
+        Command::Delete(a) => return actions::delete::run(ctx, &a.tag).await,
+        Command::List(_) => return actions::status::list(ctx).await,
+        Command::Remove(a) => return actions::remove::run(ctx, &a.tag).await,
+        Command::Man { .. } => return Ok(()),
+        _ => {}
+    }
+    let api = Route53::connect(&ctx.settings).await;
+    match command {
+        Command::Create(a) => {
+            let req = create::Request {
+                tag: a.tag.clone(),
+                zone_id: a.zone_id.clone(),
+                hostname: a.hostname.clone(),
+                ip_tag: a.ip_tag.clone(),
+            };
+            create::run(ctx, &api, &req).await
+        }
+        Command::Status(a) => actions::status::run(ctx, &api, &a.tag, a.json).await,
+        Command::Doctor(a) => actions::doctor::run(ctx, &api, &a.tag).await,
+        Command::Restore(a) | Command::Recover(a) => actions::restore::run(ctx, &api, &a.tag).await,
+        Command::QuickCheck(a) => actions::quick_check::run(ctx, &api, &a.tag).await,
+        _ => Ok(()),
     }
 }
 
 fn message_id(e: &ActionError) -> Msg {
     match e {
-        ActionError::Mismatch(_) => Msg::CheckMismatch,
+        ActionError::Record(lkroute53::error::RecordError::Unmanaged(_)) => Msg::Unmanaged,
+        ActionError::Record(_)
+        | ActionError::StatusNotInSync { .. }
+        | ActionError::ChecksFailed { .. } => Msg::CheckMismatch,
         ActionError::NotInSync { .. } => Msg::NotInSync,
         ActionError::Resource(_) => Msg::ResourceProblem,
         ActionError::Route53(_) => Msg::Route53Problem,
@@ -283,7 +303,7 @@ fn message_id(e: &ActionError) -> Msg {
 
 /// The manual pages, made from the same definitions as --help: one for
 /// lkroute53 and one per command, as the main page refers to them.
-fn man(dir: &Path) -> i32 {
+fn man(dir: &Path) -> ExitStatus {
     let cmd = Cli::command();
     let mut pages = vec![("lkroute53".to_string(), cmd.clone())];
     for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
@@ -298,11 +318,15 @@ fn man(dir: &Path) -> i32 {
             .render(&mut text)
             .and_then(|()| std::fs::write(&path, &text));
         if let Err(e) = written {
-            eprintln!("cannot write the manual page {}: {e}", path.display());
-            return exit::FAILED;
+            let _ = writeln!(
+                std::io::stderr(),
+                "cannot write the manual page {}: {e}",
+                path.display()
+            );
+            return ExitStatus::Failed;
         }
     }
-    exit::OK
+    ExitStatus::Ok
 }
 
 /// `-v`: the kit's own debug events and the SDK's retry decisions. The

@@ -2,13 +2,17 @@
 //! polls every 30 to 120 s and cannot be tuned, so the kit keeps its own.
 //!
 //! Both schedules spend the same budget, `ROUTE53_CHANGEID_INTERVAL` x
-//! `ROUTE53_CHANGEID_TRY_COUNT`, and end with a check at its very end:
-//! - fixed (`ROUTE53_CHANGEID_POLL=fixed`): the documented cadence, a check
-//!   every interval, the first one interval after the change was accepted;
+//! `ROUTE53_CHANGEID_TRY_COUNT` from the moment Route 53 accepted the
+//! change, and end with a check at its very end:
 //! - adaptive (the default): a check 1 s after the change was accepted,
 //!   then every 1.5 s up to 10 s (most changes finish in that time), every
 //!   4 s up to 60 s, then gaps growing by half each time; never more than
-//!   the interval apart.
+//!   the interval apart;
+//! - fixed (`ROUTE53_CHANGEID_POLL=fixed`): the documented cadence, a check
+//!   every interval, the first one interval after the change was accepted.
+//!
+//! No check starts after the budget's end, however long the checks before
+//! it took, so the wait overruns its budget by at most one call.
 
 use std::time::Duration;
 
@@ -16,17 +20,19 @@ use tokio::time::Instant;
 
 use crate::error::Route53Error;
 use crate::route53::{ChangeState, RecordApi};
+use crate::settings::{PollMode, Tries};
 
-/// The pause before each change-status check.
-pub fn fixed_schedule(interval: Duration, tries: u64) -> Vec<Duration> {
-    (0..tries).map(|_| interval).collect()
+/// When each change-status check is due, counted from the accepted change.
+pub fn schedule(mode: PollMode, tries: Tries) -> Vec<Duration> {
+    match mode {
+        PollMode::Fixed => (1..=tries.count).map(|k| tries.interval * k).collect(),
+        PollMode::Adaptive => adaptive(tries),
+    }
 }
 
-/// The pause before each check of the adaptive schedule, within the same
-/// budget as the fixed one.
-pub fn adaptive_schedule(interval: Duration, tries: u64) -> Vec<Duration> {
-    let budget = interval.as_millis() as u64 * tries;
-    let cap = interval.as_millis() as u64;
+fn adaptive(tries: Tries) -> Vec<Duration> {
+    let cap = tries.interval.as_millis() as u64;
+    let budget = cap * u64::from(tries.count);
     let mut at = Vec::new();
     let mut t: u64 = 1000.min(cap);
     let mut late_gap: u64 = 4000;
@@ -43,14 +49,7 @@ pub fn adaptive_schedule(interval: Duration, tries: u64) -> Vec<Duration> {
         t += gap.min(cap).max(1);
     }
     at.push(budget);
-    let mut prev = 0;
-    at.into_iter()
-        .map(|t| {
-            let pause = Duration::from_millis(t - prev);
-            prev = t;
-            pause
-        })
-        .collect()
+    at.into_iter().map(Duration::from_millis).collect()
 }
 
 /// What one check saw, for the log.
@@ -76,31 +75,51 @@ pub enum Outcome {
         elapsed: Duration,
         polls: usize,
     },
-    /// The schedule ran out with the change still pending (or unknown).
+    /// The budget ran out with the change still pending (or unknown).
     GaveUp {
         elapsed: Duration,
         polls: usize,
     },
 }
 
-/// Poll the change until INSYNC or the schedule ends. A check that fails
-/// with a retryable error counts as one try; any other error ends the wait.
+/// Check the change at each due time of `due` (from `start`) until it is
+/// INSYNC or the schedule ends. A check that fails with a retryable error
+/// counts as one check; any other error ends the wait. A check whose due
+/// time has passed while an earlier one ran is made at once, and none is
+/// started after the last due time.
 pub async fn wait_insync<A: RecordApi>(
     api: &A,
     change_id: &str,
-    schedule: &[Duration],
+    start: Instant,
+    due: &[Duration],
     mut report: impl FnMut(Poll<'_>),
 ) -> Result<Outcome, Route53Error> {
-    let start = Instant::now();
-    let of = schedule.len();
-    for (i, pause) in schedule.iter().enumerate() {
-        tokio::time::sleep(*pause).await;
+    let of = due.len();
+    let Some(deadline) = due.last().map(|d| start + *d) else {
+        return Ok(Outcome::GaveUp {
+            elapsed: start.elapsed(),
+            polls: 0,
+        });
+    };
+    let mut polls = 0;
+    for (i, at) in due.iter().enumerate() {
+        let now = Instant::now();
+        if now > deadline {
+            break;
+        }
+        // Checks that fell due while an earlier one ran: make only the
+        // latest of them.
+        if due.get(i + 1).is_some_and(|next| start + *next <= now) {
+            continue;
+        }
+        tokio::time::sleep_until(start + *at).await;
         let try_no = i + 1;
+        polls = try_no;
         match api.change_state(change_id).await {
             Ok(ChangeState::InSync) => {
                 return Ok(Outcome::InSync {
                     elapsed: start.elapsed(),
-                    polls: try_no,
+                    polls,
                 })
             }
             Ok(ChangeState::Pending) => report(Poll::Pending {
@@ -119,85 +138,37 @@ pub async fn wait_insync<A: RecordApi>(
     }
     Ok(Outcome::GaveUp {
         elapsed: start.elapsed(),
-        polls: of,
+        polls,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::ARecord;
-    use crate::route53::Zone;
-    use std::cell::RefCell;
-    use std::net::Ipv4Addr;
+    use crate::double::{denied, throttled, Scripted};
 
-    /// Answers GetChange from a script; nothing else is asked of it here.
-    struct Scripted {
-        answers: RefCell<Vec<Result<ChangeState, Route53Error>>>,
-        asked_at: RefCell<Vec<Duration>>,
-        start: Instant,
-    }
-
-    impl Scripted {
-        fn new(mut answers: Vec<Result<ChangeState, Route53Error>>) -> Self {
-            answers.reverse();
-            Scripted {
-                answers: RefCell::new(answers),
-                asked_at: RefCell::new(Vec::new()),
-                start: Instant::now(),
-            }
+    fn tries(interval: u64, count: u32) -> Tries {
+        Tries {
+            count,
+            interval: Duration::from_secs(interval),
         }
     }
 
-    impl RecordApi for Scripted {
-        async fn read_a(&self, _: &str, _: &str) -> Result<Option<ARecord>, Route53Error> {
-            unreachable!("not used by the wait")
-        }
-        async fn upsert_a(
-            &self,
-            _: &str,
-            _: &str,
-            _: Ipv4Addr,
-            _: u32,
-            _: &str,
-        ) -> Result<String, Route53Error> {
-            unreachable!("not used by the wait")
-        }
-        async fn change_state(&self, _: &str) -> Result<ChangeState, Route53Error> {
-            self.asked_at.borrow_mut().push(self.start.elapsed());
-            self.answers
-                .borrow_mut()
-                .pop()
-                .unwrap_or(Ok(ChangeState::Pending))
-        }
-        async fn zone(&self, _: &str) -> Result<Zone, Route53Error> {
-            unreachable!("not used by the wait")
-        }
-        fn endpoint(&self) -> &str {
-            "scripted"
-        }
-    }
-
-    fn throttled() -> Route53Error {
-        Route53Error::Refused {
-            operation: "GetChange",
-            zone: "-".into(),
-            code: "Throttling".into(),
-            message: "Rate exceeded".into(),
-            retryable: true,
-        }
+    fn asked_at(api: &Scripted) -> Vec<Duration> {
+        api.calls.borrow().iter().map(|(t, _)| *t).collect()
     }
 
     #[tokio::test(start_paused = true)]
     async fn checks_follow_the_fixed_cadence_until_insync() {
-        let api = Scripted::new(vec![
+        let api = Scripted::new(None);
+        api.changes.borrow_mut().extend([
             Ok(ChangeState::Pending),
-            Err(throttled()),
+            Err(throttled("GetChange")),
             Ok(ChangeState::InSync),
         ]);
-        let schedule = fixed_schedule(Duration::from_secs(20), 5);
+        let due = schedule(PollMode::Fixed, tries(20, 5));
         let mut seen = 0;
-        let out = wait_insync(&api, "C1", &schedule, |_| seen += 1)
+        let out = wait_insync(&api, "C1", Instant::now(), &due, |_| seen += 1)
             .await
             .expect("no fatal error");
         assert_eq!(
@@ -209,7 +180,7 @@ mod tests {
         );
         assert_eq!(seen, 2);
         assert_eq!(
-            *api.asked_at.borrow(),
+            asked_at(&api),
             vec![
                 Duration::from_secs(20),
                 Duration::from_secs(40),
@@ -218,15 +189,8 @@ mod tests {
         );
     }
 
-    fn times(pauses: &[Duration]) -> Vec<f64> {
-        let mut t = Duration::ZERO;
-        pauses
-            .iter()
-            .map(|p| {
-                t += *p;
-                t.as_secs_f64()
-            })
-            .collect()
+    fn secs(due: &[Duration]) -> Vec<f64> {
+        due.iter().map(Duration::as_secs_f64).collect()
     }
 
     /// The largest wait between a change turning INSYNC at `insync` and the
@@ -239,7 +203,7 @@ mod tests {
 
     #[test]
     fn adaptive_schedule_meets_its_goals_at_default_settings() {
-        let at = times(&adaptive_schedule(Duration::from_secs(20), 5));
+        let at = secs(&schedule(PollMode::Adaptive, tries(20, 5)));
         assert!(at.len() <= 25, "{} checks: {at:?}", at.len());
         assert_eq!(at.last().copied(), Some(100.0), "the budget is the same");
         for i in 0..1000 {
@@ -253,25 +217,34 @@ mod tests {
             assert!(l <= 20.0);
         }
         // Never more than the interval apart.
-        let pauses = adaptive_schedule(Duration::from_secs(20), 5);
-        assert!(pauses.iter().all(|p| *p <= Duration::from_secs(20)));
+        let due = schedule(PollMode::Adaptive, tries(20, 5));
+        assert!(due
+            .windows(2)
+            .all(|w| w[1] - w[0] <= Duration::from_secs(20)));
     }
 
     #[test]
     fn adaptive_schedule_keeps_small_and_large_budgets() {
-        let at = times(&adaptive_schedule(Duration::from_secs(1), 3));
-        assert_eq!(at, vec![1.0, 2.0, 3.0]);
-        let pauses = adaptive_schedule(Duration::from_secs(600), 100);
-        assert_eq!(times(&pauses).last().copied(), Some(60000.0));
-        assert!(pauses.iter().all(|p| *p <= Duration::from_secs(600)));
-        assert!(pauses.len() < 150, "{}", pauses.len());
+        assert_eq!(
+            secs(&schedule(PollMode::Adaptive, tries(1, 3))),
+            vec![1.0, 2.0, 3.0]
+        );
+        let due = schedule(PollMode::Adaptive, tries(600, 100));
+        assert_eq!(due.last().copied(), Some(Duration::from_secs(60000)));
+        assert!(due
+            .windows(2)
+            .all(|w| w[1] - w[0] <= Duration::from_secs(600)));
+        assert!(due.len() < 150, "{}", due.len());
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_change_stuck_pending_gives_up_after_the_budget() {
-        let api = Scripted::new(vec![]);
-        let schedule = fixed_schedule(Duration::from_secs(20), 5);
-        let out = wait_insync(&api, "C1", &schedule, |_| {})
+    async fn a_change_stuck_pending_gives_up_at_the_end_of_the_budget() {
+        let api = Scripted::new(None);
+        api.changes
+            .borrow_mut()
+            .extend((0..10).map(|_| Ok(ChangeState::Pending)));
+        let due = schedule(PollMode::Fixed, tries(20, 5));
+        let out = wait_insync(&api, "C1", Instant::now(), &due, |_| {})
             .await
             .expect("ok");
         assert_eq!(
@@ -283,17 +256,77 @@ mod tests {
         );
     }
 
+    /// A check that takes long does not push the later ones past the
+    /// budget: due checks are made at once, and none starts after the end.
+    #[tokio::test(start_paused = true)]
+    async fn slow_checks_never_start_after_the_budget() {
+        struct Slow(Scripted);
+        impl RecordApi for Slow {
+            async fn read_a(
+                &self,
+                z: &str,
+                n: &str,
+            ) -> Result<Option<crate::record::ARecord>, Route53Error> {
+                self.0.read_a(z, n).await
+            }
+            async fn upsert_a(
+                &self,
+                z: &str,
+                n: &str,
+                a: std::net::Ipv4Addr,
+                t: u32,
+                c: &str,
+            ) -> Result<String, Route53Error> {
+                self.0.upsert_a(z, n, a, t, c).await
+            }
+            async fn change_state(&self, id: &str) -> Result<ChangeState, Route53Error> {
+                let r = self.0.change_state(id).await;
+                // Each check hangs for 7 s before it fails.
+                tokio::time::sleep(Duration::from_secs(7)).await;
+                r
+            }
+            async fn zone(&self, z: &str) -> Result<crate::route53::Zone, Route53Error> {
+                self.0.zone(z).await
+            }
+            async fn credentials(&self) -> Result<String, String> {
+                self.0.credentials().await
+            }
+            fn server_date(&self) -> Option<std::time::SystemTime> {
+                None
+            }
+            fn endpoint(&self) -> &str {
+                "slow"
+            }
+        }
+        let api = Slow(Scripted::new(None));
+        api.0
+            .changes
+            .borrow_mut()
+            .extend((0..50).map(|_| Err(throttled("GetChange"))));
+        let start = Instant::now();
+        let due = schedule(PollMode::Adaptive, tries(1, 10));
+        let out = wait_insync(&api, "C1", start, &due, |_| {})
+            .await
+            .expect("ok");
+        // The budget is 10 s; the last check starts by then and takes 7 s.
+        let Outcome::GaveUp { elapsed, polls } = out else {
+            panic!("{out:?}")
+        };
+        assert!(elapsed <= Duration::from_secs(17), "{elapsed:?}");
+        assert!(polls < 10, "{polls} checks");
+        assert!(asked_at(&api.0)
+            .iter()
+            .all(|t| *t <= Duration::from_secs(10)));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn access_denied_ends_the_wait_at_once() {
-        let api = Scripted::new(vec![Err(Route53Error::Refused {
-            operation: "GetChange",
-            zone: "-".into(),
-            code: "AccessDenied".into(),
-            message: "no".into(),
-            retryable: false,
-        })]);
-        let schedule = fixed_schedule(Duration::from_secs(20), 5);
-        assert!(wait_insync(&api, "C1", &schedule, |_| {}).await.is_err());
-        assert_eq!(api.asked_at.borrow().len(), 1);
+        let api = Scripted::new(None);
+        api.changes.borrow_mut().push_back(Err(denied("GetChange")));
+        let due = schedule(PollMode::Fixed, tries(20, 5));
+        assert!(wait_insync(&api, "C1", Instant::now(), &due, |_| {})
+            .await
+            .is_err());
+        assert_eq!(api.count("change"), 1);
     }
 }

@@ -14,7 +14,6 @@ use crate::lcd::{Instance, Lcd};
 
 pub const APP: &str = "gen";
 pub const TYPE: &str = "route53";
-pub const IP_APP: &str = "comm";
 pub const IP_TYPE: &str = "ip";
 const MAX_TAG: usize = 256;
 

@@ -21,8 +21,8 @@ use aws_sdk_route53::types::{
 use aws_sdk_route53::Client;
 
 use crate::error::Route53Error;
-use crate::record::{same_name, ARecord};
-use crate::settings::{self, Settings};
+use crate::record::{same_name, ARecord, Routing};
+use crate::settings::Settings;
 
 /// SDK attempts per API call (the first plus retries), with jittered
 /// exponential backoff between them.
@@ -67,6 +67,11 @@ pub trait RecordApi {
         change_id: &str,
     ) -> impl Future<Output = Result<ChangeState, Route53Error>>;
     fn zone(&self, zone: &str) -> impl Future<Output = Result<Zone, Route53Error>>;
+    /// Find credentials the way every call does and say which source gave
+    /// them; never the credentials themselves.
+    fn credentials(&self) -> impl Future<Output = Result<String, String>>;
+    /// The server's clock at its last answer, where it sent one.
+    fn server_date(&self) -> Option<SystemTime>;
     /// Where requests go, for messages.
     fn endpoint(&self) -> &str;
 }
@@ -105,10 +110,6 @@ impl aws_sdk_route53::config::Intercept for ServerDate {
         Ok(())
     }
 }
-
-/// Where the credentials came from, in words; never the credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialSource(pub String);
 
 /// The signing region for the partition this node is in. Route 53 is
 /// global: one region per partition, and no lookup on the network. The
@@ -160,7 +161,7 @@ fn hide_userinfo(url: &str) -> String {
 /// The longest one API call can take: every attempt timing out, plus the
 /// backoff between attempts.
 pub fn call_bound(settings: &Settings) -> Duration {
-    let attempt = settings.secs(settings::CONNECT_TIMEOUT) + settings.secs(settings::READ_TIMEOUT);
+    let attempt = settings.connect_timeout() + settings.read_timeout();
     attempt * SDK_ATTEMPTS + MAX_BACKOFF * (SDK_ATTEMPTS - 1)
 }
 
@@ -170,8 +171,8 @@ impl Route53 {
     pub async fn connect(settings: &Settings) -> Route53 {
         let node_region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
         let region = signing_region(node_region.as_deref());
-        let connect = settings.secs(settings::CONNECT_TIMEOUT);
-        let read = settings.secs(settings::READ_TIMEOUT);
+        let connect = settings.connect_timeout();
+        let read = settings.read_timeout();
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(connect)
             .read_timeout(read)
@@ -203,20 +204,9 @@ impl Route53 {
         }
     }
 
-    /// The server's clock at its last answer, where it sent one.
-    pub fn last_server_date(&self) -> Option<SystemTime> {
-        let text = self.server_date.0.lock().ok()?.clone()?;
-        let t = aws_sdk_route53::primitives::DateTime::from_str(
-            &text,
-            aws_sdk_route53::primitives::DateTimeFormat::HttpDate,
-        )
-        .ok()?;
-        SystemTime::try_from(t).ok()
-    }
-
     /// Find credentials the way every call does, and say which source
     /// gave them.
-    pub async fn credential_source(&self) -> Result<CredentialSource, String> {
+    async fn credential_source(&self) -> Result<String, String> {
         use aws_credential_types::credential_feature::AwsCredentialFeature as F;
         use aws_sdk_route53::config::ProvideCredentials;
         let provider = self
@@ -252,24 +242,13 @@ impl Route53 {
         let expiry = creds
             .expiry()
             .and_then(|e| e.duration_since(SystemTime::now()).ok());
-        Ok(CredentialSource(match expiry {
+        Ok(match expiry {
             Some(left) => format!(
                 "{source}, temporary, valid for {} more min",
                 left.as_secs() / 60
             ),
             None => source.to_string(),
-        }))
-    }
-
-    /// Probe GetChange permission without a change: ask for a change that
-    /// does not exist. NoSuchChange (or any answer) means the call is
-    /// allowed.
-    pub async fn probe_get_change(&self) -> Result<(), Route53Error> {
-        match self.change_state("C0000000000000PROBE").await {
-            Ok(_) => Ok(()),
-            Err(Route53Error::Refused { code, .. }) if code == "NoSuchChange" => Ok(()),
-            Err(e) => Err(e),
-        }
+        })
     }
 
     fn fail<E>(
@@ -396,7 +375,7 @@ impl RecordApi for Route53 {
                     .iter()
                     .map(|v| v.value().to_string())
                     .collect(),
-                set_identifier: r.set_identifier().map(str::to_string),
+                routing: routing(r),
                 alias_target: r.alias_target().map(|a| a.dns_name().to_string()),
             }))
     }
@@ -493,9 +472,50 @@ impl RecordApi for Route53 {
         })
     }
 
+    async fn credentials(&self) -> Result<String, String> {
+        self.credential_source().await
+    }
+
+    fn server_date(&self) -> Option<SystemTime> {
+        let text = self.server_date.0.lock().ok()?.clone()?;
+        let t = aws_sdk_route53::primitives::DateTime::from_str(
+            &text,
+            aws_sdk_route53::primitives::DateTimeFormat::HttpDate,
+        )
+        .ok()?;
+        SystemTime::try_from(t).ok()
+    }
+
     fn endpoint(&self) -> &str {
         &self.endpoint
     }
+}
+
+/// The routing policy of a record set, where it has one: a record with a
+/// set identifier is never a simple record.
+fn routing(r: &ResourceRecordSet) -> Option<Routing> {
+    let set_identifier = r.set_identifier()?.to_string();
+    let policy = if r.weight().is_some() {
+        "weighted"
+    } else if r.region().is_some() {
+        "latency"
+    } else if r.failover().is_some() {
+        "failover"
+    } else if r.geo_location().is_some() {
+        "geolocation"
+    } else if r.geo_proximity_location().is_some() {
+        "geoproximity"
+    } else if r.multi_value_answer().is_some() {
+        "multivalue answer"
+    } else if r.cidr_routing_config().is_some() {
+        "IP-based"
+    } else {
+        "routing-policy"
+    };
+    Some(Routing {
+        policy,
+        set_identifier,
+    })
 }
 
 #[cfg(test)]

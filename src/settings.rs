@@ -188,30 +188,29 @@ pub struct Spec {
     pub unit: &'static str,
     /// Read this key where `key` is unset.
     pub alias: Option<&'static str>,
-    pub meaning: &'static str,
 }
 
 macro_rules! specs {
-    ($($name:ident = $key:literal, $default:literal, $min:literal..=$max:literal, $unit:literal, $alias:expr, $meaning:literal;)*) => {
-        $(pub const $name: Spec = Spec { key: $key, default: $default, min: $min, max: $max, unit: $unit, alias: $alias, meaning: $meaning };)*
+    ($($name:ident = $key:literal, $default:literal, $min:literal..=$max:literal, $unit:literal, $alias:expr;)*) => {
+        $(pub const $name: Spec = Spec { key: $key, default: $default, min: $min, max: $max, unit: $unit, alias: $alias };)*
         /// Every tunable, in the order the README lists them.
         pub const SPECS: &[Spec] = &[$($name),*];
     };
 }
 
 specs! {
-    TTL = "ROUTE53_TTL", 10, 0..=86400, "s", None, "TTL written with the A record";
-    RECORD_INTERVAL = "ROUTE53_RECORD_INTERVAL", 2, 0..=300, "s", None, "pause between tries of the record update";
-    RECORD_TRY_COUNT = "ROUTE53_RECORD_TRY_COUNT", 3, 1..=20, "tries", None, "tries of the record update";
-    CHANGEID_INTERVAL = "ROUTE53_CHANGEID_INTERVAL", 20, 1..=600, "s", None, "pause between change-status checks";
-    CHANGEID_TRY_COUNT = "ROUTE53_CHANGEID_TRY_COUNT", 5, 1..=100, "checks", None, "change-status checks";
-    RECORDCHECK_INTERVAL = "ROUTE53_RECORDCHECK_INTERVAL", 2, 0..=300, "s", None, "pause between tries of reading the record";
-    RECORDCHECK_TRY_COUNT = "ROUTE53_RECORDCHECK_TRY_COUNT", 4, 1..=20, "tries", None, "tries of reading the record";
-    CONNECT_TIMEOUT = "ROUTE53_CONNECT_TIMEOUT", 5, 1..=120, "s", Some("AWSCLI_CONNECT_TIMEOUT"), "connect timeout of one API attempt";
-    READ_TIMEOUT = "ROUTE53_READ_TIMEOUT", 10, 1..=300, "s", Some("AWSCLI_READ_TIMEOUT"), "read timeout of one API attempt";
-    QUICKCHECK_TIMEOUT = "ROUTE53_QUICKCHECK_TIMEOUT", 25, 1..=3600, "s", None, "limit on a whole quickCheck; past it, warn and pass";
-    LOCK_WAIT = "ROUTE53_LOCK_WAIT", 300, 0..=3600, "s", None, "wait for another action on the same resource to finish";
-    LCD_TIMEOUT = "ROUTE53_LCD_TIMEOUT", 30, 1..=600, "s", None, "limit on one LCD command; past it, the command is killed";
+    TTL = "ROUTE53_TTL", 10, 0..=86400, "s", None;
+    RECORD_INTERVAL = "ROUTE53_RECORD_INTERVAL", 2, 0..=300, "s", None;
+    RECORD_TRY_COUNT = "ROUTE53_RECORD_TRY_COUNT", 3, 1..=20, "tries", None;
+    CHANGEID_INTERVAL = "ROUTE53_CHANGEID_INTERVAL", 20, 1..=600, "s", None;
+    CHANGEID_TRY_COUNT = "ROUTE53_CHANGEID_TRY_COUNT", 5, 1..=100, "checks", None;
+    RECORDCHECK_INTERVAL = "ROUTE53_RECORDCHECK_INTERVAL", 2, 0..=300, "s", None;
+    RECORDCHECK_TRY_COUNT = "ROUTE53_RECORDCHECK_TRY_COUNT", 4, 1..=20, "tries", None;
+    CONNECT_TIMEOUT = "ROUTE53_CONNECT_TIMEOUT", 5, 1..=120, "s", Some("AWSCLI_CONNECT_TIMEOUT");
+    READ_TIMEOUT = "ROUTE53_READ_TIMEOUT", 10, 1..=300, "s", Some("AWSCLI_READ_TIMEOUT");
+    QUICKCHECK_TIMEOUT = "ROUTE53_QUICKCHECK_TIMEOUT", 25, 1..=3600, "s", None;
+    LOCK_WAIT = "ROUTE53_LOCK_WAIT", 300, 0..=3600, "s", None;
+    LCD_TIMEOUT = "ROUTE53_LCD_TIMEOUT", 30, 1..=600, "s", None;
 }
 
 /// A warning about the settings file, ready to log.
@@ -329,95 +328,17 @@ impl Settings {
             last.insert(e.key.as_str(), e);
         }
         let mut warnings = Vec::new();
-        let mut values = HashMap::new();
-        for spec in SPECS {
-            let (entry, source) = match last.get(spec.key) {
-                Some(e) => (
-                    Some(*e),
-                    Source::File {
-                        path: path.to_path_buf(),
-                        line: e.line,
-                    },
-                ),
-                None => match spec.alias.and_then(|a| last.get(a).map(|e| (a, *e))) {
-                    Some((alias, e)) => (
-                        Some(e),
-                        Source::Alias {
-                            key: alias,
-                            path: path.to_path_buf(),
-                            line: e.line,
-                        },
-                    ),
-                    None => (None, Source::Default),
-                },
-            };
-            let value = match entry {
-                None => Value {
-                    value: spec.default,
-                    source,
-                },
-                Some(e) => match check(spec, &e.value) {
-                    Ok(v) => Value { value: v, source },
-                    Err(reason) => {
-                        warnings.push(Warning(format!(
-                            "{}:{}: {}={:?} {reason}; using the default {} {}",
-                            path.display(),
-                            e.line,
-                            e.key,
-                            e.value,
-                            spec.default,
-                            spec.unit
-                        )));
-                        Value {
-                            value: spec.default,
-                            source: Source::Default,
-                        }
-                    }
-                },
-            };
-            values.insert(spec.key, value);
-        }
-        let poll = match last.get(CHANGEID_POLL) {
-            None => (PollMode::Adaptive, Source::Default),
-            Some(e) => {
-                let source = Source::File {
-                    path: path.to_path_buf(),
-                    line: e.line,
-                };
-                match e.value.trim().to_ascii_lowercase().as_str() {
-                    "adaptive" => (PollMode::Adaptive, source),
-                    "fixed" => (PollMode::Fixed, source),
-                    _ => {
-                        warnings.push(Warning(format!(
-                            "{}:{}: {CHANGEID_POLL}={:?} is neither adaptive nor fixed; using the default adaptive",
-                            path.display(),
-                            e.line,
-                            e.value
-                        )));
-                        (PollMode::Adaptive, Source::Default)
-                    }
-                }
-            }
-        };
-        for e in entries {
-            if e.key.starts_with("ROUTE53_")
-                && e.key != CHANGEID_POLL
-                && !SPECS.iter().any(|s| s.key == e.key)
-            {
-                warnings.push(Warning(format!(
-                    "{}:{}: {} is not a setting of this kit (misspelt?); ignored",
-                    path.display(),
-                    e.line,
-                    e.key
-                )));
-            }
-        }
-        let syslog_selector = last.get("LKSYSLOGSELECTOR").map(|e| e.value.clone());
+        let values = SPECS
+            .iter()
+            .map(|spec| (spec.key, numeric(spec, &last, path, &mut warnings)))
+            .collect();
+        let poll = poll_mode(&last, path, &mut warnings);
+        warnings.extend(unknown_keys(entries, path));
         Settings {
             path: path.to_path_buf(),
             values,
             poll,
-            syslog_selector,
+            syslog_selector: last.get("LKSYSLOGSELECTOR").map(|e| e.value.clone()),
             warnings,
         }
     }
@@ -428,13 +349,187 @@ impl Settings {
         &self.values[spec.key]
     }
 
-    pub fn num(&self, spec: Spec) -> u64 {
+    fn num(&self, spec: Spec) -> u64 {
         self.get(spec).value
     }
 
-    pub fn secs(&self, spec: Spec) -> Duration {
+    fn secs(&self, spec: Spec) -> Duration {
         Duration::from_secs(self.num(spec))
     }
+
+    /// A count; every count's range lies well inside `u32`.
+    fn count(&self, spec: Spec) -> u32 {
+        u32::try_from(self.num(spec)).unwrap_or(u32::MAX)
+    }
+
+    /// `ROUTE53_TTL`: the TTL written with the record.
+    pub fn ttl(&self) -> u32 {
+        self.count(TTL)
+    }
+
+    /// `ROUTE53_RECORD_TRY_COUNT` and `ROUTE53_RECORD_INTERVAL`.
+    pub fn record_tries(&self) -> Tries {
+        Tries {
+            count: self.count(RECORD_TRY_COUNT),
+            interval: self.secs(RECORD_INTERVAL),
+        }
+    }
+
+    /// `ROUTE53_RECORDCHECK_TRY_COUNT` and `ROUTE53_RECORDCHECK_INTERVAL`.
+    pub fn recordcheck_tries(&self) -> Tries {
+        Tries {
+            count: self.count(RECORDCHECK_TRY_COUNT),
+            interval: self.secs(RECORDCHECK_INTERVAL),
+        }
+    }
+
+    /// `ROUTE53_CHANGEID_TRY_COUNT` checks `ROUTE53_CHANGEID_INTERVAL` apart.
+    pub fn changeid_tries(&self) -> Tries {
+        Tries {
+            count: self.count(CHANGEID_TRY_COUNT),
+            interval: self.secs(CHANGEID_INTERVAL),
+        }
+    }
+
+    pub fn poll_mode(&self) -> PollMode {
+        self.poll.0
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        self.secs(CONNECT_TIMEOUT)
+    }
+
+    pub fn read_timeout(&self) -> Duration {
+        self.secs(READ_TIMEOUT)
+    }
+
+    pub fn quickcheck_timeout(&self) -> Duration {
+        self.secs(QUICKCHECK_TIMEOUT)
+    }
+
+    pub fn lock_wait(&self) -> Duration {
+        self.secs(LOCK_WAIT)
+    }
+
+    pub fn lcd_timeout(&self) -> Duration {
+        self.secs(LCD_TIMEOUT)
+    }
+}
+
+/// A number of tries and the pause between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tries {
+    pub count: u32,
+    pub interval: Duration,
+}
+
+impl Tries {
+    /// The whole budget of a change-status wait: `count` x `interval`.
+    pub fn budget(&self) -> Duration {
+        self.interval * self.count
+    }
+}
+
+/// The value of one numeric tunable: its key, else its alias, else the
+/// default; a bad value is replaced by the default with a warning.
+fn numeric(
+    spec: &Spec,
+    last: &HashMap<&str, &Entry>,
+    path: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Value {
+    let found = match last.get(spec.key) {
+        Some(e) => Some((
+            *e,
+            Source::File {
+                path: path.to_path_buf(),
+                line: e.line,
+            },
+        )),
+        None => spec
+            .alias
+            .and_then(|a| last.get(a).map(|e| (a, *e)))
+            .map(|(alias, e)| {
+                (
+                    e,
+                    Source::Alias {
+                        key: alias,
+                        path: path.to_path_buf(),
+                        line: e.line,
+                    },
+                )
+            }),
+    };
+    let default = Value {
+        value: spec.default,
+        source: Source::Default,
+    };
+    let Some((e, source)) = found else {
+        return default;
+    };
+    match check(spec, &e.value) {
+        Ok(value) => Value { value, source },
+        Err(reason) => {
+            warnings.push(Warning(format!(
+                "{}:{}: {}={:?} {reason}; using the default {} {}",
+                path.display(),
+                e.line,
+                e.key,
+                e.value,
+                spec.default,
+                spec.unit
+            )));
+            default
+        }
+    }
+}
+
+/// `ROUTE53_CHANGEID_POLL`, and where it came from.
+fn poll_mode(
+    last: &HashMap<&str, &Entry>,
+    path: &Path,
+    warnings: &mut Vec<Warning>,
+) -> (PollMode, Source) {
+    let Some(e) = last.get(CHANGEID_POLL) else {
+        return (PollMode::Adaptive, Source::Default);
+    };
+    let source = Source::File {
+        path: path.to_path_buf(),
+        line: e.line,
+    };
+    match e.value.trim().to_ascii_lowercase().as_str() {
+        "adaptive" => (PollMode::Adaptive, source),
+        "fixed" => (PollMode::Fixed, source),
+        _ => {
+            warnings.push(Warning(format!(
+                "{}:{}: {CHANGEID_POLL}={:?} is neither adaptive nor fixed; using the default adaptive",
+                path.display(),
+                e.line,
+                e.value
+            )));
+            (PollMode::Adaptive, Source::Default)
+        }
+    }
+}
+
+/// `ROUTE53_` keys the kit does not know: likely misspellings.
+fn unknown_keys(entries: &[Entry], path: &Path) -> Vec<Warning> {
+    entries
+        .iter()
+        .filter(|e| {
+            e.key.starts_with("ROUTE53_")
+                && e.key != CHANGEID_POLL
+                && !SPECS.iter().any(|s| s.key == e.key)
+        })
+        .map(|e| {
+            Warning(format!(
+                "{}:{}: {} is not a setting of this kit (misspelt?); ignored",
+                path.display(),
+                e.line,
+                e.key
+            ))
+        })
+        .collect()
 }
 
 fn check(spec: &Spec, value: &str) -> Result<u64, String> {

@@ -1,31 +1,46 @@
 //! Two actions on one resource on one node never interleave their changes;
 //! two nodes restoring at once (split brain) end with one address, and each
-//! says what it saw.
+//! says what it saw. Every step waits on observable state (the fault
+//! proxy's request count), never on a sleep.
 
 mod common;
 
 use std::thread;
-use std::time::Duration;
 
 use common::fault::{FaultProxy, Rules};
 use common::*;
 
-fn ready(pending: usize) -> (Moto, FaultProxy, Cluster) {
-    ready_behind(Rules {
-        pending,
+/// The kit behind a proxy that holds every change PENDING until released.
+fn held() -> (Moto, FaultProxy, Cluster) {
+    let (m, p, c) = ready_behind(Rules {
+        pending: usize::MAX,
         ..Rules::default()
-    })
+    });
+    // A budget far longer than any step of these tests.
+    c.set_defaults("ROUTE53_CHANGEID_INTERVAL=5\n");
+    (m, p, c)
+}
+
+fn release(proxy: &FaultProxy) {
+    proxy.set(|r| r.pending = 0);
 }
 
 #[test]
 fn a_second_action_on_the_same_resource_waits_for_the_first() {
-    // The first restore holds the resource for about 3 s (two PENDING checks).
-    let (_m, proxy, c) = ready(2);
+    let (_m, proxy, c) = held();
     let (first, second) = thread::scope(|s| {
         let a = s.spawn(|| c.action(NODE1, "restore", TAG));
-        thread::sleep(Duration::from_millis(700));
-        let b = s.spawn(|| c.action(NODE1, "recover", TAG));
-        (a.join().expect("first"), b.join().expect("second"))
+        // The first restore has written and holds the lock while it waits.
+        wait_for("the first UPSERT", || proxy.count("POST", "/rrset") == 1);
+        let second = c.start_action(NODE1, "recover", TAG);
+        second.wait_says("waiting up to 300 s");
+        assert_eq!(
+            proxy.count("GET", "/rrset"),
+            1,
+            "the waiting action read the record"
+        );
+        release(&proxy);
+        (a.join().expect("first"), second.finish())
     });
     first.ok().says("INSYNC");
     // The second ran after the first: it found the record right.
@@ -40,11 +55,14 @@ fn a_second_action_on_the_same_resource_waits_for_the_first() {
 
 #[test]
 fn quickcheck_during_a_restore_passes_without_looking() {
-    let (_m, _proxy, c) = ready(2);
+    let (_m, proxy, c) = held();
     let (restore, check) = thread::scope(|s| {
         let a = s.spawn(|| c.action(NODE1, "restore", TAG));
-        thread::sleep(Duration::from_millis(700));
+        wait_for("the UPSERT", || proxy.count("POST", "/rrset") == 1);
+        let reads = proxy.count("GET", "/rrset");
         let q = c.action(NODE1, "quickCheck", TAG);
+        assert_eq!(proxy.count("GET", "/rrset"), reads, "quickCheck looked");
+        release(&proxy);
         (a.join().expect("restore"), q)
     });
     restore.ok();
@@ -55,51 +73,43 @@ fn quickcheck_during_a_restore_passes_without_looking() {
 
 #[test]
 fn a_lock_held_past_the_wait_fails_saying_so() {
-    let (_m, _proxy, c) = ready(3);
-    c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_LOCK_WAIT=1\n");
+    let (_m, proxy, c) = held();
+    c.set_defaults("ROUTE53_CHANGEID_INTERVAL=5\nROUTE53_LOCK_WAIT=1\n");
     let (first, second) = thread::scope(|s| {
         let a = s.spawn(|| c.action(NODE1, "restore", TAG));
-        thread::sleep(Duration::from_millis(700));
+        wait_for("the UPSERT", || proxy.count("POST", "/rrset") == 1);
         let b = c.action(NODE1, "restore", TAG);
+        b.says("waiting up to 1 s");
+        release(&proxy);
         (a.join().expect("first"), b)
     });
     first.ok();
     second
         .status(6)
         .says("another action on r53-app still holds");
+    assert_eq!(proxy.count("POST", "/rrset"), 1);
 }
 
+/// Split brain, in a fixed order: node1 writes, then node2 writes while
+/// node1 still waits for INSYNC. The last writer wins and says so; node1
+/// finds node2's address when it verifies and fails naming it.
 #[test]
-fn split_brain_ends_with_one_address_and_both_say_what_they_saw() {
-    // Both nodes wait on PENDING checks, so their writes overlap.
-    let (_m, _proxy, c) = ready(4);
+fn split_brain_ends_with_the_last_writer_and_the_other_node_says_what_it_found() {
+    let (_m, proxy, c) = held();
     let (one, two) = thread::scope(|s| {
         let a = s.spawn(|| c.action(NODE1, "restore", TAG));
+        wait_for("node1's UPSERT", || proxy.count("POST", "/rrset") == 1);
         let b = s.spawn(|| c.action(NODE2, "restore", TAG));
+        wait_for("node2's UPSERT", || proxy.count("POST", "/rrset") == 2);
+        release(&proxy);
         (a.join().expect("node1"), b.join().expect("node2"))
     });
-    let record = c.record();
-    let winner = if record == format!("{ADDR1} 10") {
-        ADDR1
-    } else {
-        assert_eq!(
-            record,
-            format!("{ADDR2} 10"),
-            "the record holds neither address"
-        );
-        ADDR2
-    };
-    for (out, addr) in [(&one, ADDR1), (&two, ADDR2)] {
-        out.says("setting A record app.example.com");
-        if addr == winner {
-            out.ok().says(&format!("holds {addr}"));
-        } else if out.status != 0 {
-            // It saw the other node's write when it verified.
-            out.status(1)
-                .says(&format!("holds {winner} TTL 10 instead of {addr}"));
-        } else {
-            // It verified before the other node wrote.
-            out.says(&format!("holds {addr} (TTL 10)"));
-        }
-    }
+    assert_eq!(c.record(), format!("{ADDR2} 10"));
+    two.ok().says(&format!("holds {ADDR2} with TTL 10"));
+    one.status(1)
+        .says(&format!(
+            "after the change, the A record {HOST} in zone {} holds {ADDR2}; IP resource {} holds {ADDR1}: something else wrote it",
+            c.zone,
+            ip_tag(ADDR1)
+        ));
 }

@@ -126,7 +126,7 @@ fn a_routing_policy_record_at_the_name_is_left_alone() {
     let zone = c.zone.clone();
     create(&c, TAG, &zone, HOST, &ip_tag(ADDR1))
         .status(4)
-        .says("not a simple record");
+        .says("is a weighted routing-policy record (set identifier \"blue\", 192.0.2.5), which the kit does not manage");
     assert_eq!(c.lcd_db(NODE1), before);
 }
 

@@ -56,10 +56,8 @@ fn a_change_stuck_pending_fails_in_budget_saying_the_record_was_written() {
         .says("was written")
         .says("did not report it INSYNC within 3 s")
         .says("ROUTE53_CHANGEID_TRY_COUNT");
-    assert!(
-        out.took >= Duration::from_secs(3) && out.took < Duration::from_secs(15),
-        "{out}"
-    );
+    // Bounded: the budget plus at most one call.
+    assert!(out.took < Duration::from_secs(15), "{out}");
     assert_eq!(proxy.count("GET", "/change/"), 3);
     assert_eq!(c.record(), format!("{ADDR1} 10"));
     // Run again by hand: the record already holds the address.
@@ -174,22 +172,25 @@ fn adaptive_checks_come_soon_after_the_change_and_fixed_ones_keep_the_cadence() 
         pending: 2,
         ..Rules::default()
     });
-    // Default interval (20 s) and try count (5): adaptive checks at 1, 2.5
-    // and 4 s find the change INSYNC at the third.
+    // Default interval (20 s) and try count (5): the adaptive schedule has
+    // 24 checks in the same budget (its timing is unit-tested on paused
+    // time in src/poll.rs); the third finds the change INSYNC.
     c.set_defaults("");
     c.action(NODE1, "restore", TAG)
         .ok()
-        .says("still PENDING (check 1 of 24, 1.")
-        .says("still PENDING (check 2 of 24, 2.")
-        .says("INSYNC after 4.");
+        .says("still PENDING (check 1 of 24,")
+        .says("still PENDING (check 2 of 24,")
+        .says("INSYNC after");
     assert_eq!(proxy.count("GET", "/change/"), 3);
 
+    // Fixed: the documented cadence, 5 checks.
     proxy.set(|r| r.pending = 1);
     c.set_defaults("ROUTE53_CHANGEID_POLL=fixed\nROUTE53_CHANGEID_INTERVAL=2\n");
     c.action(NODE2, "restore", TAG)
         .ok()
-        .says("still PENDING (check 1 of 5, 2.")
-        .says("INSYNC after 4.");
+        .says("still PENDING (check 1 of 5,")
+        .says("(2 status checks)");
+    assert_eq!(proxy.count("GET", "/change/"), 5);
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn a_changed_ttl_is_applied_at_the_next_restore() {
     // Only the TTL differs: quickCheck warns and passes.
     c.action(NODE1, "quickCheck", TAG)
         .ok()
-        .says("TTL 10 instead of ROUTE53_TTL=60");
+        .says("holds 10.0.1.10 with TTL 10, where ROUTE53_TTL is 60");
     c.action(NODE1, "restore", TAG).ok();
     assert_eq!(c.record(), format!("{ADDR1} 60"));
 }
@@ -185,7 +185,7 @@ fn a_missing_ip_dependency_fails_restore_and_is_reported_by_quickcheck() {
         .says("depends on no IP resource");
     c.action(NODE1, "quickCheck", TAG)
         .ok()
-        .says("ERROR:route53:quickCheck:r53-app:53091:cannot check");
+        .says("ERROR:route53:quickCheck:r53-app:053091:cannot check");
     assert_eq!(c.record(), "none");
 }
 
@@ -292,14 +292,100 @@ fn a_resource_in_a_private_zone_leaves_the_public_zone_of_the_same_name_alone() 
 
 #[test]
 fn remove_makes_no_api_call() {
-    let (_moto, mut c) = ready();
-    c.endpoint = format!("http://127.0.0.1:{}", free_port());
-    c.action(NODE1, "remove", TAG).ok();
+    let (_moto, proxy, c) = ready_behind(common::fault::Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    let before = proxy.seen.lock().expect("seen").len();
+    assert!(before > 0, "the proxy saw the restore");
+    c.action(NODE1, "remove", TAG).ok().says("left as it is");
+    assert_eq!(proxy.seen.lock().expect("seen").len(), before);
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+/// The decided cases of the verdict table, against the installed kit: a
+/// record the kit does not manage is named; quickCheck never fails the
+/// service over for it; restore, recover and create refuse it with exit 4
+/// and leave it as it is.
+#[test]
+fn a_weighted_or_alias_record_is_named_never_failed_over_and_left_alone() {
+    let (_moto, c) = ready();
+    let cases = [
+        (
+            vec!["set-weighted", &c.zone, HOST, "60", "192.0.2.5", "blue", "10"],
+            "is a weighted routing-policy record (set identifier \"blue\", 192.0.2.5), which the kit does not manage",
+        ),
+        (
+            vec!["set-alias", &c.zone, HOST, &c.zone, "lb.example.com."],
+            "is an alias record (target lb.example.com.), which the kit does not manage",
+        ),
+    ];
+    for (set, named) in cases {
+        c.r53(&["delete", &c.zone, HOST, "A"]);
+        c.r53(&set);
+        let before = c.r53(&["names", &c.zone]);
+        c.action(NODE1, "quickCheck", TAG)
+            .ok()
+            .says(&format!("ERROR:route53:quickCheck:{TAG}:053025:"))
+            .says(named)
+            .says("delete that record in Route 53 or give the resource a host name of its own")
+            .says("passing, as no failover can mend it");
+        for action in ["restore", "recover"] {
+            c.action(NODE1, action, TAG)
+                .status(4)
+                .says(&format!("ERROR:route53:{action}:{TAG}:053025:"))
+                .says(named)
+                .not_says(", not ");
+        }
+        c.lkroute53(NODE1, &["status", TAG]).status(1).prints(named);
+        let zone = c.zone.clone();
+        c.lkroute53(
+            NODE1,
+            &[
+                "create",
+                "--tag",
+                "r53-two",
+                "--zone-id",
+                &zone,
+                "--hostname",
+                HOST,
+                "--ip-tag",
+                &ip_tag(ADDR1),
+            ],
+        )
+        .status(4)
+        .says(named);
+        assert_eq!(c.r53(&["names", &c.zone]), before, "a record changed");
+    }
+}
+
+/// Only the TTL differs and Route 53 refuses the write: the address is
+/// right, so restore succeeds with a warning.
+#[test]
+fn only_the_ttl_differing_and_a_refused_write_warns_and_succeeds() {
+    let (_moto, proxy, c) = ready_behind(common::fault::Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_TTL=60\n");
+    proxy.set(|r| r.refuse_changes = Some("AccessDenied"));
+    c.action(NODE1, "restore", TAG)
+        .ok()
+        .says(":053023:the A record app.example.com already holds 10.0.1.10")
+        .says("AccessDenied")
+        .says("the TTL is applied at the next restore");
+    proxy.set(|r| {
+        r.refuse_changes = None;
+        r.throttle_changes = usize::MAX;
+    });
+    c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_TTL=60\nROUTE53_RECORD_TRY_COUNT=2\nROUTE53_RECORD_INTERVAL=0\n");
+    c.action(NODE1, "recover", TAG)
+        .ok()
+        .says("record update try 1 of 2 failed")
+        .says(":053023:");
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
 }
 
 #[test]
 fn actions_need_a_tag_and_explain_themselves() {
-    let (_moto, c) = ready();
+    // No Route 53 is needed to explain.
+    let c = Cluster::without_route53();
     c.raw(NODE1, "actions/restore", &[]).status(2).says("--tag");
     c.raw(NODE1, "actions/quickCheck", &["--help"])
         .ok()

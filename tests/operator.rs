@@ -203,7 +203,7 @@ fn delete_refuses_a_resource_something_depends_on() {
     let before = c.lcd_db(NODE1);
     c.lkroute53(NODE1, &["delete", TAG])
         .status(3)
-        .says("resources depend on it (appsvc)");
+        .says("resources depend on \"r53-app\" (appsvc)");
     assert_eq!(c.lcd_db(NODE1), before);
 }
 
@@ -227,27 +227,26 @@ fn log_lines_reach_syslog_in_lifekeepers_form() {
     let mut buf = [0u8; 4096];
     while let Ok(n) = server.recv(&mut buf) {
         lines.push(String::from_utf8_lossy(&buf[..n]).to_string());
-        if lines.last().is_some_and(|l| l.contains(":53015:")) {
+        if lines.last().is_some_and(|l| l.contains(":053015:")) {
             break;
         }
     }
     // local5 = 21: INFO is <174>, NOTIFY <173>.
     assert!(
         lines.iter().any(|l| l.starts_with("<174>restore[")
-            && l.contains("]: INFO:route53:restore:r53-app:53011:setting A record")),
+            && l.contains("]: INFO:route53:restore:r53-app:053011:setting A record")),
         "{lines:#?}"
     );
     assert!(
         lines.iter().any(|l| l.starts_with("<173>restore[")
-            && l.contains("NOTIFY:route53:restore:r53-app:53015:")),
+            && l.contains("NOTIFY:route53:restore:r53-app:053015:")),
         "{lines:#?}"
     );
 }
 
 #[test]
 fn manual_pages_are_installed_for_every_command() {
-    let (_moto, c) = ready();
-    let man = c.kit.join("usr/share/man/man8");
+    let man = installed().join("usr/share/man/man8");
     for page in [
         "lkroute53",
         "lkroute53-create",
@@ -264,4 +263,41 @@ fn manual_pages_are_installed_for_every_command() {
             "{page}.8 is not a manual page"
         );
     }
+}
+
+/// A LifeKeeper command that fails is shown as failed, with its message:
+/// never as "no equivalency" or "over nothing".
+#[test]
+fn status_and_list_show_a_failed_lcd_command_as_failed() {
+    let (_moto, c) = ready();
+    c.action(NODE1, "restore", TAG).ok();
+    c.lcd_faults(
+        NODE1,
+        r#"{"eqv_list": {"exit": 1, "stderr": "eqv_list: LCD is locked\n"}}"#,
+    );
+    let out = c.lkroute53(NODE1, &["status", TAG]);
+    out.ok()
+        .prints("equivalency  unread:")
+        .prints("eqv_list -t r53-app failed with exit status 1: eqv_list: LCD is locked");
+    assert!(!out.stdout.contains("equivalency  none"), "{out}");
+    let out = c.lkroute53(NODE1, &["status", TAG, "--json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON: {e}{out}"));
+    assert!(
+        v["equivalencies_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("LCD is locked")),
+        "{out}"
+    );
+
+    // dep_list fails only when asked about the resource's children.
+    c.lcd_faults(
+        NODE1,
+        r#"{"dep_list": {"exit": 1, "stderr": "dep_list: LCD is locked\n"}}"#,
+    );
+    let out = c.lkroute53(NODE1, &["list"]);
+    out.ok()
+        .prints("over (dep_list failed:")
+        .prints("LCD is locked");
+    assert!(!out.stdout.contains("over nothing"), "{out}");
 }

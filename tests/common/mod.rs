@@ -8,11 +8,12 @@
 pub mod fault;
 
 use std::fmt;
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const KIT: &str = "opt/LifeKeeper/subsys/gen/resources/route53";
@@ -75,6 +76,20 @@ pub fn installed() -> &'static Path {
         );
         dest
     })
+}
+
+/// Wait until `cond` holds (at most 30 s), for ordering steps of a test on
+/// observable state instead of sleeps.
+#[track_caller]
+pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "waited 30 s for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 pub fn free_port() -> u16 {
@@ -239,6 +254,26 @@ impl Cluster {
         c
     }
 
+    /// Two nodes and no Route 53 at all: for what needs none (--help, the
+    /// LCD side). Requests would go to a closed port.
+    pub fn without_route53() -> Cluster {
+        let dir = unique("cluster");
+        let defaults = dir.join("LifeKeeper");
+        let endpoint = format!("http://127.0.0.1:{}", free_port());
+        let c = Cluster {
+            dir,
+            endpoint: endpoint.clone(),
+            moto: endpoint,
+            kit: installed().to_path_buf(),
+            defaults,
+            zone: "ZNOROUTE53".into(),
+        };
+        c.set_defaults("");
+        c.add_node(NODE1, ADDR1);
+        c.add_node(NODE2, ADDR2);
+        c
+    }
+
     pub fn root(&self, node: &str) -> PathBuf {
         self.dir.join(node)
     }
@@ -283,13 +318,13 @@ impl Cluster {
         self.exec(node, &self.root(node).join("bin").join(command), args, &[])
     }
 
-    pub fn exec(
+    fn command(
         &self,
         node: &str,
         program: &Path,
         args: &[&str],
         extra_env: &[(&str, &str)],
-    ) -> Out {
+    ) -> Command {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
@@ -309,6 +344,17 @@ impl Cluster {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    pub fn exec(
+        &self,
+        node: &str,
+        program: &Path,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> Out {
+        let mut cmd = self.command(node, program, args, extra_env);
         let start = Instant::now();
         let out = cmd
             .output()
@@ -331,6 +377,31 @@ impl Cluster {
         );
         assert!(!o.stderr.contains("panicked"), "the kit panicked{o}");
         o
+    }
+
+    /// Start an installed action and return while it runs, its output
+    /// readable as it comes.
+    pub fn start_action(&self, node: &str, action: &str, tag: &str) -> Running {
+        let program = self.kit.join(KIT).join("actions").join(action);
+        let id = format!("route53:{}:{HOST}", self.zone);
+        let args = ["-t", tag, "-i", &id];
+        let mut cmd = self.command(node, &program, &args, &[]);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start action");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let readers = [
+            pump(child.stderr.take().expect("stderr"), stderr.clone()),
+            pump(child.stdout.take().expect("stdout"), stdout.clone()),
+        ];
+        Running {
+            child,
+            readers,
+            stderr,
+            stdout,
+            command: format!("{} {}", program.display(), args.join(" ")),
+            start: Instant::now(),
+        }
     }
 
     /// Run an installed action (restore, remove, quickCheck, recover) as
@@ -384,6 +455,59 @@ impl Cluster {
     /// The record as "VALUES TTL", or "none".
     pub fn record(&self) -> String {
         self.r53(&["get", &self.zone, HOST, "A"])
+    }
+}
+
+/// An action that is running; see [`Cluster::start_action`].
+pub struct Running {
+    child: Child,
+    readers: [std::thread::JoinHandle<()>; 2],
+    stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
+    command: String,
+    start: Instant,
+}
+
+fn pump(
+    mut from: impl Read + Send + 'static,
+    to: Arc<Mutex<String>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            to.lock()
+                .expect("output")
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    })
+}
+
+impl Running {
+    /// Wait (at most 30 s) until the action has said `text` on stderr.
+    #[track_caller]
+    pub fn wait_says(&self, text: &str) {
+        wait_for(&format!("{text:?} from {}", self.command), || {
+            self.stderr.lock().expect("stderr").contains(text)
+        });
+    }
+
+    pub fn finish(mut self) -> Out {
+        let status = self.child.wait().expect("wait for action");
+        for r in self.readers {
+            let _ = r.join();
+        }
+        let stderr = self.stderr.lock().expect("stderr").clone();
+        let stdout = self.stdout.lock().expect("stdout").clone();
+        Out {
+            command: self.command,
+            status: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+            took: self.start.elapsed(),
+        }
     }
 }
 
