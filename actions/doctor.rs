@@ -124,16 +124,26 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
         other => other.map(drop),
     };
     let rtt = start.elapsed();
-    let answered = !matches!(probe, Err(Route53Error::NoAnswer { .. }));
+    let answered = !matches!(
+        probe,
+        Err(Route53Error::NoAnswer { .. }
+            | Route53Error::BadEndpoint { .. }
+            | Route53Error::Credentials { .. })
+    );
     out.push(endpoint_check(api.endpoint(), &probe, rtt));
     out.push(clock_check(api.server_date(), answered, SystemTime::now()));
     if answered {
         out.push(match &probe {
             Ok(()) => Check::pass("permission", "route53:GetChange allowed".into()),
-            Err(e) => Check::fail(
+            Err(e @ Route53Error::Refused { .. }) => Check::fail(
                 "permission",
                 format!("route53:GetChange: {e}"),
                 "grant route53:GetChange on arn:aws:route53:::change/*",
+            ),
+            Err(e) => Check::fail(
+                "permission",
+                format!("route53:GetChange not checked: {e}"),
+                e.remedy(),
             ),
         });
     }
@@ -154,10 +164,15 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
                 r.zone_id
             ),
         ),
-        Err(e) => Check::fail(
+        Err(e @ Route53Error::Refused { .. }) => Check::fail(
             "permission",
             format!("route53:ListResourceRecordSets: {e}"),
-            "grant route53:ListResourceRecordSets on the hosted zone",
+            e.remedy(),
+        ),
+        Err(e) => Check::fail(
+            "permission",
+            format!("route53:ListResourceRecordSets not checked: {e}"),
+            e.remedy(),
         ),
     });
     out.push(Check::info(
@@ -264,11 +279,12 @@ fn endpoint_check(
     rtt: std::time::Duration,
 ) -> Check {
     match probe {
-        Err(e @ Route53Error::NoAnswer { .. }) => Check::fail(
-            "endpoint",
-            e.to_string(),
-            "there is no VPC endpoint for the Route 53 API: the node needs a NAT gateway or a proxy (HTTPS_PROXY, NO_PROXY in LifeKeeper's environment); check ROUTE53_CONNECT_TIMEOUT / ROUTE53_READ_TIMEOUT",
-        ),
+        Err(
+            e @ (Route53Error::NoAnswer { .. }
+            | Route53Error::Redirect { .. }
+            | Route53Error::Http { .. }
+            | Route53Error::BadEndpoint { .. }),
+        ) => Check::fail("endpoint", e.to_string(), e.remedy()),
         _ => Check::pass(
             "endpoint",
             format!("{endpoint} answered in {} ms", rtt.as_millis()),
@@ -326,11 +342,12 @@ async fn zone_check<A: RecordApi>(api: &A, r: &Route53Resource) -> Check {
             ),
             "recreate the resource with the zone that holds the host name",
         ),
-        Err(e) => Check::fail(
+        Err(e @ Route53Error::Refused { .. }) => Check::fail(
             "zone",
             e.to_string(),
             "check the zone ID; grant route53:GetHostedZone",
         ),
+        Err(e) => Check::fail("zone", e.to_string(), e.remedy()),
     }
 }
 

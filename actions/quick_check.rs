@@ -57,6 +57,7 @@ async fn check<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), Action
             None
         }
     };
+    ctx.progress.stage("reading the resource from the LCD");
     let l = match resource::load(&ctx.lcd, tag).await {
         Ok(l) => l,
         Err(e) => {
@@ -73,6 +74,10 @@ async fn check<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), Action
 /// Read the record and judge it by the verdict table.
 pub async fn judge<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
     let s = subject(ctx, l);
+    ctx.progress.stage(format!(
+        "reading the A record {} in zone {}",
+        s.name, s.zone
+    ));
     let record = match read_with_tries(ctx, api, l).await {
         Ok(r) => r,
         Err(e) => {

@@ -30,7 +30,19 @@ use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 /// `restore -t TAG` and `recover -t TAG`.
 pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
-    let _lock = lock::acquire(tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    ctx.progress.stage("waiting for the resource's lock");
+    // Moving the record matters more than the lock: only another action
+    // holding it stops restore; a lock that cannot be had is warned about.
+    let _lock = match lock::acquire(tag, ctx.settings.lock_wait(), &ctx.log).await {
+        Ok(held) => Some(held),
+        Err(e @ lock::LockError::Busy { .. }) => return Err(e.into()),
+        Err(e) => {
+            ctx.log
+                .warn(Msg::Busy, &format!("{e}; going on without the lock"));
+            None
+        }
+    };
+    ctx.progress.stage("reading the resource from the LCD");
     let loaded = resource::load(&ctx.lcd, tag).await?;
     put_right(ctx, api, &loaded).await
 }
@@ -49,6 +61,10 @@ pub fn subject<'a>(ctx: &Ctx, l: &'a Loaded) -> Subject<'a> {
 /// Make the record hold the address, and prove it.
 pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
     let s = subject(ctx, l);
+    ctx.progress.stage(format!(
+        "reading the A record {} in zone {}",
+        s.name, s.zone
+    ));
     let current = read_first(ctx, api, l).await?;
     let outcome = match &current {
         Some(record) => {
@@ -75,6 +91,7 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
         Some(r) => describe(r.as_ref()),
         None => "(not read)".to_string(),
     };
+    ctx.progress.record(format!("{was} (before the change)"));
     if ctx.dry_run {
         ctx.log.notify(
             Msg::DryRun,
@@ -137,6 +154,8 @@ async fn read_first<A: RecordApi>(
 async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
     let tries = ctx.settings.record_tries();
     let comment = format!("LifeKeeper {} on {}", l.resource.tag, l.instance.system);
+    ctx.progress
+        .stage("sending the UPSERT (it may or may not have reached Route 53)");
     let change_id = with_tries(
         tries,
         || {
@@ -161,6 +180,13 @@ async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), Actio
     )
     .await?;
     let accepted = Instant::now();
+    ctx.progress.record(format!(
+        "written: {} TTL {} (change {change_id}, not yet reported INSYNC)",
+        l.address,
+        ctx.settings.ttl()
+    ));
+    ctx.progress
+        .stage(format!("waiting for change {change_id} to be INSYNC"));
     ctx.log.info(
         Msg::Upsert,
         &format!("Route 53 accepted the change as {change_id}"),
@@ -230,8 +256,10 @@ async fn wait<A: RecordApi>(
 /// Read the record back, with the record-check tries.
 async fn verify<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
     let s = subject(ctx, l);
+    ctx.progress.stage("reading the record back to verify it");
     let record = read_with_tries(ctx, api, l).await?;
     let verdict = compare(record.as_ref(), l.address, s.ttl);
+    ctx.progress.record(describe(record.as_ref()));
     match decide(Kind::Restore, &verdict) {
         Outcome::Pass | Outcome::WriteTtl => {
             ctx.log.notify(Msg::Verified, &explain(&verdict, &s));

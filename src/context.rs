@@ -2,6 +2,7 @@
 //! logger, this node's LCD, and how it was asked to run.
 
 use std::io::IsTerminal;
+use std::sync::Mutex;
 
 use crate::lcd::Lcd;
 use crate::log::{Logger, Msg};
@@ -17,6 +18,41 @@ pub struct Ctx {
     /// Run by a person at a terminal (stderr is one): a healthy quickCheck
     /// says so, where under LifeKeeper it stays silent.
     pub interactive: bool,
+    /// Where the run is and what the record holds as far as known, for the
+    /// line logged when a signal stops it.
+    pub progress: Progress,
+}
+
+/// The stage a run is at, and the record as far as it knows.
+#[derive(Debug)]
+pub struct Progress(Mutex<(String, String)>);
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress(Mutex::new(("starting".into(), "not read yet".into())))
+    }
+}
+
+impl Progress {
+    pub fn stage(&self, stage: impl Into<String>) {
+        if let Ok(mut p) = self.0.lock() {
+            p.0 = stage.into();
+        }
+    }
+
+    pub fn record(&self, record: impl Into<String>) {
+        if let Ok(mut p) = self.0.lock() {
+            p.1 = record.into();
+        }
+    }
+
+    /// (stage, record as far as known)
+    pub fn now(&self) -> (String, String) {
+        self.0
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_else(|_| ("unknown".into(), "unknown".into()))
+    }
 }
 
 impl Ctx {
@@ -25,7 +61,7 @@ impl Ctx {
     pub fn new(action: &str, tag: &str) -> Ctx {
         let settings = Settings::load();
         let log = Logger::new(action, tag, settings.syslog_selector.as_deref());
-        for w in &settings.warnings {
+        for w in settings.warnings_shown() {
             log.warn(Msg::Settings, &w.0);
         }
         let lcd = Lcd::from_env(settings.lcd_timeout());
@@ -35,6 +71,7 @@ impl Ctx {
             log,
             dry_run: false,
             interactive: std::io::stderr().is_terminal(),
+            progress: Progress::default(),
         }
     }
 
@@ -52,6 +89,7 @@ impl Ctx {
             log: Logger::capturing("restore", "r53-app"),
             dry_run: false,
             interactive: false,
+            progress: Progress::default(),
         }
     }
 }

@@ -91,7 +91,7 @@ pub fn no_answer(operation: &'static str) -> Route53Error {
         operation,
         zone: "Z1".into(),
         endpoint: "http://127.0.0.1:1".into(),
-        detail: "connection refused".into(),
+        cause: crate::error::Cause::ConnectionRefused,
     }
 }
 

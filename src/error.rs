@@ -29,6 +29,10 @@ pub enum ExitStatus {
     NotInSync = 5,
     /// Another action on the same resource held its lock past the wait.
     Busy = 6,
+    /// Stopped by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
 }
 
 impl ExitStatus {
@@ -131,12 +135,51 @@ pub enum ResourceError {
         info: String,
         reason: String,
     },
+    #[error("IP resource {ip_tag:?} holds {address}, {why}, which no client can reach; the kit publishes only a unicast address (give the IP resource the node's own private address)")]
+    UnusableAddress {
+        ip_tag: String,
+        address: std::net::Ipv4Addr,
+        why: &'static str,
+    },
     #[error("a resource with tag {tag:?} already exists")]
     TagTaken { tag: String },
     #[error("resources depend on {tag:?} ({}); remove those dependencies (or those resources) first", parents.join(", "))]
     HasParents { tag: String, parents: Vec<String> },
     #[error(transparent)]
     Lcd(#[from] LcdError),
+}
+
+/// Why no answer came: the cause in words, never a debug dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    ConnectionRefused,
+    Dns,
+    Tls(String),
+    Timeout,
+    Closed,
+    /// The answer was larger than the kit reads.
+    TooLarge(usize),
+    Other(String),
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::ConnectionRefused => f.write_str("the connection was refused"),
+            Cause::Dns => f.write_str("the endpoint's host name could not be resolved (DNS)"),
+            Cause::Tls(d) => write!(f, "the TLS handshake failed: {d}"),
+            Cause::Timeout => f.write_str(
+                "no answer within the time limits (ROUTE53_CONNECT_TIMEOUT, ROUTE53_READ_TIMEOUT)",
+            ),
+            Cause::Closed => f.write_str("the connection was closed before an answer came"),
+            Cause::TooLarge(cap) => write!(
+                f,
+                "the answer was larger than {} MiB and was not read to its end",
+                cap >> 20
+            ),
+            Cause::Other(d) => f.write_str(d),
+        }
+    }
 }
 
 /// Route 53 said no, or could not be asked.
@@ -154,13 +197,37 @@ pub enum Route53Error {
         retryable: bool,
     },
     #[error(
-        "Route 53 {operation} for zone {zone} failed without an answer from {endpoint}: {detail}"
+        "Route 53 {operation} for zone {zone} failed without an answer from {endpoint}: {cause}"
     )]
     NoAnswer {
         operation: &'static str,
         zone: String,
         endpoint: String,
+        cause: Cause,
+    },
+    #[error("Route 53 {operation} was not sent: {detail}")]
+    Credentials {
+        operation: &'static str,
         detail: String,
+    },
+    #[error("Route 53 {operation}: {endpoint} answered with a redirect (HTTP {status}) to {location}; the kit does not follow redirects")]
+    Redirect {
+        operation: &'static str,
+        endpoint: String,
+        status: u16,
+        location: String,
+    },
+    #[error("Route 53 {operation}: {endpoint} answered HTTP {status} without a Route 53 error in it (a proxy or load balancer in between?)")]
+    Http {
+        operation: &'static str,
+        endpoint: String,
+        status: u16,
+    },
+    #[error("{variable}={value:?} is not usable as the Route 53 endpoint: {why}")]
+    BadEndpoint {
+        variable: &'static str,
+        value: String,
+        why: String,
     },
     #[error("Route 53 {operation} gave an answer that is not whole ({detail}); it is taken as no answer")]
     Garbled {
@@ -176,12 +243,43 @@ pub enum Route53Error {
 
 impl Route53Error {
     /// Worth another try: throttling, a conflicting change, a server error, a
-    /// network failure. Not worth it: permissions, a missing zone, a bad batch.
+    /// network failure. Not worth it: permissions, a missing zone, a bad batch,
+    /// missing credentials, a redirect, a bad endpoint.
     pub fn is_retryable(&self) -> bool {
         match self {
             Route53Error::Refused { retryable, .. } => *retryable,
+            Route53Error::Http { status, .. } => *status >= 500 || *status == 429,
             Route53Error::NoAnswer { .. } | Route53Error::Garbled { .. } => true,
-            Route53Error::Unexpected { .. } => false,
+            Route53Error::Credentials { .. }
+            | Route53Error::Redirect { .. }
+            | Route53Error::BadEndpoint { .. }
+            | Route53Error::Unexpected { .. } => false,
+        }
+    }
+
+    /// What to do about it, for doctor: it follows the cause.
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            Route53Error::Refused { code, .. } => match code.as_str() {
+                "AccessDenied" | "AccessDeniedException" => "grant the node's role the permissions in the README on this zone",
+                "NoSuchHostedZone" => "check the zone ID stored in the resource",
+                "SignatureDoesNotMatch" | "InvalidClientTokenId" | "UnrecognizedClientException" | "ExpiredToken" => "the node's AWS credentials are wrong or expired, or its clock is off by more than 5 minutes (chronyd)",
+                "Throttling" | "ThrottlingException" | "PriorRequestNotComplete" => "other clients in the account use the request quota; try again later",
+                _ => "as the message says",
+            },
+            Route53Error::NoAnswer { cause, .. } => match cause {
+                Cause::ConnectionRefused => "nothing accepts connections at the endpoint or proxy: check AWS_ENDPOINT_URL_ROUTE_53, HTTPS_PROXY and the firewall (there is no VPC endpoint for the Route 53 API: use a NAT gateway or a proxy)",
+                Cause::Dns => "the node cannot resolve the endpoint's (or the proxy's) name: check /etc/resolv.conf and the VPC's DNS",
+                Cause::Tls(_) => "the certificate presented is not trusted: a TLS-inspecting proxy needs its CA in the system trust store (update-ca-trust or update-ca-certificates)",
+                Cause::Timeout => "the path to the endpoint drops packets: check the NAT gateway or proxy (HTTPS_PROXY, NO_PROXY in LifeKeeper's environment) and security groups, or raise ROUTE53_CONNECT_TIMEOUT / ROUTE53_READ_TIMEOUT",
+                Cause::TooLarge(_) => "something between the node and Route 53 answers with a body that is no Route 53 answer: check the proxy",
+                Cause::Closed | Cause::Other(_) => "check the network path to the endpoint (NAT gateway or proxy)",
+            },
+            Route53Error::Credentials { .. } => "attach an instance role to the node (or set a profile) with the permissions in the README; a credential_process must print its JSON within the time limits",
+            Route53Error::Redirect { .. } => "point AWS_ENDPOINT_URL_ROUTE_53 (or the proxy) at the Route 53 API itself",
+            Route53Error::Http { .. } => "a proxy or load balancer between the node and Route 53 answered with an error page: check it",
+            Route53Error::BadEndpoint { .. } => "fix or unset the variable named, in the environment LifeKeeper runs actions in",
+            Route53Error::Garbled { .. } | Route53Error::Unexpected { .. } => "run the action again; if it persists, check the path to the endpoint (a proxy changing answers?)",
         }
     }
 }
@@ -224,6 +322,8 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the lock {} is not used: {why}", path.display())]
+    Unsafe { path: PathBuf, why: String },
     #[error("another action on {tag} still holds {} after {} s", path.display(), waited.as_secs())]
     Busy {
         tag: String,
@@ -272,7 +372,8 @@ impl ActionError {
             | ActionError::StatusNotInSync { .. }
             | ActionError::ChecksFailed { .. } => ExitStatus::Failed,
             ActionError::NotInSync { .. } => ExitStatus::NotInSync,
-            ActionError::Lock(_) => ExitStatus::Busy,
+            ActionError::Lock(LockError::Busy { .. }) => ExitStatus::Busy,
+            ActionError::Lock(_) => ExitStatus::Resource,
         }
     }
 }

@@ -13,8 +13,32 @@ use crate::error::{lcd_status, LcdError};
 pub const DEFAULT_LKROOT: &str = "/opt/LifeKeeper";
 /// The field separator of `ins_list` and `dep_list` without `-f`.
 const SEP: char = '\u{1}';
-/// Output beyond this size is not the documented form.
+/// Output beyond this size is not the documented form: reading stops and
+/// the command is stopped.
 const MAX_OUTPUT: usize = 4 << 20;
+/// The part of stderr kept for messages; the rest is read and dropped.
+const MAX_STDERR: usize = 64 << 10;
+
+/// Read a pipe up to `cap` bytes (and one more, to tell that it went
+/// beyond). With `drain`, the rest is read and dropped until the pipe
+/// closes; without, reading stops there.
+async fn read_capped(
+    pipe: impl tokio::io::AsyncRead + Unpin,
+    cap: usize,
+    drain: bool,
+) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut pipe = pipe;
+    (&mut pipe)
+        .take(cap as u64 + 1)
+        .read_to_end(&mut buf)
+        .await?;
+    if drain {
+        tokio::io::copy(&mut pipe, &mut tokio::io::sink()).await?;
+    }
+    Ok(buf)
+}
 
 /// One line of `ins_list`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +200,7 @@ impl Lcd {
         let args = &all[..];
         let command = describe(&program, args);
         tracing::debug!(%command, "running LCD command");
-        let child = tokio::process::Command::new(&program)
+        let mut child = tokio::process::Command::new(&program)
             .args(args)
             .env("LKROOT", &self.root)
             .stdin(Stdio::null())
@@ -188,8 +212,38 @@ impl Lcd {
                 program: program.clone(),
                 source,
             })?;
-        let output = match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
-            Ok(Ok(o)) => o,
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err(LcdError::Spawn {
+                program,
+                source: std::io::Error::other("no pipes to the command"),
+            });
+        };
+        let ran = tokio::time::timeout(self.timeout, async {
+            // stderr is read beside stdout, so that neither pipe can fill
+            // and stall the command.
+            let errors = tokio::spawn(read_capped(stderr, MAX_STDERR, true));
+            let out = read_capped(stdout, MAX_OUTPUT, false).await;
+            if out.as_ref().is_ok_and(|o| o.len() > MAX_OUTPUT) {
+                let _ = child.kill().await;
+                errors.abort();
+                return Ok(None);
+            }
+            let status = child.wait().await?;
+            let errors = errors.await.ok().and_then(Result::ok).unwrap_or_default();
+            Ok::<_, std::io::Error>(Some((status, out?, errors)))
+        })
+        .await;
+        let (status, stdout, stderr) = match ran {
+            Ok(Ok(Some(done))) => done,
+            Ok(Ok(None)) => {
+                return Err(LcdError::BadOutput {
+                    command,
+                    line: 0,
+                    reason: format!(
+                        "more than {MAX_OUTPUT} bytes of output; the command was stopped"
+                    ),
+                })
+            }
             Ok(Err(source)) => return Err(LcdError::Spawn { program, source }),
             Err(_) => {
                 return Err(LcdError::Timeout {
@@ -198,22 +252,14 @@ impl Lcd {
                 })
             }
         };
-        let status = output.status.code().unwrap_or(-1);
-        if !output.status.success() {
+        if !status.success() {
             return Err(LcdError::Failed {
                 command,
-                status,
-                stderr: clean(&output.stderr),
+                status: status.code().unwrap_or(-1),
+                stderr: clean(&stderr),
             });
         }
-        if output.stdout.len() > MAX_OUTPUT {
-            return Err(LcdError::BadOutput {
-                command,
-                line: 0,
-                reason: format!("more than {MAX_OUTPUT} bytes of output"),
-            });
-        }
-        String::from_utf8(output.stdout).map_err(|_| LcdError::BadOutput {
+        String::from_utf8(stdout).map_err(|_| LcdError::BadOutput {
             command,
             line: 0,
             reason: "output is not UTF-8".into(),

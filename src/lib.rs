@@ -17,6 +17,7 @@
 pub mod context;
 pub mod error;
 pub mod lcd;
+pub mod leftovers;
 pub mod lock;
 pub mod log;
 pub mod poll;

@@ -88,6 +88,10 @@ pub enum Msg {
     Route53Problem = 53093,
     /// Log lines were lost (stderr or syslog could not take them).
     LogDropped = 53094,
+    /// A signal stopped the action: where, and the record as far as known.
+    Stopped = 53095,
+    /// Processes the run left behind (a credential_process) were stopped.
+    Leftovers = 53096,
 }
 
 /// The logger of one run.

@@ -235,16 +235,50 @@ fn run(command: Command) -> ExitStatus {
             };
         }
     };
-    let result = runtime.block_on(dispatch(&ctx, &command));
-    let status = match result {
-        Ok(()) => ExitStatus::Ok,
-        Err(e) => {
-            ctx.log.error(message_id(&e), &e.to_string());
-            e.exit_status()
+    let status = runtime.block_on(async {
+        tokio::select! {
+            result = dispatch(&ctx, &command) => match result {
+                Ok(()) => ExitStatus::Ok,
+                Err(e) => {
+                    ctx.log.error(message_id(&e), &e.to_string());
+                    e.exit_status()
+                }
+            },
+            (name, status) = stop_signal() => {
+                let (stage, record) = ctx.progress.now();
+                ctx.log.error(
+                    Msg::Stopped,
+                    &format!("stopped by {name} while {stage}; the record, as far as known: {record}"),
+                );
+                status
+            }
         }
-    };
+    });
+    let left = lkroute53::leftovers::stop_all();
+    if left > 0 {
+        ctx.log.warn(
+            Msg::Leftovers,
+            &format!("stopped {left} process(es) this run had started and left behind (a credential_process that did not finish?)"),
+        );
+    }
     ctx.log.finish(LOG_GRACE);
     status
+}
+
+/// The first SIGTERM or SIGINT, by name, with the exit status it gives.
+/// Where the handlers cannot be set, this never ends.
+async fn stop_signal() -> (&'static str, ExitStatus) {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => ("SIGTERM", ExitStatus::Terminated),
+            _ = int.recv() => ("SIGINT", ExitStatus::Interrupted),
+        },
+        _ => std::future::pending().await,
+    }
 }
 
 /// How long stderr may take to write what is queued at the end of a run.

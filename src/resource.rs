@@ -147,11 +147,36 @@ pub fn ip_address(inst: &Instance) -> Result<Ipv4Addr, ResourceError> {
         .nth(2)
         .ok_or_else(|| bad("the info field has fewer than three fields".into()))?;
     match field.parse::<IpAddr>() {
-        Ok(IpAddr::V4(a)) => Ok(a),
+        Ok(IpAddr::V4(a)) => match unusable(a) {
+            None => Ok(a),
+            Some(why) => Err(ResourceError::UnusableAddress {
+                ip_tag: inst.tag.clone(),
+                address: a,
+                why,
+            }),
+        },
         Ok(IpAddr::V6(a)) => Err(bad(format!(
             "{a} is an IPv6 address; the kit publishes A records (IPv4) only"
         ))),
         Err(_) => Err(bad(format!("{field:?} is not an IP address"))),
+    }
+}
+
+/// Why no client could use this address, where none could: the record must
+/// point at a unicast address a client can reach.
+pub fn unusable(a: Ipv4Addr) -> Option<&'static str> {
+    if a.is_unspecified() {
+        Some("the unspecified address")
+    } else if a.is_broadcast() {
+        Some("the broadcast address")
+    } else if a.is_loopback() {
+        Some("a loopback address (127.0.0.0/8)")
+    } else if a.is_multicast() {
+        Some("a multicast address (224.0.0.0/4)")
+    } else if a.is_link_local() {
+        Some("a link-local address (169.254.0.0/16)")
+    } else {
+        None
     }
 }
 
@@ -287,6 +312,33 @@ mod tests {
             .expect_err("must be refused")
             .to_string();
         assert!(v6.contains("IPv6"), "{v6}");
+    }
+
+    #[test]
+    fn addresses_no_client_can_use_are_refused_naming_the_ip_resource() {
+        for (addr, why) in [
+            ("0.0.0.0", "unspecified"),
+            ("255.255.255.255", "broadcast"),
+            ("127.0.0.1", "loopback"),
+            ("224.0.0.251", "multicast"),
+            ("169.254.169.254", "link-local"),
+        ] {
+            let e = ip_address(&inst(
+                "comm",
+                "ip",
+                "ip-x",
+                &format!("node1 eth0 {addr} ffffff00 none"),
+            ))
+            .expect_err(addr)
+            .to_string();
+            assert!(
+                e.contains("ip-x") && e.contains(addr) && e.contains(why),
+                "{e}"
+            );
+        }
+        for ok in ["10.0.1.10", "192.0.2.1", "100.64.0.1", "8.8.8.8"] {
+            assert!(unusable(ok.parse().expect("address")).is_none(), "{ok}");
+        }
     }
 
     #[test]

@@ -20,7 +20,9 @@ use aws_sdk_route53::types::{
 };
 use aws_sdk_route53::Client;
 
-use crate::error::Route53Error;
+use aws_credential_types::provider::error::CredentialsError;
+
+use crate::error::{Cause, Route53Error};
 use crate::record::{same_name, ARecord, Routing};
 use crate::settings::Settings;
 
@@ -83,6 +85,12 @@ pub struct Route53 {
     endpoint: String,
     conf: aws_config::SdkConfig,
     server_date: ServerDate,
+    /// An endpoint override that is no URL: every call refuses at once,
+    /// naming the variable, and nothing is sent.
+    bad_endpoint: Option<(&'static str, String, String)>,
+    /// The limit on a credential lookup made outside a call (doctor).
+    attempt_limit: Duration,
+    sent: Sent,
 }
 
 /// Keeps the `Date` header of the last answer, to measure clock skew.
@@ -111,6 +119,66 @@ impl aws_sdk_route53::config::Intercept for ServerDate {
     }
 }
 
+/// Whether the current attempt got as far as sending its request: an
+/// attempt that timed out before it did was waiting for credentials.
+#[derive(Debug, Clone, Default)]
+struct Sent(Arc<std::sync::atomic::AtomicBool>);
+
+impl aws_sdk_route53::config::Intercept for Sent {
+    fn name(&self) -> &'static str {
+        "Sent"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _: &aws_sdk_route53::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_route53::config::RuntimeComponents,
+        _: &mut aws_sdk_route53::config::ConfigBag,
+    ) -> Result<(), aws_sdk_route53::error::BoxError> {
+        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &aws_sdk_route53::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_route53::config::RuntimeComponents,
+        _: &mut aws_sdk_route53::config::ConfigBag,
+    ) -> Result<(), aws_sdk_route53::error::BoxError> {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A Route 53 answer for one record is a few KB; no answer is read beyond
+/// this size.
+pub const MAX_BODY: usize = 4 << 20;
+
+/// Caps every response body while it is read: an endless or huge body ends
+/// the attempt at [`MAX_BODY`] instead of filling memory.
+#[derive(Debug)]
+struct BodyCap;
+
+impl aws_sdk_route53::config::Intercept for BodyCap {
+    fn name(&self) -> &'static str {
+        "BodyCap"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_route53::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
+        _: &aws_sdk_route53::config::RuntimeComponents,
+        _: &mut aws_sdk_route53::config::ConfigBag,
+    ) -> Result<(), aws_sdk_route53::error::BoxError> {
+        let response = context.response_mut();
+        let body = response.take_body();
+        *response.body_mut() = aws_smithy_types::body::SdkBody::from_body_1_x(
+            http_body_util::Limited::new(body, MAX_BODY),
+        );
+        Ok(())
+    }
+}
+
 /// The signing region for the partition this node is in. Route 53 is
 /// global: one region per partition, and no lookup on the network. The
 /// partition is taken from `AWS_REGION`/`AWS_DEFAULT_REGION` where set.
@@ -134,11 +202,48 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
+/// The endpoint override in force, if any: the variable and its value.
+fn endpoint_override() -> Option<(&'static str, String)> {
+    env("AWS_ENDPOINT_URL_ROUTE_53")
+        .map(|v| ("AWS_ENDPOINT_URL_ROUTE_53", v))
+        .or_else(|| env("AWS_ENDPOINT_URL").map(|v| ("AWS_ENDPOINT_URL", v)))
+}
+
+/// Why a URL cannot be an endpoint, where it cannot: it must be
+/// `http://` or `https://`, a host, an optional numeric port and path, with
+/// no white space or control characters.
+pub fn endpoint_problem(url: &str) -> Option<String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Some("it has no scheme (http:// or https://)".into());
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Some(format!("the scheme {scheme:?} is neither http nor https"));
+    }
+    if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Some(format!("it contains the character {c:?}"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || host_port.starts_with('[') => (h, Some(p)),
+        _ => (host_port, None),
+    };
+    if host.is_empty() {
+        return Some("it names no host".into());
+    }
+    if let Some(p) = port {
+        if p.parse::<u16>().is_err() {
+            return Some(format!("the port {p:?} is not a number from 0 to 65535"));
+        }
+    }
+    None
+}
+
 /// The endpoint in use and the proxy (if any) requests pass through, for
 /// messages. Credentials in a proxy URL are never shown.
 pub fn describe_endpoint(region: &str) -> String {
-    let url = env("AWS_ENDPOINT_URL_ROUTE_53")
-        .or_else(|| env("AWS_ENDPOINT_URL"))
+    let url = endpoint_override()
+        .map(|(_, v)| v)
         .unwrap_or_else(|| default_endpoint(region).to_string());
     let proxy = if url.starts_with("https:") {
         env("HTTPS_PROXY").or_else(|| env("https_proxy"))
@@ -191,16 +296,36 @@ impl Route53 {
             .await;
         tracing::debug!(region, "Route 53 client built");
         let server_date = ServerDate::default();
+        let sent = Sent::default();
         let client = Client::from_conf(
             aws_sdk_route53::config::Builder::from(&conf)
                 .interceptor(server_date.clone())
+                .interceptor(BodyCap)
+                .interceptor(sent.clone())
                 .build(),
         );
+        let bad_endpoint = endpoint_override()
+            .and_then(|(var, value)| endpoint_problem(&value).map(|why| (var, value, why)));
         Route53 {
             client,
             endpoint: describe_endpoint(region),
             conf,
             server_date,
+            bad_endpoint,
+            attempt_limit: connect + read,
+            sent,
+        }
+    }
+
+    /// Nothing is sent to an endpoint that is no URL.
+    fn usable(&self) -> Result<(), Route53Error> {
+        match &self.bad_endpoint {
+            Some((variable, value, why)) => Err(Route53Error::BadEndpoint {
+                variable,
+                value: crate::settings::short(value),
+                why: why.clone(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -213,10 +338,15 @@ impl Route53 {
             .conf
             .credentials_provider()
             .ok_or_else(|| "no credential provider is configured".to_string())?;
-        let creds = provider
-            .provide_credentials()
+        let creds = tokio::time::timeout(self.attempt_limit, provider.provide_credentials())
             .await
-            .map_err(|e| chain(&e))?;
+            .map_err(|_| {
+                format!(
+                    "the credential lookup did not finish within {} s (ROUTE53_CONNECT_TIMEOUT + ROUTE53_READ_TIMEOUT)",
+                    self.attempt_limit.as_secs()
+                )
+            })?
+            .map_err(|e| credentials_text(&e))?;
         let features = creds.get_property::<Vec<F>>().cloned().unwrap_or_default();
         let source = features
             .iter()
@@ -260,12 +390,24 @@ impl Route53 {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        let sent = self.sent.0.load(std::sync::atomic::Ordering::SeqCst);
+        if !sent && matches!(err, SdkError::TimeoutError(_)) {
+            return Route53Error::Credentials {
+                operation,
+                detail: format!(
+                    "the credential lookup did not finish within the attempt's time limit of {} s (ROUTE53_CONNECT_TIMEOUT + ROUTE53_READ_TIMEOUT); a credential_process that hangs?",
+                    self.attempt_limit.as_secs()
+                ),
+            };
+        }
         classify(operation, zone, &self.endpoint, err)
     }
 }
 
-/// Turn an SDK error into the kit's: refused (with the code, and whether
-/// another try may help) or no answer at all.
+/// Turn an SDK error into the kit's, naming the cause in words: a Route 53
+/// error answer (with its code, and whether another try may help), an HTTP
+/// answer that is no Route 53 answer, a redirect, missing credentials, or no
+/// answer at all (refused, DNS, TLS, timeout, closed).
 fn classify<E>(
     operation: &'static str,
     zone: &str,
@@ -275,39 +417,135 @@ fn classify<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if let Some(detail) = find::<CredentialsError>(&err).map(credentials_text) {
+        return Route53Error::Credentials { operation, detail };
+    }
     match &err {
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
-            let code = se
-                .err()
-                .code()
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("HTTP {status}"));
-            let message = se
-                .err()
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| chain(&err));
-            Route53Error::Refused {
-                operation,
-                zone: zone.to_string(),
-                retryable: retryable_code(&code) || status >= 500 || status == 429,
-                code,
-                message,
+            if (300..400).contains(&status) {
+                return Route53Error::Redirect {
+                    operation,
+                    endpoint: endpoint.to_string(),
+                    status,
+                    location: crate::settings::short(
+                        se.raw()
+                            .headers()
+                            .get("location")
+                            .unwrap_or("(no Location header)"),
+                    ),
+                };
+            }
+            match se.err().code() {
+                Some(code) => Route53Error::Refused {
+                    operation,
+                    zone: zone.to_string(),
+                    retryable: retryable_code(code) || status >= 500 || status == 429,
+                    code: code.to_string(),
+                    message: se.err().message().unwrap_or("(no message)").to_string(),
+                },
+                None => Route53Error::Http {
+                    operation,
+                    endpoint: endpoint.to_string(),
+                    status,
+                },
             }
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Route53Error::NoAnswer {
-                operation,
-                zone: zone.to_string(),
-                endpoint: endpoint.to_string(),
-                detail: chain(&err),
-            }
-        }
+        SdkError::TimeoutError(_) => Route53Error::NoAnswer {
+            operation,
+            zone: zone.to_string(),
+            endpoint: endpoint.to_string(),
+            cause: Cause::Timeout,
+        },
+        SdkError::ResponseError(_) => Route53Error::Garbled {
+            operation,
+            detail: match cause_of(&err) {
+                c @ Cause::TooLarge(_) => c.to_string(),
+                _ => format!(
+                    "the answer could not be read: {}",
+                    crate::settings::short(&chain(&err))
+                ),
+            },
+        },
+        SdkError::DispatchFailure(_) => Route53Error::NoAnswer {
+            operation,
+            zone: zone.to_string(),
+            endpoint: endpoint.to_string(),
+            cause: cause_of(&err),
+        },
         _ => Route53Error::Unexpected {
             operation,
-            detail: chain(&err),
+            detail: crate::settings::short(&chain(&err)),
         },
+    }
+}
+
+/// The errors behind `err`, itself first; after an `io::Error`, the error it
+/// carries.
+fn sources<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io
+            .get_ref()
+            .map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
+}
+
+fn find<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    sources(err).find_map(|e| e.downcast_ref::<T>())
+}
+
+/// Why no answer came, from the error chain of a failed dispatch.
+pub fn cause_of(err: &(dyn std::error::Error + 'static)) -> Cause {
+    for e in sources(err) {
+        if e.downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            return Cause::TooLarge(MAX_BODY);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            match io.kind() {
+                K::ConnectionRefused => return Cause::ConnectionRefused,
+                K::TimedOut => return Cause::Timeout,
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                    return Cause::Closed
+                }
+                _ => {}
+            }
+        }
+        let text = e.to_string().to_ascii_lowercase();
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            return Cause::Dns;
+        }
+        if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+            return Cause::Tls(crate::settings::short(&e.to_string()));
+        }
+        if text.contains("timeout") || text.contains("timed out") {
+            return Cause::Timeout;
+        }
+    }
+    Cause::Other(crate::settings::short(&chain(err)))
+}
+
+/// A credential lookup that failed, in words.
+fn credentials_text(e: &CredentialsError) -> String {
+    match e {
+        CredentialsError::CredentialsNotLoaded(_) => {
+            "no AWS credentials were found (environment variables, the AWS config files, web identity, the container endpoint and the instance role were tried)".to_string()
+        }
+        CredentialsError::ProviderTimedOut(t) => format!(
+            "the credential lookup did not finish within {} s",
+            t.timeout_duration().as_secs()
+        ),
+        other => format!(
+            "the credential lookup failed: {}",
+            crate::settings::short(&chain(other))
+        ),
     }
 }
 
@@ -344,6 +582,7 @@ pub fn retryable_code(code: &str) -> bool {
 
 impl RecordApi for Route53 {
     async fn read_a(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
+        self.usable()?;
         let out = self
             .client
             .list_resource_record_sets()
@@ -388,6 +627,7 @@ impl RecordApi for Route53 {
         ttl: u32,
         comment: &str,
     ) -> Result<String, Route53Error> {
+        self.usable()?;
         let build = |e: aws_sdk_route53::error::BuildError| Route53Error::Unexpected {
             operation: "ChangeResourceRecordSets",
             detail: chain(&e),
@@ -433,6 +673,7 @@ impl RecordApi for Route53 {
     }
 
     async fn change_state(&self, change_id: &str) -> Result<ChangeState, Route53Error> {
+        self.usable()?;
         let out = self
             .client
             .get_change()
@@ -455,6 +696,7 @@ impl RecordApi for Route53 {
     }
 
     async fn zone(&self, zone: &str) -> Result<Zone, Route53Error> {
+        self.usable()?;
         let out = self
             .client
             .get_hosted_zone()
@@ -558,6 +800,70 @@ mod tests {
             Some(Box::new(E("timeout", Some(Box::new(E("timeout", None)))))),
         );
         assert_eq!(chain(&e), "dispatch failure: timeout");
+    }
+
+    #[test]
+    fn endpoints_that_are_no_url_are_named() {
+        assert_eq!(endpoint_problem("http://127.0.0.1:4566"), None);
+        assert_eq!(endpoint_problem("https://route53.amazonaws.com/"), None);
+        assert_eq!(endpoint_problem("https://[::1]:8443"), None);
+        for (bad, why) in [
+            ("not a url", "no scheme"),
+            ("ftp://x", "neither http nor https"),
+            ("http://", "no host"),
+            ("http://a b", "character ' '"),
+            ("http://host:port", "not a number"),
+        ] {
+            let got = endpoint_problem(bad).unwrap_or_default();
+            assert!(got.contains(why), "{bad}: {got}");
+        }
+    }
+
+    #[tokio::test]
+    async fn causes_are_named_from_the_error_chain() {
+        #[derive(Debug)]
+        struct Wrap(&'static str, Box<dyn std::error::Error + Send + Sync>);
+        impl std::fmt::Display for Wrap {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Wrap {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(self.1.as_ref())
+            }
+        }
+        let io = |k| Wrap("dispatch failure", Box::new(std::io::Error::from(k)));
+        assert_eq!(
+            cause_of(&io(std::io::ErrorKind::ConnectionRefused)),
+            Cause::ConnectionRefused
+        );
+        assert_eq!(
+            cause_of(&io(std::io::ErrorKind::ConnectionReset)),
+            Cause::Closed
+        );
+        let dns = Wrap(
+            "client error (Connect)",
+            Box::new(std::io::Error::other(
+                "dns error: failed to lookup address information",
+            )),
+        );
+        assert_eq!(cause_of(&dns), Cause::Dns);
+        let tls = Wrap(
+            "io error",
+            Box::new(std::io::Error::other(
+                "invalid peer certificate: UnknownIssuer",
+            )),
+        );
+        assert!(matches!(cause_of(&tls), Cause::Tls(t) if t.contains("UnknownIssuer")));
+        use http_body_util::BodyExt;
+        let too_long =
+            http_body_util::Limited::new(http_body_util::Full::new(&b"0123456789"[..]), 4)
+                .collect()
+                .await
+                .expect_err("over the limit");
+        let big = Wrap("read body", too_long);
+        assert_eq!(cause_of(&big), Cause::TooLarge(MAX_BODY));
     }
 
     #[test]

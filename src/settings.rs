@@ -20,6 +20,49 @@ pub const DEFAULTS_FILE_ENV: &str = "LK_DEFAULTS_FILE";
 /// The file is read up to this size; the rest is ignored with a warning.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
+/// At most this many warnings about the settings file are logged a run.
+pub const MAX_WARNINGS: usize = 20;
+/// `O_NONBLOCK` (Linux): opening a FIFO for reading then returns at once
+/// instead of waiting for a writer.
+const O_NONBLOCK: i32 = 0o4000;
+
+/// The bytes of the settings file, and a warning where it was cut: only a
+/// regular file is read (a FIFO or a device could block the action before
+/// any time limit starts), and only its first [`MAX_FILE_BYTES`].
+fn read_file(path: &Path) -> Result<(Vec<u8>, Vec<Warning>), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot open ({e})"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read ({e})"))?;
+    if !meta.is_file() {
+        return Err(if meta.is_dir() {
+            "cannot read (it is a folder)".to_string()
+        } else {
+            "is not a regular file (a FIFO, socket or device is never read)".to_string()
+        });
+    }
+    let mut buf = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read ({e})"))?;
+    let mut warnings = Vec::new();
+    if buf.len() as u64 > MAX_FILE_BYTES {
+        warnings.push(Warning(format!(
+            "{}: larger than {MAX_FILE_BYTES} bytes; read only the first {MAX_FILE_BYTES}",
+            path.display()
+        )));
+        buf.truncate(MAX_FILE_BYTES as usize);
+        // Drop the partial last line.
+        if let Some(pos) = buf.iter().rposition(|b| *b == b'\n') {
+            buf.truncate(pos);
+        }
+    }
+    Ok((buf, warnings))
+}
+
 /// One `KEY=value` assignment, as the shell would see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -35,9 +78,15 @@ pub struct LineProblem {
     pub reason: String,
 }
 
-/// Split shell-style text into assignments and problems. Comments, blank
-/// lines, `export`, single and double quotes and trailing comments are
-/// understood; `$` is not expanded (no kit setting needs it).
+/// Split shell-style text into assignments and problems, reading it as the
+/// shell would: comments, blank lines, quotes, trailing comments, several
+/// statements on a line separated by `;`, several assignments in one
+/// statement, and the declaration forms `export`, `readonly`, `declare` and
+/// `typeset` (with options such as `-x`). Assignments are read; what is not
+/// an assignment (`export KEY` alone, an option, a command) is passed over
+/// silently, except a command word that names a `ROUTE53_` key, which is
+/// most likely a misspelt assignment. `$` is not expanded (no kit setting
+/// needs it).
 pub fn parse(text: &[u8]) -> (Vec<Entry>, Vec<LineProblem>) {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
@@ -55,35 +104,161 @@ pub fn parse(text: &[u8]) -> (Vec<Entry>, Vec<LineProblem>) {
             }
         };
         match parse_line(text) {
-            Ok(Some((key, value))) => entries.push(Entry { key, value, line }),
-            Ok(None) => {}
+            Ok(found) => {
+                entries.extend(
+                    found
+                        .into_iter()
+                        .map(|(key, value)| Entry { key, value, line }),
+                )
+            }
             Err(reason) => problems.push(LineProblem { line, reason }),
         }
     }
     (entries, problems)
 }
 
-fn parse_line(text: &str) -> Result<Option<(String, String)>, String> {
-    let t = text.trim_start_matches([' ', '\t']);
-    if t.is_empty() || t.starts_with('#') {
-        return Ok(None);
+/// One shell word, and the name it assigns to where it is `NAME=value`
+/// with the name unquoted.
+#[derive(Debug)]
+struct Word {
+    text: String,
+    assigns: Option<usize>,
+}
+
+/// The statements of one line, each a list of words.
+fn statements(text: &str) -> Result<Vec<Vec<Word>>, String> {
+    let mut out = vec![Vec::new()];
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+            chars.next();
+        }
+        match chars.peek() {
+            None | Some('#') => break,
+            Some(';') => {
+                chars.next();
+                out.push(Vec::new());
+                continue;
+            }
+            Some('\0') => return Err("contains a NUL byte".into()),
+            _ => {}
+        }
+        let word = word(&mut chars)?;
+        if let Some(current) = out.last_mut() {
+            current.push(word);
+        }
     }
-    if t.contains('\0') {
-        return Err("contains a NUL byte".into());
+    Ok(out)
+}
+
+/// One word: unquoted text, '...' and "..." pieces run together, ended by
+/// unquoted white space or `;`.
+fn word(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Word, String> {
+    let mut text = String::new();
+    let mut quoted = false;
+    let mut assigns = None;
+    while let Some(&c) = chars.peek() {
+        match c {
+            ' ' | '\t' | ';' => break,
+            '\'' => {
+                chars.next();
+                quoted = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => text.push(c),
+                        None => return Err("unterminated single quote".into()),
+                    }
+                }
+            }
+            '"' => {
+                chars.next();
+                quoted = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => text.push(c),
+                            Some(c) => {
+                                text.push('\\');
+                                text.push(c);
+                            }
+                            None => return Err("unterminated double quote".into()),
+                        },
+                        Some(c) => text.push(c),
+                        None => return Err("unterminated double quote".into()),
+                    }
+                }
+            }
+            '\\' => {
+                chars.next();
+                quoted = true;
+                match chars.next() {
+                    Some(c) => text.push(c),
+                    None => {
+                        return Err(
+                            "line ends in a backslash (continued lines are not supported)".into(),
+                        )
+                    }
+                }
+            }
+            '&' | '|' | '<' | '>' | '(' | ')' | '`' => {
+                return Err(format!("shell syntax {c:?} is not supported here"));
+            }
+            '=' if !quoted && assigns.is_none() => {
+                chars.next();
+                if is_name(&text) {
+                    assigns = Some(text.len());
+                }
+                text.push('=');
+            }
+            c => {
+                chars.next();
+                text.push(c);
+            }
+        }
     }
-    let t = match t.strip_prefix("export") {
-        Some(rest) if rest.starts_with([' ', '\t']) => rest.trim_start_matches([' ', '\t']),
-        _ => t,
-    };
-    let eq = t
-        .find('=')
-        .ok_or_else(|| "not a KEY=value assignment".to_string())?;
-    let key = &t[..eq];
-    if !is_name(key) {
-        return Err(format!("{key:?} is not a valid variable name"));
+    Ok(Word { text, assigns })
+}
+
+/// The assignments of one line.
+fn parse_line(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut found = Vec::new();
+    for words in statements(text)? {
+        let Some(first) = words.first() else {
+            continue;
+        };
+        let declaration = first.assigns.is_none()
+            && matches!(
+                first.text.as_str(),
+                "export" | "readonly" | "declare" | "typeset"
+            );
+        let rest = if declaration { &words[1..] } else { &words[..] };
+        for (i, w) in rest.iter().enumerate() {
+            match w.assigns {
+                Some(eq) => found.push((w.text[..eq].to_string(), w.text[eq + 1..].to_string())),
+                // export KEY, declare -x: nothing to read.
+                None if declaration => {}
+                None if i > 0 => {
+                    return Err(format!(
+                        "{} is followed by {:?}: the shell would run that as a command with the assignment for it alone",
+                        short(&rest[i - 1].text),
+                        short(&w.text)
+                    ))
+                }
+                // A command. One that names a kit key, or holds a `=`
+                // after something that is no name, is likely a typo.
+                None if w.text.contains("ROUTE53_") || w.text.contains('=') => {
+                    return Err(format!(
+                        "{:?} is not a KEY=value assignment of a valid variable name",
+                        short(&w.text)
+                    ))
+                }
+                None => break,
+            }
+        }
     }
-    let value = parse_word(&t[eq + 1..])?;
-    Ok(Some((key.to_string(), value)))
+    Ok(found)
 }
 
 fn is_name(s: &str) -> bool {
@@ -92,57 +267,16 @@ fn is_name(s: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
-/// One shell word: unquoted text, '...' and "..." pieces run together, ended
-/// by unquoted white space, after which only a comment may follow.
-fn parse_word(s: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => loop {
-                match chars.next() {
-                    Some('\'') => break,
-                    Some(c) => out.push(c),
-                    None => return Err("unterminated single quote".into()),
-                }
-            },
-            '"' => loop {
-                match chars.next() {
-                    Some('"') => break,
-                    Some('\\') => match chars.next() {
-                        Some(c @ ('"' | '\\' | '$' | '`')) => out.push(c),
-                        Some(c) => {
-                            out.push('\\');
-                            out.push(c);
-                        }
-                        None => return Err("unterminated double quote".into()),
-                    },
-                    Some(c) => out.push(c),
-                    None => return Err("unterminated double quote".into()),
-                }
-            },
-            '\\' => match chars.next() {
-                Some(c) => out.push(c),
-                None => {
-                    return Err(
-                        "line ends in a backslash (continued lines are not supported)".into(),
-                    )
-                }
-            },
-            ' ' | '\t' => {
-                let rest = chars.as_str().trim_start_matches([' ', '\t']);
-                if rest.is_empty() || rest.starts_with('#') {
-                    return Ok(out);
-                }
-                return Err(format!("unexpected text after the value: {rest:?}"));
-            }
-            ';' | '&' | '|' | '<' | '>' | '(' | ')' | '`' => {
-                return Err(format!("shell syntax {c:?} is not supported here"));
-            }
-            c => out.push(c),
-        }
+/// A value for a message: at most 60 characters, then "...".
+pub fn short(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        value.to_string()
+    } else {
+        let mut s: String = value.chars().take(MAX).collect();
+        s.push_str("...");
+        s
     }
-    Ok(out)
 }
 
 /// Where a setting's value came from.
@@ -266,46 +400,19 @@ impl Settings {
     }
 
     pub fn load_from(path: &Path) -> Settings {
-        let mut warnings = Vec::new();
-        let bytes = match std::fs::File::open(path) {
-            Ok(file) => {
-                let mut buf = Vec::new();
-                match file.take(MAX_FILE_BYTES + 1).read_to_end(&mut buf) {
-                    Ok(_) => {
-                        if buf.len() as u64 > MAX_FILE_BYTES {
-                            warnings.push(Warning(format!(
-                                "{}: larger than {MAX_FILE_BYTES} bytes; read only the first {MAX_FILE_BYTES}",
-                                path.display()
-                            )));
-                            buf.truncate(MAX_FILE_BYTES as usize);
-                            // Drop the partial last line.
-                            if let Some(pos) = buf.iter().rposition(|b| *b == b'\n') {
-                                buf.truncate(pos);
-                            }
-                        }
-                        buf
-                    }
-                    Err(e) => {
-                        warnings.push(Warning(format!(
-                            "{}: cannot read ({e}); using the default of every ROUTE53_* setting",
-                            path.display()
-                        )));
-                        Vec::new()
-                    }
-                }
-            }
-            Err(e) => {
-                warnings.push(Warning(format!(
-                    "{}: cannot open ({e}); using the default of every ROUTE53_* setting",
+        let (bytes, mut warnings) = match read_file(path) {
+            Ok(read) => read,
+            Err(why) => (
+                Vec::new(),
+                vec![Warning(format!(
+                    "{}: {why}; using the default of every ROUTE53_* setting",
                     path.display()
-                )));
-                Vec::new()
-            }
+                ))],
+            ),
         };
         let (entries, problems) = parse(&bytes);
         let mut settings = Settings::from_entries(path, &entries);
-        let mut all = warnings;
-        all.extend(problems.iter().map(|p| {
+        warnings.extend(problems.iter().map(|p| {
             Warning(format!(
                 "{}:{}: line ignored: {}",
                 path.display(),
@@ -313,9 +420,23 @@ impl Settings {
                 p.reason
             ))
         }));
-        all.append(&mut settings.warnings);
-        settings.warnings = all;
+        warnings.append(&mut settings.warnings);
+        settings.warnings = warnings;
         settings
+    }
+
+    /// The warnings to log on every run: the first [`MAX_WARNINGS`], then one
+    /// line that counts the rest.
+    pub fn warnings_shown(&self) -> Vec<Warning> {
+        let mut shown: Vec<Warning> = self.warnings.iter().take(MAX_WARNINGS).cloned().collect();
+        if self.warnings.len() > MAX_WARNINGS {
+            shown.push(Warning(format!(
+                "{}: {} more warning(s) not shown; lkroute53 doctor TAG lists them all",
+                self.path.display(),
+                self.warnings.len() - MAX_WARNINGS
+            )));
+        }
+        shown
     }
 
     /// Typed validation: every known key checked against its range; a bad
@@ -344,9 +465,12 @@ impl Settings {
     }
 
     /// The value in force for `spec`, with its origin.
-    pub fn get(&self, spec: Spec) -> &Value {
-        // Every spec is inserted by from_entries.
-        &self.values[spec.key]
+    pub fn get(&self, spec: Spec) -> Value {
+        // from_entries inserts every spec; the default stands in regardless.
+        self.values.get(spec.key).cloned().unwrap_or(Value {
+            value: spec.default,
+            source: Source::Default,
+        })
     }
 
     fn num(&self, spec: Spec) -> u64 {
@@ -475,7 +599,7 @@ fn numeric(
                 path.display(),
                 e.line,
                 e.key,
-                e.value,
+                short(&e.value),
                 spec.default,
                 spec.unit
             )));
@@ -505,7 +629,7 @@ fn poll_mode(
                 "{}:{}: {CHANGEID_POLL}={:?} is neither adaptive nor fixed; using the default adaptive",
                 path.display(),
                 e.line,
-                e.value
+                short(&e.value)
             )));
             (PollMode::Adaptive, Source::Default)
         }
@@ -593,12 +717,88 @@ mod tests {
 
     #[test]
     fn every_malformed_line_is_reported_with_its_number() {
-        let text = b"ROUTE53_TTL=5\njust words\nROUTE53_X='open\n1BAD=2\nK=v; rm -rf /\n\xff\xfe=1\nROUTE53_RECORD_TRY_COUNT=7\n";
+        let text = b"ROUTE53_TTL=5\njust words\nROUTE53_X='open\n1BAD=2\nK=v; rm -rf /\n\xff\xfe=1\nROUTE53_RECORD_TRY_COUNT=7\nROUTE53_TTL 30\nROUTE53_TTL=30 60\nA=1 | tee x\n";
         let (entries, problems) = parse(text);
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![2, 3, 4, 5, 6]);
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[1].line, 7);
+        // A command that names no kit key (line 2, and `rm` after `;` on
+        // line 5) is the shell's business, not a problem.
+        assert_eq!(lines, vec![3, 4, 6, 8, 9, 10]);
+        let got: Vec<_> = entries.iter().map(|e| (e.key.as_str(), e.line)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("ROUTE53_TTL", 1),
+                ("K", 5),
+                ("ROUTE53_RECORD_TRY_COUNT", 7)
+            ]
+        );
+        assert!(
+            problems[4].reason.contains("would run that as a command"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn statements_and_declarations_are_read_as_the_shell_would() {
+        let text = "ROUTE53_TTL=30; export ROUTE53_TTL\nexport PATH\nreadonly ROUTE53_RECORD_INTERVAL=4\ndeclare -x ROUTE53_RECORD_TRY_COUNT=6\ntypeset -rx A=1\nexport K1=v K2='w x'\nX=1;Y=2 ; ;\n";
+        let (entries, problems) = parse(text.as_bytes());
+        assert!(problems.is_empty(), "{problems:?}");
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_str(), e.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("ROUTE53_TTL", "30", 1),
+                ("ROUTE53_RECORD_INTERVAL", "4", 3),
+                ("ROUTE53_RECORD_TRY_COUNT", "6", 4),
+                ("A", "1", 5),
+                ("K1", "v", 6),
+                ("K2", "w x", 6),
+                ("X", "1", 7),
+                ("Y", "2", 7),
+            ]
+        );
+        let s = Settings::from_entries(Path::new("f"), &entries);
+        assert_eq!(s.ttl(), 30);
+    }
+
+    #[test]
+    fn warnings_are_capped_and_values_shortened() {
+        let mut text = String::new();
+        for _ in 0..600 {
+            text.push_str("ROUTE53_TTL 30\n");
+        }
+        let (entries, problems) = parse(text.as_bytes());
+        assert_eq!(problems.len(), 600);
+        let mut s = Settings::from_entries(Path::new("f"), &entries);
+        s.warnings = problems
+            .iter()
+            .map(|p| Warning(format!("f:{}: {}", p.line, p.reason)))
+            .collect();
+        let shown = s.warnings_shown();
+        assert_eq!(shown.len(), MAX_WARNINGS + 1);
+        assert!(
+            shown[MAX_WARNINGS].0.contains("580 more warning(s)"),
+            "{shown:?}"
+        );
+        let s = settings(&format!("ROUTE53_TTL={}\n", "9".repeat(1 << 20)));
+        assert_eq!(s.warnings.len(), 1);
+        assert!(s.warnings[0].0.len() < 300, "{}", s.warnings[0].0.len());
+    }
+
+    #[test]
+    fn only_a_regular_file_is_read() {
+        let s = Settings::load_from(Path::new("/dev/null"));
+        assert_eq!(s.warnings.len(), 1);
+        assert!(
+            s.warnings[0].0.contains("not a regular file"),
+            "{:?}",
+            s.warnings
+        );
+        let s = Settings::load_from(Path::new("/"));
+        assert!(s.warnings[0].0.contains("folder"), "{:?}", s.warnings);
     }
 
     #[test]

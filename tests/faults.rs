@@ -20,9 +20,10 @@ fn row(fault: &str, out: &Out, c: &Cluster) {
         .and_then(|p| p.rsplit('/').next())
         .unwrap_or("");
     println!(
-        "| {fault} | {action} exits {} | {:.1} s | {} |",
+        "| {fault} | {action} exits {} | {:.1} s | {} | {} |",
         out.status,
         out.took.as_secs_f64(),
+        out.peak(),
         c.record()
     );
 }

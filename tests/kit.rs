@@ -119,7 +119,7 @@ fn a_changed_ttl_is_applied_at_the_next_restore() {
 fn a_broken_settings_file_costs_warnings_not_the_service() {
     let (_moto, c) = ready();
     c.set_defaults(
-        "# LifeKeeper defaults\nROUTE53_TTL=ten\nthis is not an assignment\nROUTE53_RECORD_TRY_COUNT=0\nexport ROUTE53_CHANGEID_INTERVAL=\"1\"\nROUTE53_CHANGEID_TRY_COUNT=-4\n",
+        "# LifeKeeper defaults\nROUTE53_TTL=ten\nROUTE53_RECORD_TRY_COUNT 3\nROUTE53_RECORD_TRY_COUNT=0\nexport ROUTE53_CHANGEID_INTERVAL=\"1\"\nROUTE53_CHANGEID_TRY_COUNT=-4\n",
     );
     let defaults = c.defaults.display().to_string();
     c.action(NODE1, "restore", TAG)
@@ -158,17 +158,19 @@ fn unreachable_api_fails_restore_but_never_quickcheck() {
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORDCHECK_TRY_COUNT=2\nROUTE53_RECORDCHECK_INTERVAL=0\nROUTE53_RECORD_TRY_COUNT=2\nROUTE53_RECORD_INTERVAL=0\nROUTE53_CONNECT_TIMEOUT=1\nROUTE53_READ_TIMEOUT=1\n");
     let q = c.action(NODE1, "quickCheck", TAG);
     println!(
-        "| connection refused (2 reads) | quickCheck exits {} | {:.1} s | {} |",
+        "| connection refused (2 reads) | quickCheck exits {} | {:.1} s | {} | {} |",
         q.status,
         q.took.as_secs_f64(),
+        q.peak(),
         c.record()
     );
     q.ok().says("could not read the A record").says("passing");
     let r = c.action(NODE1, "restore", TAG);
     println!(
-        "| connection refused (2 tries) | restore exits {} | {:.1} s | {} |",
+        "| connection refused (2 tries) | restore exits {} | {:.1} s | {} | {} |",
         r.status,
         r.took.as_secs_f64(),
+        r.peak(),
         c.record()
     );
     r.status(4).says(&c.endpoint.clone());

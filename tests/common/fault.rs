@@ -30,6 +30,12 @@ pub struct Rules {
     pub malformed_reads: usize,
     /// Answer every request with 403 InvalidClientTokenId (bad credentials).
     pub bad_credentials: bool,
+    /// Answer ListResourceRecordSets with 200 and a body that never ends.
+    pub endless_reads: bool,
+    /// Read GetChange requests and never answer them.
+    pub hang_changes: bool,
+    /// Answer every request with a 301 redirect.
+    pub redirect: bool,
 }
 
 /// One request seen: method and path.
@@ -133,8 +139,18 @@ fn serve(
 
     let answer = {
         let mut r = rules.lock().expect("rules");
-        if r.hang {
+        if r.hang || (r.hang_changes && method == "GET" && path.contains("/change/")) {
             None
+        } else if r.endless_reads && method == "GET" && path.contains("/rrset") {
+            drop(r);
+            endless(conn, stop);
+            return;
+        } else if r.redirect {
+            Some(
+                "HTTP/1.1 301 Moved Permanently\r\nLocation: https://elsewhere.example/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .as_bytes()
+                    .to_vec(),
+            )
         } else if r.bad_credentials {
             Some(error(
                 403,
@@ -199,6 +215,13 @@ fn serve(
             }
         }
     }
+}
+
+/// 200 and a body that goes on until the client stops reading.
+fn endless(mut conn: TcpStream, stop: &AtomicBool) {
+    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\n\r\n<ListResourceRecordSetsResponse>");
+    let chunk = vec![b'A'; 64 << 10];
+    while !stop.load(Ordering::SeqCst) && conn.write_all(&chunk).is_ok() {}
 }
 
 fn reply(status: u16, ctype: &str, body: &str) -> Vec<u8> {

@@ -151,6 +151,19 @@ pub struct Out {
     pub stdout: String,
     pub stderr: String,
     pub took: Duration,
+    /// Peak resident memory of the kit's process, where it was measured
+    /// (LKROUTE53_MEASURE_RSS set and GNU time at /usr/bin/time).
+    pub peak_kib: Option<u64>,
+}
+
+impl Out {
+    /// "7.2 MiB", or "-" where not measured.
+    pub fn peak(&self) -> String {
+        self.peak_kib.map_or_else(
+            || "-".to_string(),
+            |k| format!("{:.1} MiB", k as f64 / 1024.0),
+        )
+    }
 }
 
 impl fmt::Display for Out {
@@ -354,12 +367,33 @@ impl Cluster {
         args: &[&str],
         extra_env: &[(&str, &str)],
     ) -> Out {
-        let mut cmd = self.command(node, program, args, extra_env);
+        let measure = std::env::var_os("LKROUTE53_MEASURE_RSS").is_some()
+            && Path::new("/usr/bin/time").exists();
+        let rss_file = if measure {
+            unique("rss").join("peak")
+        } else {
+            PathBuf::from("/nonexistent/lkroute53-rss")
+        };
+        let mut cmd = if measure {
+            let mut wrapped: Vec<&str> = vec!["-f", "%M", "-o"];
+            let rss = rss_file.to_str().expect("path").to_string();
+            let prog = program.to_str().expect("path").to_string();
+            wrapped.push(&rss);
+            wrapped.push(&prog);
+            wrapped.extend_from_slice(args);
+            self.command(node, Path::new("/usr/bin/time"), &wrapped, extra_env)
+        } else {
+            self.command(node, program, args, extra_env)
+        };
         let start = Instant::now();
         let out = cmd
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+        let peak_kib = std::fs::read_to_string(&rss_file)
+            .ok()
+            .and_then(|t| t.lines().last()?.trim().parse().ok());
         let o = Out {
+            peak_kib,
             command: format!(
                 "LKROOT={} {} {}",
                 self.root(node).display(),
@@ -401,6 +435,30 @@ impl Cluster {
             stdout,
             command: format!("{} {}", program.display(), args.join(" ")),
             start: Instant::now(),
+        }
+    }
+
+    /// Run an installed action with its stderr going to `stderr` (a full
+    /// disk, a closed pipe): what it printed there is not seen.
+    pub fn action_stderr(&self, node: &str, action: &str, tag: &str, stderr: Stdio) -> Out {
+        let program = self.kit.join(KIT).join("actions").join(action);
+        let id = format!("route53:{}:{HOST}", self.zone);
+        let args = ["-t", tag, "-i", &id];
+        let mut cmd = self.command(node, &program, &args, &[]);
+        cmd.stderr(stderr).stdout(Stdio::piped());
+        let start = Instant::now();
+        let out = cmd.output().expect("run action");
+        Out {
+            command: format!(
+                "{} {} (stderr redirected)",
+                program.display(),
+                args.join(" ")
+            ),
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::new(),
+            took: start.elapsed(),
+            peak_kib: None,
         }
     }
 
@@ -486,6 +544,10 @@ fn pump(
 }
 
 impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Wait (at most 30 s) until the action has said `text` on stderr.
     #[track_caller]
     pub fn wait_says(&self, text: &str) {
@@ -507,6 +569,7 @@ impl Running {
             stdout,
             stderr,
             took: self.start.elapsed(),
+            peak_kib: None,
         }
     }
 }

@@ -1,0 +1,157 @@
+//! No process the kit started outlives it. The LCD commands are killed
+//! when their time runs out (`kill_on_drop`), but the AWS SDK runs a
+//! profile's `credential_process` itself and, when the lookup's time limit
+//! drops it, leaves it running. At the end of every run the kit therefore
+//! looks for processes descended from it and stops them all at once (so
+//! that none is orphaned and escapes), with `kill -KILL`, run by absolute
+//! path, never through a shell.
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+
+/// Where `kill` is looked for.
+const KILL: &[&str] = &["/bin/kill", "/usr/bin/kill"];
+
+/// The direct children of a process, from `/proc/PID/task/*/children`, or
+/// from every process's parent where that file is missing.
+fn children(pid: u32) -> Vec<u32> {
+    let tasks = format!("/proc/{pid}/task");
+    let mut out = Vec::new();
+    let mut found_file = false;
+    if let Ok(entries) = std::fs::read_dir(&tasks) {
+        for t in entries.flatten() {
+            if let Ok(text) = std::fs::read_to_string(t.path().join("children")) {
+                found_file = true;
+                out.extend(
+                    text.split_whitespace()
+                        .filter_map(|p| p.parse::<u32>().ok()),
+                );
+            }
+        }
+    }
+    if !found_file {
+        out = by_parent(pid);
+    }
+    out
+}
+
+/// Every process whose parent is `pid`, from `/proc/*/stat`.
+fn by_parent(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| parent_of(*p) == Some(pid))
+        .collect()
+}
+
+/// The parent of a process: the fourth field of its stat line, counted
+/// after the command name in parentheses (which may hold anything).
+pub fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_parent(&stat)
+}
+
+fn parse_parent(stat: &str) -> Option<u32> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Every process descended from this one.
+pub fn descendants() -> Vec<u32> {
+    let mut seen = BTreeSet::new();
+    let mut todo = children(std::process::id());
+    while let Some(p) = todo.pop() {
+        if seen.insert(p) {
+            todo.extend(children(p));
+        }
+    }
+    seen.into_iter().collect()
+}
+
+/// Stop every process the run left behind; how many there were. They are
+/// first frozen (SIGSTOP) until no new one appears, so that none can fork
+/// a child that escapes between the look and the kill; then all are killed.
+pub fn stop_all() -> usize {
+    let Some(kill) = KILL.iter().find(|k| std::path::Path::new(k).exists()) else {
+        return 0;
+    };
+    let mut stopped: BTreeSet<u32> = BTreeSet::new();
+    for _ in 0..10 {
+        let new: Vec<u32> = descendants()
+            .into_iter()
+            .filter(|p| !stopped.contains(p))
+            .collect();
+        if new.is_empty() {
+            break;
+        }
+        signal(kill, "-STOP", &new);
+        stopped.extend(new);
+    }
+    if !stopped.is_empty() {
+        let all: Vec<u32> = stopped.iter().copied().collect();
+        signal(kill, "-KILL", &all);
+    }
+    stopped.len()
+}
+
+fn signal(kill: &str, sig: &str, pids: &[u32]) {
+    let mut cmd = Command::new(kill);
+    cmd.arg(sig).arg("--");
+    cmd.args(pids.iter().map(u32::to_string));
+    let _ = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parent_is_read_past_any_command_name() {
+        assert_eq!(parse_parent("1234 (sleep) S 99 1234 1234 0"), Some(99));
+        assert_eq!(parse_parent("1234 (a) b) S 42 1 1"), Some(42));
+        assert_eq!(parse_parent("garbage"), None);
+    }
+
+    #[test]
+    fn a_grandchild_is_found_and_stopped() {
+        let mut child = Command::new("/bin/sh")
+            .args(["-c", "sleep 300 & wait"])
+            .spawn()
+            .expect("sh");
+        let start = std::time::Instant::now();
+        let mut tree = Vec::new();
+        while start.elapsed() < std::time::Duration::from_secs(5) {
+            tree = descendants();
+            if tree.len() >= 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(tree.contains(&child.id()), "{tree:?}");
+        assert!(
+            tree.len() >= 2,
+            "the sleep under sh was not found: {tree:?}"
+        );
+        let grandchild = *tree.iter().find(|p| **p != child.id()).expect("grandchild");
+        assert!(stop_all() >= 2);
+        let status = child.wait().expect("sh ends");
+        assert!(!status.success());
+        // The grandchild was killed too (gone, or a zombie about to be reaped).
+        let gone = || {
+            std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+                .map_or(true, |s| s.contains(") Z "))
+        };
+        let start = std::time::Instant::now();
+        while !gone() && start.elapsed() < std::time::Duration::from_secs(5) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(gone(), "the grandchild {grandchild} lives on");
+    }
+}
