@@ -13,7 +13,7 @@ use crate::error::{ActionError, RecordError, ResourceError};
 use crate::lock;
 use crate::log::Msg;
 use crate::record::{describe, same_name, ARecord};
-use crate::resource::{self, Route53Resource};
+use crate::resource::{self, Route53Resource, Switchback};
 use crate::route53::{RecordApi, Zone};
 use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
@@ -24,6 +24,7 @@ pub struct Request {
     pub zone_id: String,
     pub hostname: String,
     pub ip_tag: String,
+    pub switchback: Switchback,
 }
 
 fn bad(what: &'static str, value: &str, reason: String) -> ResourceError {
@@ -74,7 +75,14 @@ pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, req: &Request) -> Result<(), 
         return Ok(());
     }
     ctx.lcd
-        .create_instance(resource::APP, resource::TYPE, &r.tag, &r.id(), &r.info())
+        .create_instance(
+            resource::APP,
+            resource::TYPE,
+            &r.tag,
+            &r.id(),
+            &r.info(),
+            req.switchback.as_lcd(),
+        )
         .await?;
     if let Err(e) = ctx.lcd.create_dependency(&r.tag, &req.ip_tag).await {
         match ctx.lcd.remove_instance(&r.tag).await {

@@ -4,7 +4,8 @@
 //! stay as they are; so does the other node's copy of the resource.
 
 use crate::context::Ctx;
-use crate::error::{ActionError, ResourceError};
+use crate::error::{ActionError, LcdError, ResourceError};
+use crate::lcd::DepLayout;
 use crate::lock;
 use crate::log::Msg;
 use crate::resource;
@@ -13,24 +14,27 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let _lock = lock::acquire(tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let (inst, r) = resource::find(&ctx.lcd, tag).await?;
-    let deps = ctx.lcd.dependencies().await?;
-    let parents: Vec<&String> = deps
-        .iter()
-        .filter(|(_, c)| c == tag)
-        .map(|(p, _)| p)
+    // Its children first: `dep_list -c TAG` shows which field holds the
+    // parent, and the full listing is read the same way.
+    let (children, layout) = ctx.lcd.children_and_layout(tag).await?;
+    let parent_first = layout != Some(DepLayout::ChildFirst);
+    let parents: Vec<String> = ctx
+        .lcd
+        .dependencies()
+        .await?
+        .into_iter()
+        .filter_map(|(a, b)| match parent_first {
+            true => (b == tag).then_some(a),
+            false => (a == tag).then_some(b),
+        })
         .collect();
     if !parents.is_empty() {
         return Err(ResourceError::HasParents {
             tag: tag.into(),
-            parents: parents.iter().map(|p| p.to_string()).collect(),
+            parents,
         }
         .into());
     }
-    let children: Vec<&String> = deps
-        .iter()
-        .filter(|(p, _)| p == tag)
-        .map(|(_, c)| c)
-        .collect();
     let eqvs = ctx.lcd.equivalencies(tag).await?;
     let mut plan: Vec<String> = Vec::new();
     for e in &eqvs {
@@ -61,19 +65,18 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     }
     for e in &eqvs {
         // The other node's side first: if it cannot be reached, nothing
-        // has changed here yet.
+        // has changed here yet. Removing one side may remove the other too.
         let remote = ctx.lcd.remote(&e.other_system);
-        match remote
-            .remove_equivalency(&e.other_tag, &e.system, tag)
-            .await
-        {
-            Ok(()) => {}
-            Err(err) if err.is_no_such_object() => {}
-            Err(err) => return Err(err.into()),
-        }
-        ctx.lcd
-            .remove_equivalency(tag, &e.other_system, &e.other_tag)
-            .await?;
+        gone(
+            remote
+                .remove_equivalency(&e.other_tag, &e.system, tag)
+                .await,
+        )?;
+        gone(
+            ctx.lcd
+                .remove_equivalency(tag, &e.other_system, &e.other_tag)
+                .await,
+        )?;
     }
     for c in &children {
         ctx.lcd.remove_dependency(tag, c).await?;
@@ -82,4 +85,12 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     ctx.log
         .info(Msg::Deleted, &format!("removed {}", plan.join("; ")));
     Ok(())
+}
+
+/// A removal that found nothing to remove (exit 7) is done.
+fn gone(r: Result<(), LcdError>) -> Result<(), LcdError> {
+    match r {
+        Err(e) if e.is_no_such_object() => Ok(()),
+        other => other,
+    }
 }

@@ -9,10 +9,10 @@ use std::time::{Instant, SystemTime};
 use crate::actions::create::inside;
 use crate::context::Ctx;
 use crate::error::{ActionError, ResourceError, Route53Error};
-use crate::lcd::{Instance, Lcd};
+use crate::lcd::{DepLayout, Instance, Lcd};
 use crate::log::print;
 use crate::record::ARecord;
-use crate::resource::{self, Route53Resource};
+use crate::resource::{self, IpChild, Route53Resource};
 use crate::route53::RecordApi;
 use crate::settings::Settings;
 use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
@@ -77,9 +77,23 @@ impl Check {
     }
 }
 
-pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
+pub async fn run<A: RecordApi>(
+    ctx: &Ctx,
+    api: &A,
+    tag: &str,
+    capture: Option<&std::path::Path>,
+) -> Result<(), ActionError> {
     let checks = checks(ctx, api, tag).await;
     render(&checks);
+    if let Some(path) = capture {
+        match crate::capture::write(path, ctx, &checks) {
+            Ok(()) => print(&format!("capture written to {}", path.display())),
+            Err(e) => print(&format!(
+                "[FAIL] capture: cannot write {}: {e}",
+                path.display()
+            )),
+        }
+    }
     let failed = checks.iter().filter(|c| c.mark == Mark::Fail).count();
     if failed == 0 {
         print("all checks passed");
@@ -105,11 +119,7 @@ fn render(checks: &[Check]) {
 }
 
 /// The resource, and its IP child's tag and address.
-type Found = (
-    Instance,
-    Route53Resource,
-    Result<(String, Ipv4Addr), ResourceError>,
-);
+type Found = (Instance, Route53Resource, Result<IpChild, ResourceError>);
 
 /// Every check, in order.
 pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
@@ -117,6 +127,9 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
     out.push(lcd_check(&ctx.lcd).await);
     let found = find(&ctx.lcd, tag).await;
     out.push(resource_check(tag, &found));
+    if let Ok((inst, _, _)) = &found {
+        out.extend(lcd_assumptions(&ctx.lcd, inst).await);
+    }
     out.push(credentials_check(api).await);
     let start = Instant::now();
     let probe = match api.change_state(PROBE_CHANGE).await {
@@ -180,6 +193,7 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
         "route53:ChangeResourceRecordSets cannot be probed without making a change; the next restore proves it (or fails naming it)".into(),
     ));
     out.push(zone_check(api, &r).await);
+    let child = child.map(|c| (c.tag, c.address));
     out.push(record_check(&ctx.settings, &inst, &r, &child, &read));
     out
 }
@@ -248,14 +262,120 @@ async fn lcd_check(lcd: &Lcd) -> Check {
     }
 }
 
+/// The facts about LifeKeeper that no document confirms, checked on this
+/// node: the fields of ins_list, which dep_list field is the parent, the
+/// switchback field, how a query that matches nothing ends, and the
+/// equivalency rows on both nodes.
+async fn lcd_assumptions(lcd: &Lcd, inst: &Instance) -> Vec<Check> {
+    let mut out = vec![if inst.fields >= 7 {
+        Check::pass(
+            "LCD",
+            format!(
+                "ins_list prints {} fields a line; info is field 6 and state field 7, as documented",
+                inst.fields
+            ),
+        )
+    } else {
+        Check::fail(
+            "LCD",
+            format!(
+                "ins_list prints {} fields a line, fewer than the documented 7",
+                inst.fields
+            ),
+            "send `lkroute53 doctor TAG --capture FILE` with the support case",
+        )
+    }];
+    out.push(match lcd.children_and_layout(&inst.tag).await {
+        Ok((_, Some(DepLayout::ParentFirst))) => Check::pass(
+            "LCD",
+            "dep_list prints the parent first, as documented".into(),
+        ),
+        Ok((_, Some(DepLayout::ChildFirst))) => Check::info(
+            "LCD",
+            "dep_list prints the child first (documented: the parent); the kit reads either".into(),
+        ),
+        Ok((_, None)) => Check::info(
+            "LCD",
+            format!(
+                "dep_list -c {} lists nothing: its field order not seen",
+                inst.tag
+            ),
+        ),
+        Err(e) => Check::fail("LCD", e.to_string(), "as the message says"),
+    });
+    out.push(Check::info(
+        "LCD",
+        match &inst.switchback {
+            Some(s) => format!("switchback type {s} read from a field of ins_list"),
+            None => "no field of ins_list reads INTELLIGENT or AUTOMATIC: extend uses intelligent unless --switchback says otherwise".into(),
+        },
+    ));
+    out.push(match lcd.no_match_status().await {
+        Ok(0) => Check::info("LCD", "a query that matches nothing exits 0 with no output".into()),
+        Ok(n) => Check::info(
+            "LCD",
+            format!("a query that matches nothing exits {n} with no output; the kit reads that as no match"),
+        ),
+        Err(e) => Check::fail("LCD", format!("a query for a tag that does not exist failed: {e}"), "check lcdstatus"),
+    });
+    out.extend(equivalency_checks(lcd, inst).await);
+    out
+}
+
+/// Each SHARED equivalency of the resource, and its row on the other node.
+async fn equivalency_checks(lcd: &Lcd, inst: &Instance) -> Vec<Check> {
+    let eqvs = match lcd.equivalencies(&inst.tag).await {
+        Ok(e) => e,
+        Err(e) => {
+            return vec![Check::fail(
+                "equivalency",
+                e.to_string(),
+                "as the message says",
+            )]
+        }
+    };
+    if eqvs.is_empty() {
+        return vec![Check::info(
+            "equivalency",
+            "none: the resource is not extended to another node".into(),
+        )];
+    }
+    let mut out = Vec::new();
+    for e in eqvs {
+        let theirs = lcd
+            .remote(&e.other_system)
+            .equivalencies(&e.other_tag)
+            .await;
+        out.push(match theirs {
+            Ok(rows) if rows.iter().any(|r| r.other_system == e.system && r.other_tag == inst.tag) => Check::pass(
+                "equivalency",
+                format!(
+                    "{} with {} on {}: the row is on both nodes (priority {} here, {} there)",
+                    e.etype, e.other_tag, e.other_system, e.priority, e.other_priority
+                ),
+            ),
+            Ok(_) => Check::fail(
+                "equivalency",
+                format!(
+                    "{} with {} on {}: {} has no row pointing back here",
+                    e.etype, e.other_tag, e.other_system, e.other_system
+                ),
+                "delete the resource on the extended node and extend it again (lkroute53 delete, lkroute53 extend)",
+            ),
+            Err(err) => Check::fail("equivalency", err.to_string(), "is the other node up and its LifeKeeper running?"),
+        });
+    }
+    out
+}
+
 fn resource_check(tag: &str, found: &Result<Found, ResourceError>) -> Check {
     let remedy = "as the message says; lkroute53 list shows the Route 53 resources here";
     match found {
-        Ok((inst, r, Ok((ip_tag, addr)))) => Check::pass(
+        Ok((inst, r, Ok(c))) => Check::pass(
             "resource",
             format!(
-                "{tag}: zone {}, host name {}, state {}, over IP resource {ip_tag} holding {addr}",
-                r.zone_id, r.hostname, inst.state
+                "{tag}: zone {}, host name {}, state {}, over IP resource {} holding {} (found in {})",
+                r.zone_id, r.hostname, inst.state, c.tag, c.address, c.rule
             ),
         ),
         Ok((_, _, Err(e))) | Err(e) => Check::fail("resource", e.to_string(), remedy),

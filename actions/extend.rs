@@ -1,54 +1,75 @@
-//! `lkroute53 extend --tag TAG --from NODE --ip-tag IPTAG [--priority N]`,
-//! run on the target node: the same resource here, over this node's own IP
-//! resource, tied to the template on NODE by a SHARED equivalency.
+//! `lkroute53 extend --tag TAG --from NODE [--ip-tag IPTAG] [--priority N]`,
+//! and LifeKeeper's `canextend` and `extend` hooks, run on the target node:
+//! the same resource here, over this node's own IP resource, tied to the
+//! template on NODE by a SHARED equivalency.
 //!
-//! Checks first: the template on NODE is a Route 53 resource; TAG is free
-//! here; IPTAG is an IP resource here with an IPv4 address (a warning when
-//! it equals the template's: real-IP resources differ per node). Then, in
-//! order, each undone on a later failure: the instance, its dependency, the
-//! equivalency here, the equivalency on NODE. A failure leaves both nodes
-//! as they were.
+//! Checks first ([`check`], which `canextend` runs alone): the template on
+//! NODE is a Route 53 resource; the tag is free here; this node has an IP
+//! resource to extend over (the one named, else the one tied to the
+//! template's IP child by an equivalency, else the only IP resource here no
+//! Route 53 resource uses) holding a usable address (a warning when it
+//! equals the template's: real-IP resources differ per node). Then, in
+//! order, each undone on a later failure: the instance (with the template's
+//! switchback type where it can be read), its dependency, the equivalency
+//! here, the equivalency on NODE. `eqv_create` may write the row on NODE by
+//! itself (SIOS documents that it does when a system is named); the kit
+//! looks before it writes, and takes "exists" on a matching row as done. A
+//! failure leaves both nodes as they were.
+
+use std::net::Ipv4Addr;
 
 use crate::context::Ctx;
-use crate::error::{ActionError, LcdError, ResourceError};
+use crate::error::{lcd_status, ActionError, LcdError, ResourceError};
 use crate::lcd::Lcd;
 use crate::lock;
 use crate::log::Msg;
-use crate::resource::{self, Route53Resource};
+use crate::resource::{self, Route53Resource, Switchback};
 
-/// What the operator asked for.
+/// What the operator (or LifeKeeper's hook) asked for.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The tag here.
     pub tag: String,
+    /// The template's tag on `from` (the same tag, from the command).
+    pub template_tag: String,
     pub from: String,
-    pub ip_tag: String,
+    /// This node's IP resource; where not named, the kit finds it.
+    pub ip_tag: Option<String>,
     /// This node's priority; the template's is 1.
     pub priority: u32,
+    /// Where not named, the template's, else intelligent.
+    pub switchback: Option<Switchback>,
 }
 
 pub const TEMPLATE_PRIORITY: u32 = 1;
 pub const DEFAULT_PRIORITY: u32 = 10;
 
-pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
+/// What the checks found: the template, and the IP resource to extend over.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub template: Route53Resource,
+    pub template_switchback: Option<Switchback>,
+    pub ip_tag: String,
+    pub address: Ipv4Addr,
+    /// How the IP resource was chosen, in words.
+    pub ip_how: String,
+    /// This node's name, as its IP resource gives it.
+    pub here: String,
+}
+
+/// Everything `extend` checks before it changes anything; `canextend` is
+/// this alone.
+pub async fn check(ctx: &Ctx, req: &Request) -> Result<Plan, ActionError> {
     resource::check_tag("tag", &req.tag)?;
-    resource::check_tag("IP resource tag", &req.ip_tag)?;
-    let _lock = lock::acquire(&req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    resource::check_tag("template tag", &req.template_tag)?;
     resource::check_tag("node name", &req.from)?;
-    if req.priority <= TEMPLATE_PRIORITY || req.priority > 999 {
-        return Err(ResourceError::BadArgument {
-            what: "priority",
-            value: req.priority.to_string(),
-            reason: "must be between 2 and 999 (the template node has 1)".into(),
-        }
-        .into());
-    }
     let remote = ctx.lcd.remote(&req.from);
     let template =
         remote
-            .instance(&req.tag)
+            .instance(&req.template_tag)
             .await?
             .ok_or_else(|| ResourceError::NoSuchResource {
-                tag: format!("{} on {}", req.tag, req.from),
+                tag: format!("{} on {}", req.template_tag, req.from),
             })?;
     let r = Route53Resource::from_instance(&template)?;
     if ctx.lcd.instance(&req.tag).await?.is_some() {
@@ -57,34 +78,153 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
         }
         .into());
     }
-    let (ip, address) = resource::ip_resource(&ctx.lcd, &req.ip_tag).await?;
-    if let Ok((their_ip, theirs)) = resource::ip_child(&remote, &req.tag).await {
-        if theirs == address {
+    let (ip_tag, ip_how) = match &req.ip_tag {
+        Some(t) => {
+            resource::check_tag("IP resource tag", t)?;
+            (t.clone(), "named on the command line".to_string())
+        }
+        None => choose_ip(&ctx.lcd, &remote, &req.template_tag, &req.from).await?,
+    };
+    let (ip, address) = resource::ip_resource(&ctx.lcd, &ip_tag).await?;
+    if let Ok(theirs) = resource::ip_child(&remote, &req.template_tag).await {
+        if theirs.address == address {
             ctx.log.warn(
                 Msg::SameAddress,
                 &format!(
-                    "{} here holds {address}, the same address as {their_ip} on {}: each node should publish its own real address",
-                    req.ip_tag, req.from
+                    "{ip_tag} here holds {address}, the same address as {} on {}: each node should publish its own real address",
+                    theirs.tag, req.from
                 ),
             );
         }
     }
-    let plan = format!(
-        "{} here (zone {}, host name {}) over {} ({address}), SHARED with {} on {} (priority {} there, {} here)",
-        req.tag, r.zone_id, r.hostname, req.ip_tag, req.tag, req.from, TEMPLATE_PRIORITY, req.priority
+    Ok(Plan {
+        template: r,
+        template_switchback: template
+            .switchback
+            .as_deref()
+            .and_then(Switchback::from_lcd),
+        ip_tag,
+        address,
+        ip_how,
+        here: ip.system,
+    })
+}
+
+/// The IP resource here to extend over, and how it was chosen: the one tied
+/// by an equivalency to the template's IP child (LifeKeeper extends the
+/// children first), else the only IP resource here that no Route 53
+/// resource uses.
+async fn choose_ip(
+    lcd: &Lcd,
+    remote: &Lcd,
+    template_tag: &str,
+    from: &str,
+) -> Result<(String, String), ActionError> {
+    let all = lcd.all_instances().await?;
+    let ips: Vec<_> = all
+        .iter()
+        .filter(|i| i.app == "comm" && i.rtype == resource::IP_TYPE)
+        .collect();
+    if let Ok(theirs) = resource::ip_child(remote, template_tag).await {
+        for ip in &ips {
+            let tied = lcd.equivalencies(&ip.tag).await?.into_iter().any(|e| {
+                e.other_system == from && e.other_tag == theirs.tag && e.etype == "SHARED"
+            });
+            if tied {
+                return Ok((
+                    ip.tag.clone(),
+                    format!("tied to {} on {from} by a SHARED equivalency", theirs.tag),
+                ));
+            }
+        }
+    }
+    let mut free = Vec::new();
+    for ip in &ips {
+        let mut used = false;
+        for r in all
+            .iter()
+            .filter(|i| i.app == resource::APP && i.rtype == resource::TYPE)
+        {
+            if lcd.children(&r.tag).await?.contains(&ip.tag) {
+                used = true;
+            }
+        }
+        if !used {
+            free.push(ip.tag.clone());
+        }
+    }
+    match free.as_slice() {
+        [one] => Ok((
+            one.clone(),
+            "the only IP resource here that no Route 53 resource uses".into(),
+        )),
+        [] => Err(ResourceError::BadArgument {
+            what: "node",
+            value: "this node".into(),
+            reason: "no IP resource here to extend over: create the IP resource for this node's own address first (or extend the IP resource with the hierarchy)".into(),
+        }
+        .into()),
+        many => Err(ResourceError::BadArgument {
+            what: "node",
+            value: "this node".into(),
+            reason: format!(
+                "several IP resources here could serve ({}); name one with --ip-tag",
+                many.join(", ")
+            ),
+        }
+        .into()),
+    }
+}
+
+pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
+    resource::check_tag("tag", &req.tag)?;
+    let _lock = lock::acquire(&req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    if req.priority <= TEMPLATE_PRIORITY || req.priority > 999 {
+        return Err(ResourceError::BadArgument {
+            what: "priority",
+            value: req.priority.to_string(),
+            reason: "must be between 2 and 999 (the template node has 1)".into(),
+        }
+        .into());
+    }
+    let plan = check(ctx, req).await?;
+    let switchback = req
+        .switchback
+        .or(plan.template_switchback)
+        .unwrap_or(Switchback::Intelligent);
+    let text = format!(
+        "{} here (zone {}, host name {}, switchback {}) over {} ({}; {}), SHARED with {} on {} (priority {} there, {} here)",
+        req.tag,
+        plan.template.zone_id,
+        plan.template.hostname,
+        switchback.as_lcd().to_ascii_lowercase(),
+        plan.ip_tag,
+        plan.address,
+        plan.ip_how,
+        req.template_tag,
+        req.from,
+        TEMPLATE_PRIORITY,
+        req.priority
     );
     if ctx.dry_run {
         ctx.log.notify(
             Msg::DryRun,
-            &format!("dry run: would create {plan}; nothing changed"),
+            &format!("dry run: would create {text}; nothing changed"),
         );
         return Ok(());
     }
-
-    let here = ip.system.clone();
-    make(ctx, req, &r, &remote, &here).await?;
-    ctx.log.info(Msg::Extended, &format!("created {plan}"));
+    make(ctx, req, &plan, switchback).await?;
+    ctx.log.info(Msg::Extended, &format!("created {text}"));
     Ok(())
+}
+
+/// The template node holds the SHARED row that ties its resource to ours.
+async fn remote_row_exists(remote: &Lcd, req: &Request, here: &str) -> Result<bool, LcdError> {
+    Ok(remote
+        .equivalencies(&req.template_tag)
+        .await?
+        .iter()
+        .any(|e| e.other_system == here && e.other_tag == req.tag && e.etype == "SHARED"))
 }
 
 /// Make the instance, its dependency and the equivalency on both nodes, in
@@ -92,39 +232,63 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
 async fn make(
     ctx: &Ctx,
     req: &Request,
-    r: &Route53Resource,
-    remote: &Lcd,
-    here: &str,
+    plan: &Plan,
+    switchback: Switchback,
 ) -> Result<(), ActionError> {
+    let remote = ctx.lcd.remote(&req.from);
+    let r = &plan.template;
     let mut done: Vec<Undo> = Vec::new();
     let result = async {
         ctx.lcd
-            .create_instance(resource::APP, resource::TYPE, &req.tag, &r.id(), &r.info())
+            .create_instance(
+                resource::APP,
+                resource::TYPE,
+                &req.tag,
+                &r.id(),
+                &r.info(),
+                switchback.as_lcd(),
+            )
             .await?;
         done.push(Undo::Instance);
-        ctx.lcd.create_dependency(&req.tag, &req.ip_tag).await?;
+        ctx.lcd.create_dependency(&req.tag, &plan.ip_tag).await?;
         done.push(Undo::Dependency);
         ctx.lcd
             .create_equivalency(
                 &req.tag,
                 req.priority,
                 &req.from,
-                &req.tag,
+                &req.template_tag,
                 TEMPLATE_PRIORITY,
             )
             .await?;
         done.push(Undo::LocalEqv);
-        remote
-            .create_equivalency(&req.tag, TEMPLATE_PRIORITY, here, &req.tag, req.priority)
-            .await?;
+        // eqv_create may have written the template node's row already.
+        if !remote_row_exists(&remote, req, &plan.here).await? {
+            match remote
+                .create_equivalency(
+                    &req.template_tag,
+                    TEMPLATE_PRIORITY,
+                    &plan.here,
+                    &req.tag,
+                    req.priority,
+                )
+                .await
+            {
+                Ok(()) => done.push(Undo::RemoteEqv),
+                Err(e)
+                    if e.status() == Some(lcd_status::EXISTS)
+                        && remote_row_exists(&remote, req, &plan.here).await? => {}
+                Err(e) => return Err(e),
+            }
+        }
         Ok::<(), LcdError>(())
     }
     .await;
     if let Err(e) = result {
-        let left = undo(&ctx.lcd, req, &done).await;
+        let left = undo(&ctx.lcd, &remote, req, plan, &done).await;
         let text = if left.is_empty() {
             format!(
-                "extend failed; undid what it had made on this node ({} steps)",
+                "extend failed; undid what it had made ({} steps)",
                 done.len()
             )
         } else {
@@ -143,20 +307,32 @@ enum Undo {
     Instance,
     Dependency,
     LocalEqv,
+    RemoteEqv,
 }
 
-/// Undo in reverse order; what could not be undone, with the command to
-/// do it by hand.
-async fn undo(lcd: &Lcd, req: &Request, done: &[Undo]) -> Vec<String> {
+/// Undo in reverse order; what could not be undone, with its error. A row
+/// already gone (exit 7: `eqv_remove` may remove the mirrored row too) is
+/// undone.
+async fn undo(lcd: &Lcd, remote: &Lcd, req: &Request, plan: &Plan, done: &[Undo]) -> Vec<String> {
     let mut left = Vec::new();
     for step in done.iter().rev() {
         let r = match step {
-            Undo::LocalEqv => lcd.remove_equivalency(&req.tag, &req.from, &req.tag).await,
-            Undo::Dependency => lcd.remove_dependency(&req.tag, &req.ip_tag).await,
+            Undo::RemoteEqv => {
+                remote
+                    .remove_equivalency(&req.template_tag, &plan.here, &req.tag)
+                    .await
+            }
+            Undo::LocalEqv => {
+                lcd.remove_equivalency(&req.tag, &req.from, &req.template_tag)
+                    .await
+            }
+            Undo::Dependency => lcd.remove_dependency(&req.tag, &plan.ip_tag).await,
             Undo::Instance => lcd.remove_instance(&req.tag).await,
         };
-        if let Err(e) = r {
-            left.push(e.to_string());
+        match r {
+            Ok(()) => {}
+            Err(e) if e.is_no_such_object() => {}
+            Err(e) => left.push(e.to_string()),
         }
     }
     left

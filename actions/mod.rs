@@ -16,4 +16,6 @@ pub const RESTORE: &str = "restore";
 pub const REMOVE: &str = "remove";
 pub const QUICK_CHECK: &str = "quickCheck";
 pub const RECOVER: &str = "recover";
-pub const ACTIONS: &[&str] = &[RESTORE, REMOVE, QUICK_CHECK, RECOVER];
+/// Run by LifeKeeper when the resource is deleted.
+pub const DELETE: &str = "delete";
+pub const ACTIONS: &[&str] = &[RESTORE, REMOVE, QUICK_CHECK, RECOVER, DELETE];

@@ -24,3 +24,21 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
     );
     Ok(())
 }
+
+/// The `delete` action, which LifeKeeper runs when the resource is deleted:
+/// the DNS record stays as it is (as with remove); what the kit keeps per
+/// resource on this node, its lock file, is removed.
+pub async fn delete(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+    resource::check_tag("tag", tag)?;
+    let lock = crate::lock::path_for(tag);
+    let what = match std::fs::remove_file(&lock) {
+        Ok(()) => format!("removed its lock file {}", lock.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "it had no lock file".to_string(),
+        Err(e) => format!("could not remove its lock file {} ({e})", lock.display()),
+    };
+    ctx.log.info(
+        Msg::Deleted,
+        &format!("resource {tag} deleted: the A record is left as it is; {what}"),
+    );
+    Ok(())
+}

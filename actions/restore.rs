@@ -327,9 +327,12 @@ pub(crate) mod tests {
                 id: "route53:Z1:app.example.com".into(),
                 info: "Z1 app.example.com".into(),
                 state: "ISP".into(),
+                fields: 9,
+                switchback: None,
             },
             ip_tag: "ip-10.0.1.10".into(),
             address: "10.0.1.10".parse().expect("address"),
+            address_rule: crate::resource::AddressRule::ThirdField,
         }
     }
 

@@ -64,7 +64,9 @@ pub async fn run<A: RecordApi>(
 ) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let (inst, r) = resource::find(&ctx.lcd, tag).await?;
-    let child = resource::ip_child(&ctx.lcd, tag).await;
+    let child = resource::ip_child(&ctx.lcd, tag)
+        .await
+        .map(|c| (c.tag, c.address));
     let (equivalencies, equivalencies_error) = match ctx.lcd.equivalencies(tag).await {
         Ok(list) => (list, None),
         Err(e) => (Vec::new(), Some(e.to_string())),

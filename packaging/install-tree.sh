@@ -7,7 +7,8 @@
 # BINARY defaults to the release build ($CARGO_TARGET_DIR or target/,
 # then release/lkroute53). One program, at $KIT/bin/lkroute53; the four
 # actions are relative links to it (it picks the action by the name it was
-# called under), and /usr/sbin/lkroute53 is a relative link to it as well,
+# called under), as are LifeKeeper's canextend and extend hooks under
+# lkadm/subsys/gen/route53/bin, and /usr/sbin/lkroute53 is a relative link to it as well,
 # so the tree works as laid out under any DESTDIR and under rpm --root.
 set -euo pipefail
 
@@ -17,10 +18,15 @@ binary=${2:-${CARGO_TARGET_DIR:-$here/target}/release/lkroute53}
 [ -x "$binary" ] || { echo "install-tree.sh: no program at $binary (build it first: cargo build --release --locked)" >&2; exit 1; }
 
 kit=opt/LifeKeeper/subsys/gen/resources/route53
-install -d -m 0755 "$destdir/usr/sbin" "$destdir/$kit/actions" "$destdir/$kit/bin"
+hooks=opt/LifeKeeper/lkadm/subsys/gen/route53/bin
+install -d -m 0755 "$destdir/usr/sbin" "$destdir/$kit/actions" "$destdir/$kit/bin" "$destdir/$hooks"
 install -m 0755 "$binary" "$destdir/$kit/bin/lkroute53"
-for action in restore remove quickCheck recover; do
+for action in restore remove quickCheck recover delete; do
     ln -sfn ../bin/lkroute53 "$destdir/$kit/actions/$action"
+done
+# LifeKeeper's hierarchy-extension hooks (GUI, lkcli resource extend).
+for hook in canextend extend; do
+    ln -sfn "../../../../../subsys/gen/resources/route53/bin/lkroute53" "$destdir/$hooks/$hook"
 done
 ln -sfn "../../$kit/bin/lkroute53" "$destdir/usr/sbin/lkroute53"
 # The manual pages, made by the program from the definitions of its --help.

@@ -66,6 +66,8 @@ pub enum LcdError {
         command: String,
         status: i32,
         stderr: String,
+        /// Nothing on stdout or stderr: for a query, "nothing matches".
+        silent: bool,
     },
     #[error("{command} printed output that is not in the documented form (line {line}): {reason}")]
     BadOutput {
@@ -87,6 +89,16 @@ impl LcdError {
     /// The command said "no such object" (exit 7).
     pub fn is_no_such_object(&self) -> bool {
         self.status() == Some(lcd_status::NO_SUCH_OBJECT)
+    }
+
+    /// A query that found nothing: exit 7, or a nonzero exit with nothing
+    /// printed at all (SIOS's own scripts test `ins_list -R TAG` and
+    /// `eqv_list -t TAG` so). A nonzero exit with a message is a failure.
+    pub fn is_no_match(&self) -> bool {
+        match self {
+            LcdError::Failed { silent, .. } => *silent || self.is_no_such_object(),
+            _ => false,
+        }
     }
 }
 
@@ -425,6 +437,7 @@ mod tests {
             command: "eqv_remove".into(),
             status: lcd_status::NO_SUCH_OBJECT,
             stderr: "none".into(),
+            silent: false,
         };
         assert!(e.is_no_such_object());
         assert!(e.to_string().contains("(no such object)"));

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::error::{lcd_status, LcdError};
+use std::sync::{Arc, Mutex};
+
+use crate::error::LcdError;
 
 /// LifeKeeper's home, where `LKROOT` is unset.
 pub const DEFAULT_LKROOT: &str = "/opt/LifeKeeper";
@@ -50,6 +52,11 @@ pub struct Instance {
     pub id: String,
     pub info: String,
     pub state: String,
+    /// How many fields the line had (the documented 7, then more).
+    pub fields: usize,
+    /// The switchback type, where a field after the state reads
+    /// INTELLIGENT or AUTOMATIC (which field is not documented).
+    pub switchback: Option<String>,
 }
 
 /// Parse `ins_list` output: one instance a line, fields joined by Ctrl-A:
@@ -65,6 +72,11 @@ pub fn parse_ins_list(out: &str) -> Result<Vec<Instance>, (usize, String)> {
             id: f[4].to_string(),
             info: f[5].to_string(),
             state: f[6].to_string(),
+            fields: f.len(),
+            switchback: f[7..]
+                .iter()
+                .map(|x| x.trim().to_ascii_uppercase())
+                .find(|x| x == "INTELLIGENT" || x == "AUTOMATIC"),
         })
         .collect())
 }
@@ -98,17 +110,43 @@ pub fn parse_deps(out: &str) -> Result<Vec<(String, String)>, (usize, String)> {
         .collect())
 }
 
-/// Parse `dep_list -c PARENT` output into the children of `parent`. Lines
-/// about other parents are skipped, so the reading holds whichever way the
-/// command filters.
-pub fn parse_dep_children(out: &str, parent: &str) -> Result<Vec<String>, (usize, String)> {
+/// Which field of a `dep_list` line is the parent: documented as the
+/// first; the kit reads either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DepLayout {
+    ParentFirst,
+    ChildFirst,
+}
+
+/// Parse `dep_list -c PARENT` output into the children of `parent`, and the
+/// layout seen. The documented layout (parent first) is taken wherever any
+/// line shows it; only where none does is a line with the parent in its
+/// second field read the other way round. Lines about other resources are
+/// skipped, so the reading holds whichever way the command filters.
+pub fn parse_dep_children(
+    out: &str,
+    parent: &str,
+) -> Result<(Vec<String>, Option<DepLayout>), (usize, String)> {
+    let deps = parse_deps(out)?;
+    let layout = if deps.iter().any(|(a, _)| a == parent) {
+        Some(DepLayout::ParentFirst)
+    } else if deps.iter().any(|(_, b)| b == parent) {
+        Some(DepLayout::ChildFirst)
+    } else {
+        None
+    };
     let mut children: Vec<String> = Vec::new();
-    for (p, c) in parse_deps(out)? {
-        if p == parent && !children.contains(&c) {
-            children.push(c);
+    for (a, b) in deps {
+        let child = match layout {
+            Some(DepLayout::ParentFirst) if a == parent => b,
+            Some(DepLayout::ChildFirst) if b == parent => a,
+            _ => continue,
+        };
+        if !children.contains(&child) {
+            children.push(child);
         }
     }
-    Ok(children)
+    Ok((children, layout))
 }
 
 /// One line of `eqv_list`: an equivalency seen from `system`.
@@ -148,6 +186,17 @@ pub struct Lcd {
     root: PathBuf,
     remote: Option<String>,
     timeout: Duration,
+    /// Where `doctor --capture` keeps every command run and its output.
+    recorder: Option<Arc<Mutex<Vec<Recorded>>>>,
+}
+
+/// One LCD command as it ran, for a field capture.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub command: String,
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Lcd {
@@ -162,6 +211,50 @@ impl Lcd {
             root,
             remote: None,
             timeout,
+            recorder: None,
+        }
+    }
+
+    /// The same commands, each noted with its output from now on.
+    pub fn recording(mut self) -> (Lcd, Arc<Mutex<Vec<Recorded>>>) {
+        let rec = Arc::new(Mutex::new(Vec::new()));
+        self.recorder = Some(rec.clone());
+        (self, rec)
+    }
+
+    /// The commands noted so far, where this LCD records.
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.recorder
+            .as_ref()
+            .and_then(|r| r.lock().ok().map(|v| v.clone()))
+            .unwrap_or_default()
+    }
+
+    /// How a query that matches nothing ends here: `Some(status)` for a
+    /// silent nonzero exit, `Some(0)` for exit 0 with no output.
+    pub async fn no_match_status(&self) -> Result<i32, LcdError> {
+        let tag = format!("lkroute53-probe-no-such-tag-{}", std::process::id());
+        match self.run("ins_list", &["-t", &tag]).await {
+            Ok(_) => Ok(0),
+            Err(LcdError::Failed {
+                status,
+                silent: true,
+                ..
+            }) => Ok(status),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn note(&self, command: &str, status: i32, stdout: &[u8], stderr: &[u8]) {
+        if let Some(rec) = &self.recorder {
+            if let Ok(mut v) = rec.lock() {
+                v.push(Recorded {
+                    command: command.to_string(),
+                    status,
+                    stdout: String::from_utf8_lossy(&stdout[..stdout.len().min(64 << 10)]).into(),
+                    stderr: String::from_utf8_lossy(&stderr[..stderr.len().min(64 << 10)]).into(),
+                });
+            }
         }
     }
 
@@ -171,6 +264,7 @@ impl Lcd {
             root: self.root.clone(),
             remote: Some(node.to_string()),
             timeout: self.timeout,
+            recorder: self.recorder.clone(),
         }
     }
 
@@ -252,10 +346,13 @@ impl Lcd {
                 })
             }
         };
+        self.note(&command, status.code().unwrap_or(-1), &stdout, &stderr);
         if !status.success() {
             return Err(LcdError::Failed {
                 command,
                 status: status.code().unwrap_or(-1),
+                silent: stdout.iter().all(u8::is_ascii_whitespace)
+                    && stderr.iter().all(u8::is_ascii_whitespace),
                 stderr: clean(&stderr),
             });
         }
@@ -276,7 +373,7 @@ impl Lcd {
     ) -> Result<T, LcdError> {
         let out = match self.run(name, args).await {
             Ok(out) => out,
-            Err(e) if e.status() == Some(lcd_status::NO_SUCH_OBJECT) => return Ok(T::default()),
+            Err(e) if e.is_no_match() => return Ok(T::default()),
             Err(e) => return Err(e),
         };
         parse(&out).map_err(|(line, reason)| LcdError::BadOutput {
@@ -305,10 +402,23 @@ impl Lcd {
 
     /// The tags of the resources `parent` depends on.
     pub async fn children(&self, parent: &str) -> Result<Vec<String>, LcdError> {
+        Ok(self.children_and_layout(parent).await?.0)
+    }
+
+    /// The children of `parent`, and which field of dep_list was the parent.
+    pub async fn children_and_layout(
+        &self,
+        parent: &str,
+    ) -> Result<(Vec<String>, Option<DepLayout>), LcdError> {
         self.query("dep_list", &["-c", parent], |out| {
             parse_dep_children(out, parent)
         })
         .await
+    }
+
+    /// Every instance on the node.
+    pub async fn all_instances(&self) -> Result<Vec<Instance>, LcdError> {
+        self.query("ins_list", &[], parse_ins_list).await
     }
 
     /// Every dependency on this node: (parent, child).
@@ -384,10 +494,13 @@ impl Lcd {
         tag: &str,
         id: &str,
         info: &str,
+        switchback: &str,
     ) -> Result<(), LcdError> {
         self.run(
             "ins_create",
-            &["-a", app, "-r", rtype, "-t", tag, "-i", id, "-v", info],
+            &[
+                "-a", app, "-r", rtype, "-t", tag, "-i", id, "-v", info, "-s", switchback,
+            ],
         )
         .await
         .map(drop)
@@ -474,11 +587,18 @@ mod tests {
 
     #[test]
     fn dep_list_gives_children_of_the_parent_only() {
-        let children = parse_dep_children(DEP_LIST, "r53-app").expect("fixture parses");
+        let (children, layout) = parse_dep_children(DEP_LIST, "r53-app").expect("fixture parses");
         assert_eq!(children, vec!["ip-10.0.1.10".to_string()]);
+        assert_eq!(layout, Some(DepLayout::ParentFirst));
         assert!(parse_dep_children(DEP_LIST, "nobody")
             .expect("parses")
+            .0
             .is_empty());
+        // The other field order reads the same.
+        let (children, layout) =
+            parse_dep_children("ip-10.0.1.10\u{1}r53-app\n", "r53-app").expect("parses");
+        assert_eq!(children, vec!["ip-10.0.1.10".to_string()]);
+        assert_eq!(layout, Some(DepLayout::ChildFirst));
     }
 
     #[test]
@@ -533,11 +653,19 @@ mod tests {
                 deps in proptest::collection::vec(("[a-c]", "[a-z]{1,5}"), 0..20)
             ) {
                 let text: String = deps.iter().map(|(p, c)| format!("{p}\u{1}{c}\n")).collect();
-                let children = parse_dep_children(&text, "a").map_err(|e| TestCaseError::fail(e.1))?;
+                let (children, _) = parse_dep_children(&text, "a").map_err(|e| TestCaseError::fail(e.1))?;
                 let mut want: Vec<String> = Vec::new();
+                let parent_first = deps.iter().any(|(p, _)| p == "a");
                 for (p, c) in &deps {
-                    if p == "a" && !want.contains(c) {
-                        want.push(c.clone());
+                    let child = if parent_first && p == "a" {
+                        c
+                    } else if !parent_first && c == "a" {
+                        p
+                    } else {
+                        continue;
+                    };
+                    if !want.contains(child) {
+                        want.push(child.clone());
                     }
                 }
                 prop_assert_eq!(children, want);

@@ -14,8 +14,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod context;
 pub mod error;
+pub mod hooks;
 pub mod lcd;
 pub mod leftovers;
 pub mod lock;

@@ -265,11 +265,22 @@ impl Logger {
         };
         let pri = u16::from(self.facility) * 8 + u16::from(level.severity());
         let datagram = format!("<{pri}>{}[{}]: {line}", self.action, std::process::id());
-        if sock.send_to(datagram.as_bytes(), path).is_err() {
-            self.dropped_syslog.fetch_add(1, Ordering::Relaxed);
-            return false;
+        match sock.send_to(datagram.as_bytes(), path) {
+            Ok(_) => true,
+            // No syslog daemon listens: stderr only, as documented.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                ) =>
+            {
+                false
+            }
+            Err(_) => {
+                self.dropped_syslog.fetch_add(1, Ordering::Relaxed);
+                false
+            }
         }
-        true
     }
 
     /// End of the run: give stderr at most `grace` to take what is queued,
@@ -415,6 +426,16 @@ mod tests {
         assert!(sent < 5000, "the socket never filled");
         assert_eq!(l.dropped_syslog.load(Ordering::Relaxed), 5000 - sent);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn no_syslog_socket_means_stderr_only_and_no_loss() {
+        let mut l = Logger::new("restore", "t", None);
+        let sock = UnixDatagram::unbound().expect("socket");
+        sock.set_nonblocking(true).expect("nonblocking");
+        l.syslog = Some((sock, PathBuf::from("/nonexistent/lkroute53/log")));
+        assert!(!l.to_syslog(Level::Info, "x"));
+        assert_eq!(l.dropped_syslog.load(Ordering::Relaxed), 0);
     }
 
     #[test]

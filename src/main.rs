@@ -15,7 +15,9 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use lkroute53::actions::{self, create, extend};
 use lkroute53::context::Ctx;
 use lkroute53::error::{ActionError, ExitStatus};
+use lkroute53::hooks;
 use lkroute53::log::Msg;
+use lkroute53::resource::Switchback;
 use lkroute53::route53::Route53;
 
 const ACTION_HELP: &str = "LifeKeeper runs this action as ACTION -t TAG -i ID, as root, with LKROOT set.\n\
@@ -78,7 +80,7 @@ enum Command {
     #[command(
         after_help = "Exit status: 0 when every check passed, 1 otherwise.\nExample:\n  lkroute53 doctor r53-app"
     )]
-    Doctor(TagArgs),
+    Doctor(DoctorArgs),
     /// Remove the Route 53 resource (its equivalencies and dependency) from the LCD; the IP resource and the DNS record stay.
     #[command(after_help = "Example:\n  lkroute53 delete r53-app --dry-run")]
     Delete(TagArgs),
@@ -93,6 +95,12 @@ enum Command {
     QuickCheck(ActionArgs),
     /// Put the A record right again (LifeKeeper action).
     Recover(ActionArgs),
+    /// The resource is being deleted: the record stays, the kit's lock file goes (LifeKeeper action).
+    #[command(hide = true, name = "delete-action")]
+    DeleteAction(ActionArgs),
+    /// LifeKeeper's hierarchy-extension hooks (canextend, extend), by the name called under.
+    #[command(skip)]
+    Hook(HookCall),
     /// Write the manual pages (lkroute53.8 and one per command) into DIR.
     #[command(hide = true)]
     Man { dir: std::path::PathBuf },
@@ -112,6 +120,9 @@ struct CreateArgs {
     /// Tag of the IP resource whose address is published.
     #[arg(long, value_name = "IPTAG")]
     ip_tag: String,
+    /// Switchback type, as LifeKeeper's GUI offers.
+    #[arg(long, value_enum, value_name = "TYPE", default_value = "intelligent")]
+    switchback: SwitchbackArg,
     #[command(flatten)]
     common: Common,
 }
@@ -124,12 +135,52 @@ struct ExtendArgs {
     /// The node that holds the template resource.
     #[arg(long, value_name = "NODE")]
     from: String,
-    /// Tag of this node's IP resource.
+    /// Tag of this node's IP resource; where not given, the one tied to the template's IP resource by an equivalency, else the only IP resource here no Route 53 resource uses.
     #[arg(long, value_name = "IPTAG")]
-    ip_tag: String,
+    ip_tag: Option<String>,
     /// This node's priority (2-999); the template node has 1.
     #[arg(long, value_name = "N", default_value_t = extend::DEFAULT_PRIORITY)]
     priority: u32,
+    /// Switchback type; where not given, the template's, else intelligent.
+    #[arg(long, value_enum, value_name = "TYPE")]
+    switchback: Option<SwitchbackArg>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `--switchback`: LifeKeeper's switchback types.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SwitchbackArg {
+    /// Switch back by hand.
+    Intelligent,
+    /// Switch back when the higher-priority node returns.
+    Automatic,
+}
+
+impl From<SwitchbackArg> for Switchback {
+    fn from(s: SwitchbackArg) -> Switchback {
+        match s {
+            SwitchbackArg::Intelligent => Switchback::Intelligent,
+            SwitchbackArg::Automatic => Switchback::Automatic,
+        }
+    }
+}
+
+/// A hook run by LifeKeeper, by the name it was called under.
+#[derive(Debug)]
+struct HookCall {
+    name: &'static str,
+    args: Vec<String>,
+    common: Common,
+}
+
+#[derive(Debug, Args)]
+struct DoctorArgs {
+    /// Tag of the Route 53 resource.
+    tag: String,
+    /// Write, for a support case, every LCD command run with its raw output, the kit's reading, the settings in force, the version and the OS release (never a secret).
+    #[arg(long, value_name = "FILE")]
+    capture: Option<std::path::PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -167,7 +218,25 @@ fn main() -> ExitCode {
         .and_then(|n| n.to_str())
         .unwrap_or("lkroute53")
         .to_string();
-    let command = if let Some(action) = actions::ACTIONS.iter().find(|a| **a == called_as) {
+    let command = if called_as == hooks::CANEXTEND || called_as == hooks::EXTEND {
+        let rest: Vec<String> = args
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        Command::Hook(HookCall {
+            name: if called_as == hooks::CANEXTEND {
+                hooks::CANEXTEND
+            } else {
+                hooks::EXTEND
+            },
+            common: Common {
+                verbose: rest.iter().any(|a| a == "-v"),
+                dry_run: rest.iter().any(|a| a == "-n" || a == "--dry-run"),
+            },
+            args: rest,
+        })
+    } else if let Some(action) = actions::ACTIONS.iter().find(|a| **a == called_as) {
         let cmd = ActionArgs::command()
             .name(*action)
             .bin_name(*action)
@@ -180,6 +249,7 @@ fn main() -> ExitCode {
             actions::RESTORE => Command::Restore(parsed),
             actions::REMOVE => Command::Remove(parsed),
             actions::QUICK_CHECK => Command::QuickCheck(parsed),
+            actions::DELETE => Command::DeleteAction(parsed),
             _ => Command::Recover(parsed),
         }
     } else {
@@ -194,6 +264,7 @@ fn about(action: &str) -> &'static str {
         actions::RESTORE => "Point the host name's A record at the address of the resource's IP resource, wait for INSYNC, verify",
         actions::REMOVE => "Give the resource up on this node; the A record is left as it is and no API call is made",
         actions::QUICK_CHECK => "Check that the A record holds the IP resource's address; exit 1 when it does not, 0 when Route 53 cannot be read",
+        actions::DELETE => "The resource is being deleted: the A record is left as it is and the kit's lock file for it is removed",
         _ => "Put the A record right again; exit 0 only when it holds the IP resource's address",
     }
 }
@@ -210,6 +281,8 @@ fn run(command: Command) -> ExitStatus {
         Command::Remove(a) => (actions::REMOVE, a.tag.clone(), a.common),
         Command::QuickCheck(a) => (actions::QUICK_CHECK, a.tag.clone(), a.common),
         Command::Recover(a) => (actions::RECOVER, a.tag.clone(), a.common),
+        Command::DeleteAction(a) => (actions::DELETE, a.tag.clone(), a.common),
+        Command::Hook(h) => (h.name, h.args.get(1).cloned().unwrap_or_default(), h.common),
         Command::Man { dir } => return man(dir),
     };
     if common.verbose {
@@ -217,6 +290,9 @@ fn run(command: Command) -> ExitStatus {
     }
     let mut ctx = Ctx::new(name, &tag);
     ctx.dry_run = common.dry_run;
+    if matches!(&command, Command::Doctor(a) if a.capture.is_some()) {
+        ctx.lcd = ctx.lcd.clone().recording().0;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -291,12 +367,16 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), ActionError> {
         Command::Extend(a) => {
             let req = extend::Request {
                 tag: a.tag.clone(),
+                template_tag: a.tag.clone(),
                 from: a.from.clone(),
                 ip_tag: a.ip_tag.clone(),
                 priority: a.priority,
+                switchback: a.switchback.map(Switchback::from),
             };
             return extend::run(ctx, &req).await;
         }
+        Command::Hook(h) => return hook(ctx, h.name, &h.args).await,
+        Command::DeleteAction(a) => return actions::remove::delete(ctx, &a.tag).await,
         Command::Delete(a) => return actions::delete::run(ctx, &a.tag).await,
         Command::List(_) => return actions::status::list(ctx).await,
         Command::Remove(a) => return actions::remove::run(ctx, &a.tag).await,
@@ -311,15 +391,40 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), ActionError> {
                 zone_id: a.zone_id.clone(),
                 hostname: a.hostname.clone(),
                 ip_tag: a.ip_tag.clone(),
+                switchback: a.switchback.into(),
             };
             create::run(ctx, &api, &req).await
         }
         Command::Status(a) => actions::status::run(ctx, &api, &a.tag, a.json).await,
-        Command::Doctor(a) => actions::doctor::run(ctx, &api, &a.tag).await,
+        Command::Doctor(a) => actions::doctor::run(ctx, &api, &a.tag, a.capture.as_deref()).await,
         Command::Restore(a) | Command::Recover(a) => actions::restore::run(ctx, &api, &a.tag).await,
         Command::QuickCheck(a) => actions::quick_check::run(ctx, &api, &a.tag).await,
         _ => Ok(()),
     }
+}
+
+/// canextend: say whether (and over which IP resource) the template could
+/// be extended here; extend: do it.
+async fn hook(ctx: &Ctx, name: &str, args: &[String]) -> Result<(), ActionError> {
+    let req = hooks::request(args).map_err(|reason| {
+        ActionError::Resource(lkroute53::error::ResourceError::BadArgument {
+            what: "hook arguments",
+            value: args.join(" "),
+            reason,
+        })
+    })?;
+    if name == hooks::EXTEND {
+        return extend::run(ctx, &req).await;
+    }
+    let plan = extend::check(ctx, &req).await?;
+    ctx.log.info(
+        Msg::Extended,
+        &format!(
+            "{} on {} can be extended here as {} over IP resource {} ({}; {})",
+            req.template_tag, req.from, req.tag, plan.ip_tag, plan.address, plan.ip_how
+        ),
+    );
+    Ok(())
 }
 
 fn message_id(e: &ActionError) -> Msg {

@@ -17,6 +17,33 @@ pub const TYPE: &str = "route53";
 pub const IP_TYPE: &str = "ip";
 const MAX_TAG: usize = 256;
 
+/// LifeKeeper's switchback type for a resource (`ins_create -s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switchback {
+    /// Switch back by hand (the GUI's default).
+    Intelligent,
+    /// Switch back when the higher-priority node returns.
+    Automatic,
+}
+
+impl Switchback {
+    pub fn as_lcd(self) -> &'static str {
+        match self {
+            Switchback::Intelligent => "INTELLIGENT",
+            Switchback::Automatic => "AUTOMATIC",
+        }
+    }
+
+    /// From an `ins_list` field, where one reads as a switchback type.
+    pub fn from_lcd(s: &str) -> Option<Switchback> {
+        match s.to_ascii_uppercase().as_str() {
+            "INTELLIGENT" => Some(Switchback::Intelligent),
+            "AUTOMATIC" => Some(Switchback::Automatic),
+            _ => None,
+        }
+    }
+}
+
 /// What the kit keeps about one Route 53 resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route53Resource {
@@ -134,31 +161,77 @@ pub fn check_hostname(name: &str) -> Result<String, String> {
     Ok(n)
 }
 
-/// The address an IP resource protects: the third field of its info.
-pub fn ip_address(inst: &Instance) -> Result<Ipv4Addr, ResourceError> {
+/// Where the address of an IP resource was found. The layout of the IP
+/// resource's info field in LifeKeeper 9.x is not confirmed by any document
+/// found, so the kit takes the tokens of the info field that read as an IP
+/// address (the third field where several do), then the resource's ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressRule {
+    /// The third field of the info, as in `node1 eth0 10.0.1.10 ffffff00 none`.
+    ThirdField,
+    /// The only field of the info that is an address (1-based position).
+    OnlyField(usize),
+    /// The first of several addresses in the info, none in the third field.
+    FirstOfSeveral(usize),
+    /// The resource's ID (`ip-10.0.1.10` style IDs do not count; the ID must
+    /// be the address itself).
+    Id,
+}
+
+impl std::fmt::Display for AddressRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddressRule::ThirdField => f.write_str("the third field of its info"),
+            AddressRule::OnlyField(n) => write!(f, "field {n} of its info, the only address in it"),
+            AddressRule::FirstOfSeveral(n) => {
+                write!(f, "field {n} of its info, the first of several addresses")
+            }
+            AddressRule::Id => f.write_str("its ID (no address in its info)"),
+        }
+    }
+}
+
+/// The address an IP resource protects, and the rule that found it.
+pub fn ip_address(inst: &Instance) -> Result<(Ipv4Addr, AddressRule), ResourceError> {
     let bad = |reason: String| ResourceError::NoAddress {
         ip_tag: inst.tag.clone(),
         info: inst.info.clone(),
         reason,
     };
-    let field = inst
+    let found: Vec<(usize, IpAddr)> = inst
         .info
         .split_whitespace()
-        .nth(2)
-        .ok_or_else(|| bad("the info field has fewer than three fields".into()))?;
-    match field.parse::<IpAddr>() {
-        Ok(IpAddr::V4(a)) => match unusable(a) {
-            None => Ok(a),
+        .enumerate()
+        .filter_map(|(i, t)| t.parse::<IpAddr>().ok().map(|a| (i + 1, a)))
+        .collect();
+    let (address, rule) = match found.as_slice() {
+        [] => match inst.id.trim().parse::<IpAddr>() {
+            Ok(a) => (a, AddressRule::Id),
+            Err(_) => {
+                return Err(bad(
+                    "no field of the info, nor the ID, is an IP address".into()
+                ))
+            }
+        },
+        [(n, a)] if *n == 3 => (*a, AddressRule::ThirdField),
+        [(n, a)] => (*a, AddressRule::OnlyField(*n)),
+        several => match several.iter().find(|(n, _)| *n == 3) {
+            Some((_, a)) => (*a, AddressRule::ThirdField),
+            None => (several[0].1, AddressRule::FirstOfSeveral(several[0].0)),
+        },
+    };
+    match address {
+        IpAddr::V4(a) => match unusable(a) {
+            None => Ok((a, rule)),
             Some(why) => Err(ResourceError::UnusableAddress {
                 ip_tag: inst.tag.clone(),
                 address: a,
                 why,
             }),
         },
-        Ok(IpAddr::V6(a)) => Err(bad(format!(
-            "{a} is an IPv6 address; the kit publishes A records (IPv4) only"
+        IpAddr::V6(a) => Err(bad(format!(
+            "{a} ({rule}) is an IPv6 address; the kit publishes A records (IPv4) only"
         ))),
-        Err(_) => Err(bad(format!("{field:?} is not an IP address"))),
     }
 }
 
@@ -206,7 +279,7 @@ pub async fn ip_resource(lcd: &Lcd, ip_tag: &str) -> Result<(Instance, Ipv4Addr)
             expected: "comm/ip",
         });
     }
-    let address = ip_address(&ip)?;
+    let (address, _) = ip_address(&ip)?;
     Ok((ip, address))
 }
 
@@ -217,23 +290,36 @@ pub struct Loaded {
     pub instance: Instance,
     pub ip_tag: String,
     pub address: Ipv4Addr,
+    /// Where the address was found in the IP resource.
+    pub address_rule: AddressRule,
 }
 
 /// Read the resource `tag` and the address of its IP child.
 pub async fn load(lcd: &Lcd, tag: &str) -> Result<Loaded, ResourceError> {
     check_tag("tag", tag)?;
     let (instance, resource) = find(lcd, tag).await?;
-    let (ip_tag, address) = ip_child(lcd, tag).await?;
+    let child = ip_child(lcd, tag).await?;
+    tracing::debug!(ip = %child.tag, address = %child.address, rule = %child.rule, "address of the IP child");
     Ok(Loaded {
         resource,
         instance,
-        ip_tag,
-        address,
+        ip_tag: child.tag,
+        address: child.address,
+        address_rule: child.rule,
     })
 }
 
-/// The one IP resource `tag` depends on: its tag and the address it holds.
-pub async fn ip_child(lcd: &Lcd, tag: &str) -> Result<(String, Ipv4Addr), ResourceError> {
+/// The IP child of a resource: its tag, its address and where that was
+/// found.
+#[derive(Debug, Clone)]
+pub struct IpChild {
+    pub tag: String,
+    pub address: Ipv4Addr,
+    pub rule: AddressRule,
+}
+
+/// The one IP resource `tag` depends on.
+pub async fn ip_child(lcd: &Lcd, tag: &str) -> Result<IpChild, ResourceError> {
     let mut ips = Vec::new();
     for child in lcd.children(tag).await? {
         if let Some(inst) = lcd.instance(&child).await? {
@@ -252,8 +338,12 @@ pub async fn ip_child(lcd: &Lcd, tag: &str) -> Result<(String, Ipv4Addr), Resour
             })
         }
     };
-    let address = ip_address(&ip)?;
-    Ok((ip.tag, address))
+    let (address, rule) = ip_address(&ip)?;
+    Ok(IpChild {
+        tag: ip.tag,
+        address,
+        rule,
+    })
 }
 
 #[cfg(test)]
@@ -269,6 +359,8 @@ mod tests {
             id: "x".into(),
             info: info.into(),
             state: "ISP".into(),
+            fields: 9,
+            switchback: None,
         }
     }
 
@@ -298,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn ip_address_is_the_third_field() {
+    fn the_address_is_found_whichever_field_holds_it() {
         let a = ip_address(&inst(
             "comm",
             "ip",
@@ -306,8 +398,34 @@ mod tests {
             "node1 eth0 10.0.1.10 ffffff00 none",
         ))
         .expect("address");
-        assert_eq!(a, Ipv4Addr::new(10, 0, 1, 10));
-        assert!(ip_address(&inst("comm", "ip", "ip1", "node1 eth0")).is_err());
+        assert_eq!(a, (Ipv4Addr::new(10, 0, 1, 10), AddressRule::ThirdField));
+        let (a, rule) =
+            ip_address(&inst("comm", "ip", "ip1", "10.0.1.11 eth0 node1")).expect("address");
+        assert_eq!(
+            (a, rule),
+            (Ipv4Addr::new(10, 0, 1, 11), AddressRule::OnlyField(1))
+        );
+        let (a, rule) = ip_address(&inst(
+            "comm",
+            "ip",
+            "ip1",
+            "node1 eth0 10.0.1.12 255.255.255.0 none",
+        ))
+        .expect("address");
+        assert_eq!(
+            (a, rule),
+            (Ipv4Addr::new(10, 0, 1, 12), AddressRule::ThirdField)
+        );
+        let mut by_id = inst("comm", "ip", "ip1", "node1 eth0");
+        by_id.id = "10.0.1.13".into();
+        assert_eq!(
+            ip_address(&by_id).expect("address"),
+            (Ipv4Addr::new(10, 0, 1, 13), AddressRule::Id)
+        );
+        let e = ip_address(&inst("comm", "ip", "ip1", "node1 eth0 none"))
+            .expect_err("none")
+            .to_string();
+        assert!(e.contains("\"node1 eth0 none\""), "{e}");
         let v6 = ip_address(&inst("comm", "ip", "ip1", "node1 eth0 fd00::1 64 none"))
             .expect_err("must be refused")
             .to_string();

@@ -256,7 +256,7 @@ pub fn describe_endpoint(region: &str) -> String {
     }
 }
 
-fn hide_userinfo(url: &str) -> String {
+pub fn hide_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}***@{}", &url[..s + 3], &url[at + 1..]),
         _ => url.to_string(),

@@ -166,7 +166,7 @@ fn each_failure_leaves_both_nodes_as_they_were() {
     extend(&c, NODE2, NODE1, &ip_tag(ADDR2))
         .status(3)
         .says("LCD busy")
-        .says("undid what it had made on this node");
+        .says("undid what it had made");
     assert_eq!(both(), before);
     std::fs::remove_file(c.root(NODE1).join("lcd/faults.json")).expect("clear faults");
 

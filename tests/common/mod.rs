@@ -313,6 +313,22 @@ impl Cluster {
         std::fs::write(&self.defaults, text).expect("defaults file");
     }
 
+    /// How every node's simulated LCD behaves where LifeKeeper's behaviour
+    /// is uncertain (see lcdsim.py): eqv_mirror, nomatch_exit,
+    /// dep_list_reversed.
+    pub fn set_lcd_mode(&self, json: &str) {
+        std::fs::write(self.dir.join("lcdsim.json"), json).expect("lcdsim.json");
+    }
+
+    /// Run one of LifeKeeper's hierarchy-extension hooks as installed.
+    pub fn hook(&self, node: &str, hook: &str, args: &[&str]) -> Out {
+        let program = self
+            .kit
+            .join("opt/LifeKeeper/lkadm/subsys/gen/route53/bin")
+            .join(hook);
+        self.exec(node, &program, args, &[])
+    }
+
     /// Script misbehaviour of this node's LCD commands (see lcdsim.py).
     pub fn lcd_faults(&self, node: &str, json: &str) {
         std::fs::write(self.root(node).join("lcd/faults.json"), json).expect("faults");
