@@ -129,10 +129,6 @@ mod tests {
     use crate::record::{ARecord, Routing};
     use tokio::time::Instant;
 
-    fn logged(ctx: &Ctx, text: &str) -> bool {
-        ctx.log.captured().iter().any(|l| l.contains(text))
-    }
-
     async fn check(ctx: &Ctx, api: &Scripted) -> Result<(), ActionError> {
         judge(ctx, api, &loaded()).await
     }
@@ -145,7 +141,7 @@ mod tests {
         assert!(ctx.log.captured().is_empty());
         ctx.interactive = true;
         check(&ctx, &api).await.expect("in sync");
-        assert!(logged(&ctx, "INFO:route53:restore:r53-app:053024:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 10"));
+        assert!(ctx.log.said("INFO:route53:restore:r53-app:053024:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 10"));
         assert_eq!(api.count("read"), 2);
     }
 
@@ -168,7 +164,7 @@ mod tests {
         let ctx = Ctx::for_tests(SETTINGS);
         let api = Scripted::holding("10.0.1.10", 300);
         check(&ctx, &api).await.expect("passes");
-        assert!(logged(&ctx, "WARN:route53:restore:r53-app:053023:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 300, where ROUTE53_TTL is 10"));
+        assert!(ctx.log.said("WARN:route53:restore:r53-app:053023:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 300, where ROUTE53_TTL is 10"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -181,8 +177,8 @@ mod tests {
         let ctx = Ctx::for_tests(SETTINGS);
         let api = Scripted::new(Some(r));
         check(&ctx, &api).await.expect("no failover can mend it");
-        assert!(logged(&ctx, "ERROR:route53:restore:r53-app:053025:the A record app.example.com in zone Z1 is a failover routing-policy record (set identifier \"primary\", 10.0.1.10)"));
-        assert!(logged(&ctx, "passing, as no failover can mend it"));
+        assert!(ctx.log.said("ERROR:route53:restore:r53-app:053025:the A record app.example.com in zone Z1 is a failover routing-policy record (set identifier \"primary\", 10.0.1.10)"));
+        assert!(ctx.log.said("passing, as no failover can mend it"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -197,7 +193,7 @@ mod tests {
         check(&ctx, &api).await.expect("passes");
         assert_eq!(api.count("read"), 4);
         assert_eq!(start.elapsed(), std::time::Duration::from_secs(6));
-        assert!(logged(&ctx, ":053021:could not read the A record"));
+        assert!(ctx.log.said(":053021:could not read the A record"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -221,6 +217,6 @@ mod tests {
             .push_back(Err(denied("ListResourceRecordSets")));
         check(&ctx, &api).await.expect("passes");
         assert_eq!(api.count("read"), 1);
-        assert!(logged(&ctx, "AccessDenied"));
+        assert!(ctx.log.said("AccessDenied"));
     }
 }

@@ -336,10 +336,6 @@ pub(crate) mod tests {
         }
     }
 
-    fn logged(ctx: &Ctx, text: &str) -> bool {
-        ctx.log.captured().iter().any(|l| l.contains(text))
-    }
-
     fn holds(api: &Scripted) -> String {
         crate::record::describe(api.current().as_ref())
     }
@@ -354,7 +350,7 @@ pub(crate) mod tests {
         let api = Scripted::holding("10.0.1.10", 10);
         restore(&ctx, &api).await.expect("in sync");
         assert_eq!(api.count("upsert"), 0);
-        assert!(logged(&ctx, ":053010:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 10; no change made"));
+        assert!(ctx.log.said(":053010:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 10; no change made"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -371,8 +367,8 @@ pub(crate) mod tests {
             assert_eq!(api.count("change"), 2);
             // Adaptive checks: 1 s and 2.5 s after the change was accepted.
             assert_eq!(start.elapsed(), Duration::from_millis(2500));
-            assert!(logged(&ctx, "INSYNC after 2.5 s (2 status checks)"));
-            assert!(logged(&ctx, ":053015:"));
+            assert!(ctx.log.said("INSYNC after 2.5 s (2 status checks)"));
+            assert!(ctx.log.said(":053015:"));
         }
     }
 
@@ -393,8 +389,8 @@ pub(crate) mod tests {
             .push_back(Err(denied("ChangeResourceRecordSets")));
         restore(&ctx, &api).await.expect("the address is right");
         assert_eq!(holds(&api), "10.0.1.10 TTL 300");
-        assert!(logged(&ctx, "WARN:route53:restore:r53-app:053023:the A record app.example.com already holds 10.0.1.10"));
-        assert!(logged(&ctx, "the TTL is applied at the next restore"));
+        assert!(ctx.log.said("WARN:route53:restore:r53-app:053023:the A record app.example.com already holds 10.0.1.10"));
+        assert!(ctx.log.said("the TTL is applied at the next restore"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -408,7 +404,7 @@ pub(crate) mod tests {
         restore(&ctx, &api).await.expect("the address is right");
         assert_eq!(api.count("upsert"), 3);
         assert_eq!(start.elapsed(), Duration::from_secs(4));
-        assert!(logged(&ctx, ":053023:"));
+        assert!(ctx.log.said(":053023:"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -421,7 +417,7 @@ pub(crate) mod tests {
         let e = restore(&ctx, &api).await.expect_err("not written");
         assert_eq!(e.exit_status(), ExitStatus::Route53);
         assert_eq!(api.count("upsert"), 3);
-        assert!(logged(&ctx, "record update try 2 of 3 failed"));
+        assert!(ctx.log.said("record update try 2 of 3 failed"));
         assert_eq!(holds(&api), "10.0.2.20 TTL 10");
     }
 
@@ -489,7 +485,7 @@ pub(crate) mod tests {
         restore(&ctx, &api)
             .await
             .expect("in sync at the second check");
-        assert!(logged(&ctx, "status check 1 of 24 failed"));
+        assert!(ctx.log.said("status check 1 of 24 failed"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -499,7 +495,7 @@ pub(crate) mod tests {
         let api = Scripted::holding("192.0.2.99", 300);
         restore(&ctx, &api).await.expect("dry run");
         assert_eq!(api.count("upsert"), 0);
-        assert!(logged(&ctx, "NOTIFY:route53:restore:r53-app:053050:dry run: would set A record app.example.com in zone Z1: 192.0.2.99 TTL 300 -> 10.0.1.10 TTL 10; nothing changed"));
+        assert!(ctx.log.said("NOTIFY:route53:restore:r53-app:053050:dry run: would set A record app.example.com in zone Z1: 192.0.2.99 TTL 300 -> 10.0.1.10 TTL 10; nothing changed"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -510,8 +506,8 @@ pub(crate) mod tests {
             .borrow_mut()
             .push_back(Err(no_answer("ListResourceRecordSets")));
         restore(&ctx, &api).await.expect("written");
-        assert!(logged(&ctx, "updating it anyway"));
-        assert!(logged(&ctx, "(not read) -> 10.0.1.10 TTL 10"));
+        assert!(ctx.log.said("updating it anyway"));
+        assert!(ctx.log.said("(not read) -> 10.0.1.10 TTL 10"));
         assert_eq!(holds(&api), "10.0.1.10 TTL 10");
     }
 

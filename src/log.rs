@@ -193,6 +193,11 @@ impl Logger {
         l
     }
 
+    /// Whether a line logged so far holds `text` (unit tests).
+    pub fn said(&self, text: &str) -> bool {
+        self.captured().iter().any(|l| l.contains(text))
+    }
+
     /// The lines logged so far (unit tests).
     pub fn captured(&self) -> Vec<String> {
         self.capture

@@ -694,14 +694,24 @@ mod tests {
         Settings::from_entries(Path::new("/etc/default/LifeKeeper"), &entries)
     }
 
+    /// What a text reads as: (key, value, line) of each assignment, with no
+    /// problem allowed.
+    fn read(text: &str) -> Vec<(String, String, usize)> {
+        let (entries, problems) = parse(text.as_bytes());
+        assert!(problems.is_empty(), "{problems:?}");
+        entries
+            .into_iter()
+            .map(|e| (e.key, e.value, e.line))
+            .collect()
+    }
+
     #[test]
     fn shell_forms_are_understood() {
         let text = "# comment\n\n  export ROUTE53_TTL=30\nROUTE53_RECORD_INTERVAL='4'\nROUTE53_RECORD_TRY_COUNT=\"6\"   # trailing\nA=b\\ c\nB=\"x\\\"y\"\r\n";
-        let (entries, problems) = parse(text.as_bytes());
-        assert!(problems.is_empty(), "{problems:?}");
-        let got: Vec<_> = entries
+        let got = read(text);
+        let got: Vec<_> = got
             .iter()
-            .map(|e| (e.key.as_str(), e.value.as_str(), e.line))
+            .map(|(k, v, l)| (k.as_str(), v.as_str(), *l))
             .collect();
         assert_eq!(
             got,
@@ -741,11 +751,10 @@ mod tests {
     #[test]
     fn statements_and_declarations_are_read_as_the_shell_would() {
         let text = "ROUTE53_TTL=30; export ROUTE53_TTL\nexport PATH\nreadonly ROUTE53_RECORD_INTERVAL=4\ndeclare -x ROUTE53_RECORD_TRY_COUNT=6\ntypeset -rx A=1\nexport K1=v K2='w x'\nX=1;Y=2 ; ;\n";
-        let (entries, problems) = parse(text.as_bytes());
-        assert!(problems.is_empty(), "{problems:?}");
-        let got: Vec<_> = entries
+        let got = read(text);
+        let got: Vec<_> = got
             .iter()
-            .map(|e| (e.key.as_str(), e.value.as_str(), e.line))
+            .map(|(k, v, l)| (k.as_str(), v.as_str(), *l))
             .collect();
         assert_eq!(
             got,
@@ -760,7 +769,7 @@ mod tests {
                 ("Y", "2", 7),
             ]
         );
-        let s = Settings::from_entries(Path::new("f"), &entries);
+        let s = settings(text);
         assert_eq!(s.ttl(), 30);
     }
 

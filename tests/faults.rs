@@ -10,24 +10,6 @@ use std::time::Duration;
 use common::fault::Rules;
 use common::*;
 
-/// One row of the README's fault table, printed for scripts/fault-table.sh
-/// (seen with --nocapture).
-fn row(fault: &str, out: &Out, c: &Cluster) {
-    let action = out
-        .command
-        .split(' ')
-        .nth(1)
-        .and_then(|p| p.rsplit('/').next())
-        .unwrap_or("");
-    println!(
-        "| {fault} | {action} exits {} | {:.1} s | {} | {} |",
-        out.status,
-        out.took.as_secs_f64(),
-        out.peak(),
-        c.record()
-    );
-}
-
 #[test]
 fn pending_then_insync_succeeds_and_reports_each_check() {
     let (_m, proxy, c) = ready_behind(Rules {

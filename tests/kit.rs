@@ -157,22 +157,10 @@ fn unreachable_api_fails_restore_but_never_quickcheck() {
     c.endpoint = format!("http://127.0.0.1:{}", free_port());
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORDCHECK_TRY_COUNT=2\nROUTE53_RECORDCHECK_INTERVAL=0\nROUTE53_RECORD_TRY_COUNT=2\nROUTE53_RECORD_INTERVAL=0\nROUTE53_CONNECT_TIMEOUT=1\nROUTE53_READ_TIMEOUT=1\n");
     let q = c.action(NODE1, "quickCheck", TAG);
-    println!(
-        "| connection refused (2 reads) | quickCheck exits {} | {:.1} s | {} | {} |",
-        q.status,
-        q.took.as_secs_f64(),
-        q.peak(),
-        c.record()
-    );
+    row("connection refused (2 reads)", &q, &c);
     q.ok().says("could not read the A record").says("passing");
     let r = c.action(NODE1, "restore", TAG);
-    println!(
-        "| connection refused (2 tries) | restore exits {} | {:.1} s | {} | {} |",
-        r.status,
-        r.took.as_secs_f64(),
-        r.peak(),
-        c.record()
-    );
+    row("connection refused (2 tries)", &r, &c);
     r.status(4).says(&c.endpoint.clone());
     assert_eq!(c.record(), format!("{ADDR1} 10"));
 }

@@ -590,6 +590,25 @@ impl Running {
     }
 }
 
+/// One row of the README's reliability table, printed for
+/// scripts/fault-table.sh (seen with --nocapture): the fault, the action's
+/// exit status, its duration and peak memory, and the record afterwards.
+pub fn row(fault: &str, out: &Out, c: &Cluster) {
+    let action = out
+        .command
+        .split(' ')
+        .find(|w| w.contains("/actions/") || w.contains("/sbin/"))
+        .and_then(|p| p.rsplit('/').next())
+        .unwrap_or("");
+    println!(
+        "| {fault} | {action} exits {} | {:.1} s | {} | {} |",
+        out.status,
+        out.took.as_secs_f64(),
+        out.peak(),
+        c.record()
+    );
+}
+
 /// moto and the two-node cluster with the resource created on both nodes.
 pub fn ready() -> (Moto, Cluster) {
     let moto = Moto::start();
