@@ -164,7 +164,7 @@ pub fn inside(hostname: &str, zone_name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::double::{denied, Scripted};
+    use crate::double::{denied, no_answer, Scripted};
     use crate::error::ExitStatus;
     use crate::record::Routing;
 
@@ -209,6 +209,17 @@ mod tests {
             e.to_string().contains("latency routing-policy record"),
             "{e}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_read_without_an_answer_ends_it_before_any_change() {
+        let api = Scripted::new(None);
+        api.reads
+            .borrow_mut()
+            .push_back(Err(no_answer("ListResourceRecordSets")));
+        let e = check(&api, "app.example.com").await.expect_err("no answer");
+        assert_eq!(e.exit_status(), ExitStatus::Route53);
+        assert!(e.to_string().contains("the connection was refused"), "{e}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -263,7 +263,7 @@ pub async fn list(ctx: &Ctx) -> Result<(), ActionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::double::{no_answer, Scripted};
+    use crate::double::{denied, no_answer, Scripted};
     use crate::record::Routing;
 
     fn resource() -> Route53Resource {
@@ -325,6 +325,14 @@ mod tests {
         assert!(!seen.in_sync);
         assert!(seen.record_error.is_some());
         assert!(seen.reason.contains("could not be read"), "{}", seen.reason);
+
+        let api = Scripted::holding("10.0.1.10", 10);
+        api.reads
+            .borrow_mut()
+            .push_back(Err(denied("ListResourceRecordSets")));
+        let seen = observe(&api, &resource(), &child(), 10).await;
+        assert!(!seen.in_sync);
+        assert!(seen.reason.contains("AccessDenied"), "{}", seen.reason);
 
         let api = Scripted::holding("10.0.1.10", 10);
         let no_child = Err(ResourceError::NoIpChild {
