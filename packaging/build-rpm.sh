@@ -33,7 +33,17 @@ else
 fi
 export SOURCE_DATE_EPOCH=$epoch
 mkdir -p "$stage/.cargo"
-(cd "$stage" && cargo vendor --locked --versioned-dirs --quiet vendor >.cargo/config.toml)
+(cd "$stage" && cargo vendor --locked --versioned-dirs --quiet vendor >/dev/null)
+# The source replacement that makes the build see only vendor/, written
+# out (cargo vendor prints it only without --quiet), and checked.
+cat >"$stage/.cargo/config.toml" <<'CONFIG'
+[source.crates-io]
+replace-with = "vendored-sources"
+
+[source.vendored-sources]
+directory = "vendor"
+CONFIG
+[ -d "$stage/vendor" ] && [ -n "$(ls -A "$stage/vendor")" ] || { echo "build-rpm.sh: cargo vendor left no crates in vendor/" >&2; exit 1; }
 tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner \
     -czf "$top/SOURCES/$name.tar.gz" -C "$top/stage" "$name"
 rm -rf "$top/stage"
