@@ -225,7 +225,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_zone_that_cannot_be_read_ends_it() {
         let api = Scripted::new(None);
-        *api.zone.borrow_mut() = Err(denied("GetHostedZone"));
+        api.zones
+            .borrow_mut()
+            .push_back(Err(denied("GetHostedZone")));
         let e = check(&api, "app.example.com").await.expect_err("refused");
         assert_eq!(e.exit_status(), ExitStatus::Route53);
     }

@@ -78,15 +78,18 @@ pub async fn check(ctx: &Ctx, req: &Request) -> Result<Plan, ActionError> {
         }
         .into());
     }
+    // The template's IP child, read once: it ties this node's IP resource
+    // to the template's, and its address must differ from ours.
+    let theirs = resource::ip_child(&remote, &req.template_tag).await.ok();
     let (ip_tag, ip_how) = match &req.ip_tag {
         Some(t) => {
             resource::check_tag("IP resource tag", t)?;
             (t.clone(), "named on the command line".to_string())
         }
-        None => choose_ip(&ctx.lcd, &remote, &req.template_tag, &req.from).await?,
+        None => choose_ip(&ctx.lcd, theirs.as_ref(), &req.from).await?,
     };
     let (ip, address) = resource::ip_resource(&ctx.lcd, &ip_tag).await?;
-    if let Ok(theirs) = resource::ip_child(&remote, &req.template_tag).await {
+    if let Some(theirs) = &theirs {
         if theirs.address == address {
             ctx.log.warn(
                 Msg::SameAddress,
@@ -116,8 +119,7 @@ pub async fn check(ctx: &Ctx, req: &Request) -> Result<Plan, ActionError> {
 /// resource uses.
 async fn choose_ip(
     lcd: &Lcd,
-    remote: &Lcd,
-    template_tag: &str,
+    theirs: Option<&resource::IpChild>,
     from: &str,
 ) -> Result<(String, String), ActionError> {
     let all = lcd.all_instances().await?;
@@ -125,7 +127,7 @@ async fn choose_ip(
         .iter()
         .filter(|i| i.app == "comm" && i.rtype == resource::IP_TYPE)
         .collect();
-    if let Ok(theirs) = resource::ip_child(remote, template_tag).await {
+    if let Some(theirs) = theirs {
         for ip in &ips {
             let tied = lcd.equivalencies(&ip.tag).await?.into_iter().any(|e| {
                 e.other_system == from && e.other_tag == theirs.tag && e.etype == "SHARED"
@@ -138,21 +140,20 @@ async fn choose_ip(
             }
         }
     }
-    let mut free = Vec::new();
-    for ip in &ips {
-        let mut used = false;
-        for r in all
-            .iter()
-            .filter(|i| i.app == resource::APP && i.rtype == resource::TYPE)
-        {
-            if lcd.children(&r.tag).await?.contains(&ip.tag) {
-                used = true;
-            }
-        }
-        if !used {
-            free.push(ip.tag.clone());
-        }
+    // The IP resources Route 53 resources here already stand on: one
+    // dep_list per Route 53 resource.
+    let mut used: Vec<String> = Vec::new();
+    for r in all
+        .iter()
+        .filter(|i| i.app == resource::APP && i.rtype == resource::TYPE)
+    {
+        used.extend(lcd.children(&r.tag).await?);
     }
+    let free: Vec<String> = ips
+        .iter()
+        .filter(|ip| !used.contains(&ip.tag))
+        .map(|ip| ip.tag.clone())
+        .collect();
     match free.as_slice() {
         [one] => Ok((
             one.clone(),

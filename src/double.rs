@@ -19,7 +19,9 @@ pub struct Scripted {
     pub reads: RefCell<VecDeque<Result<Option<ARecord>, Route53Error>>>,
     pub upserts: RefCell<VecDeque<Result<String, Route53Error>>>,
     pub changes: RefCell<VecDeque<Result<ChangeState, Route53Error>>>,
-    pub zone: RefCell<Result<Zone, Route53Error>>,
+    /// The answers to GetHostedZone, in turn; where none is scripted, the
+    /// public zone example.com.
+    pub zones: RefCell<VecDeque<Result<Zone, Route53Error>>>,
     pub credentials: Result<String, String>,
     /// Every call: when (since the double was made) and what.
     pub calls: RefCell<Vec<(Duration, String)>>,
@@ -33,10 +35,7 @@ impl Scripted {
             reads: RefCell::default(),
             upserts: RefCell::default(),
             changes: RefCell::default(),
-            zone: RefCell::new(Ok(Zone {
-                name: "example.com.".into(),
-                private: false,
-            })),
+            zones: RefCell::default(),
             credentials: Ok("environment variables (AWS_ACCESS_KEY_ID)".into()),
             calls: RefCell::default(),
             start: Instant::now(),
@@ -139,28 +138,12 @@ impl RecordApi for Scripted {
 
     async fn zone(&self, zone: &str) -> Result<Zone, Route53Error> {
         self.note(format!("zone {zone}"));
-        match &*self.zone.borrow() {
-            Ok(z) => Ok(z.clone()),
-            Err(e) => Err(match e {
-                Route53Error::Refused {
-                    operation,
-                    zone,
-                    code,
-                    message,
-                    retryable,
-                } => Route53Error::Refused {
-                    operation,
-                    zone: zone.clone(),
-                    code: code.clone(),
-                    message: message.clone(),
-                    retryable: *retryable,
-                },
-                other => Route53Error::Unexpected {
-                    operation: "GetHostedZone",
-                    detail: other.to_string(),
-                },
-            }),
-        }
+        self.zones.borrow_mut().pop_front().unwrap_or_else(|| {
+            Ok(Zone {
+                name: "example.com.".into(),
+                private: false,
+            })
+        })
     }
 
     async fn credentials(&self) -> Result<String, String> {

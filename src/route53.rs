@@ -390,18 +390,20 @@ impl Route53 {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let sent = self.sent.0.load(std::sync::atomic::Ordering::SeqCst);
-        if !sent && matches!(err, SdkError::TimeoutError(_)) {
-            return Route53Error::Credentials {
-                operation,
-                detail: format!(
-                    "the credential lookup did not finish within the attempt's time limit of {} s (ROUTE53_CONNECT_TIMEOUT + ROUTE53_READ_TIMEOUT); a credential_process that hangs?",
-                    self.attempt_limit.as_secs()
-                ),
-            };
-        }
-        classify(operation, zone, &self.endpoint, err)
+        let attempt = Attempt {
+            sent: self.sent.0.load(std::sync::atomic::Ordering::SeqCst),
+            limit: self.attempt_limit,
+        };
+        classify(operation, zone, &self.endpoint, attempt, err)
     }
+}
+
+/// How far the failed attempt got: whether it sent its request, and the
+/// time limit it had.
+#[derive(Debug, Clone, Copy)]
+struct Attempt {
+    sent: bool,
+    limit: Duration,
 }
 
 /// Turn an SDK error into the kit's, naming the cause in words: a Route 53
@@ -412,6 +414,7 @@ fn classify<E>(
     operation: &'static str,
     zone: &str,
     endpoint: &str,
+    attempt: Attempt,
     err: SdkError<E, aws_sdk_route53::config::http::HttpResponse>,
 ) -> Route53Error
 where
@@ -419,6 +422,17 @@ where
 {
     if let Some(detail) = find::<CredentialsError>(&err).map(credentials_text) {
         return Route53Error::Credentials { operation, detail };
+    }
+    // An attempt that ran out of time before it sent anything was waiting
+    // for its credentials.
+    if !attempt.sent && matches!(err, SdkError::TimeoutError(_)) {
+        return Route53Error::Credentials {
+            operation,
+            detail: format!(
+                "the credential lookup did not finish within the attempt's time limit of {} s (ROUTE53_CONNECT_TIMEOUT + ROUTE53_READ_TIMEOUT); a credential_process that hangs?",
+                attempt.limit.as_secs()
+            ),
+        };
     }
     match &err {
         SdkError::ServiceError(se) => {
