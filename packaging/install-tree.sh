@@ -33,3 +33,6 @@ ln -sfn "../../$kit/bin/lkroute53" "$destdir/usr/sbin/lkroute53"
 install -d -m 0755 "$destdir/usr/share/man/man8"
 "$binary" man "$destdir/usr/share/man/man8"
 chmod 0644 "$destdir"/usr/share/man/man8/lkroute53*.8
+# Compressed here, reproducibly (-n: no name or time stamp), not left to the
+# packager's brp-compress, which does not run everywhere the RPM is built.
+gzip -9nf "$destdir"/usr/share/man/man8/lkroute53*.8

@@ -256,8 +256,14 @@ fn manual_pages_are_installed_for_every_command() {
         "lkroute53-delete",
         "lkroute53-restore",
     ] {
-        let text = std::fs::read_to_string(man.join(format!("{page}.8")))
-            .unwrap_or_else(|e| panic!("{page}.8: {e}"));
+        let file = man.join(format!("{page}.8.gz"));
+        let out = std::process::Command::new("gzip")
+            .arg("-dc")
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| panic!("gzip -dc {}: {e}", file.display()));
+        assert!(out.status.success(), "{page}.8.gz: {out:?}");
+        let text = String::from_utf8(out.stdout).expect("a manual page is text");
         assert!(
             text.contains(&format!(".TH {page} 8")),
             "{page}.8 is not a manual page"
