@@ -24,7 +24,7 @@ use crate::poll::{self, Poll};
 use crate::record::{describe, ARecord};
 use crate::resource::{self, Loaded};
 use crate::retry::with_tries;
-use crate::route53::RecordApi;
+use crate::route53::{ChangeState, RecordApi};
 use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// `restore -t TAG` and `recover -t TAG`.
@@ -156,7 +156,7 @@ async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), Actio
     let comment = format!("LifeKeeper {} on {}", l.resource.tag, l.instance.system);
     ctx.progress
         .stage("sending the UPSERT (it may or may not have reached Route 53)");
-    let change_id = with_tries(
+    let accepted = with_tries(
         tries,
         || {
             api.upsert_a(
@@ -171,7 +171,7 @@ async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), Actio
             ctx.log.warn(
                 Msg::UpsertRetry,
                 &format!(
-                    "record update try {try_no} of {} failed: {e}; trying again in {} s",
+                    "record update try {try_no} of {} failed: {e}; trying again in {} s or a little more",
                     tries.count,
                     tries.interval.as_secs()
                 ),
@@ -179,7 +179,25 @@ async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), Actio
         },
     )
     .await?;
-    let accepted = Instant::now();
+    let at = Instant::now();
+    let change_id = accepted.id;
+    ctx.log.info(
+        Msg::Upsert,
+        &format!("Route 53 accepted the change as {change_id}"),
+    );
+    if accepted.state == ChangeState::InSync {
+        // Nothing to wait for: the answer that accepted it said INSYNC.
+        ctx.progress.record(format!(
+            "written: {} TTL {} (change {change_id}, INSYNC)",
+            l.address,
+            ctx.settings.ttl()
+        ));
+        ctx.log.info(
+            Msg::InSync,
+            &format!("change {change_id} INSYNC in the answer that accepted it"),
+        );
+        return Ok(());
+    }
     ctx.progress.record(format!(
         "written: {} TTL {} (change {change_id}, not yet reported INSYNC)",
         l.address,
@@ -187,11 +205,7 @@ async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), Actio
     ));
     ctx.progress
         .stage(format!("waiting for change {change_id} to be INSYNC"));
-    ctx.log.info(
-        Msg::Upsert,
-        &format!("Route 53 accepted the change as {change_id}"),
-    );
-    wait(ctx, api, l, &change_id, accepted).await
+    wait(ctx, api, l, &change_id, at).await
 }
 
 /// Check the change until INSYNC, within the budget from its acceptance.
@@ -204,31 +218,39 @@ async fn wait<A: RecordApi>(
 ) -> Result<(), ActionError> {
     let tries = ctx.settings.changeid_tries();
     let due = poll::schedule(ctx.settings.poll_mode(), tries);
-    let outcome = poll::wait_insync(api, change_id, accepted, &due, |p| match p {
-        Poll::Pending {
-            try_no,
-            of,
-            elapsed,
-        } => ctx.log.info(
-            Msg::Waiting,
-            &format!(
-                "change {change_id} still PENDING (check {try_no} of {of}, {:.1} s elapsed)",
-                elapsed.as_secs_f64()
+    let waiting = api.waiting();
+    let outcome = poll::wait_insync(
+        api,
+        change_id,
+        accepted,
+        &due,
+        || waiting.gap(),
+        |p| match p {
+            Poll::Pending {
+                try_no,
+                of,
+                elapsed,
+            } => ctx.log.info(
+                Msg::Waiting,
+                &format!(
+                    "change {change_id} still PENDING (check {try_no} of {of}, {:.1} s elapsed)",
+                    elapsed.as_secs_f64()
+                ),
             ),
-        ),
-        Poll::Error {
-            try_no,
-            of,
-            elapsed,
-            error,
-        } => ctx.log.warn(
-            Msg::Waiting,
-            &format!(
+            Poll::Error {
+                try_no,
+                of,
+                elapsed,
+                error,
+            } => ctx.log.warn(
+                Msg::Waiting,
+                &format!(
                 "change {change_id}: status check {try_no} of {of} failed after {:.1} s: {error}",
                 elapsed.as_secs_f64()
             ),
-        ),
-    })
+            ),
+        },
+    )
     .await?;
     match outcome {
         poll::Outcome::InSync { elapsed, polls } => {
@@ -354,6 +376,27 @@ pub(crate) mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_change_insync_in_its_answer_is_not_waited_for() {
+        let ctx = Ctx::for_tests(SETTINGS);
+        let api = Scripted::holding("10.0.2.20", 10);
+        api.upserts
+            .borrow_mut()
+            .push_back(Ok(crate::route53::Accepted {
+                id: "C7".into(),
+                state: ChangeState::InSync,
+            }));
+        let start = Instant::now();
+        restore(&ctx, &api).await.expect("written");
+        assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+        assert_eq!(api.count("change"), 0);
+        assert_eq!(api.count("read"), 2, "read first, then verified");
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert!(ctx
+            .log
+            .said("change C7 INSYNC in the answer that accepted it"));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn missing_and_another_address_are_written_waited_for_and_verified() {
         for api in [Scripted::new(None), Scripted::holding("10.0.2.20", 10)] {
             let ctx = Ctx::for_tests(SETTINGS);
@@ -403,7 +446,12 @@ pub(crate) mod tests {
         let start = Instant::now();
         restore(&ctx, &api).await.expect("the address is right");
         assert_eq!(api.count("upsert"), 3);
-        assert_eq!(start.elapsed(), Duration::from_secs(4));
+        // Two throttled pauses of 2 s, each stretched by up to 100 %.
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_secs(4) && took < Duration::from_secs(8),
+            "{took:?}"
+        );
         assert!(ctx.log.said(":053023:"));
     }
 

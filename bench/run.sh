@@ -1,8 +1,11 @@
 #!/bin/bash
 # The kit beside the AWS-CLI way, on the same local Route 53 endpoint, in
 # one run: quickCheck and restore on zones of 10, 2,000 and 10,000 records
-# (wall time, peak memory, API requests; median of several runs), and the
-# lag between INSYNC and restore's return, adaptive beside fixed. Writes
+# (wall time, peak memory, API requests; median of several runs); the lag
+# between INSYNC and restore's return, adaptive beside fixed; quickCheck
+# beside the one-request floor (bench/floor.rs), in wall time and
+# instructions, over http:// and HTTPS; and a whole node failing over at
+# once against an endpoint with the account's rate limit. Writes
 # BENCHMARKS.md.
 #
 #   bash bench/run.sh            # full run, writes BENCHMARKS.md
@@ -18,9 +21,15 @@ if ! command -v aws >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check awscli
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
-if [ ! -x /usr/bin/time ]; then
-    echo "installing GNU time with apt-get" >&2
-    (apt-get update -qq && apt-get install -y -qq time) >/dev/null
+# GNU time (peak memory), valgrind (instructions), openssl (the test CA of
+# the HTTPS front).
+missing=()
+[ -x /usr/bin/time ] || missing+=(time)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} with apt-get" >&2
+    (apt-get update -qq && apt-get install -y -qq "${missing[@]}") >/dev/null
 fi
 cargo build --release --locked --quiet
 work=$(mktemp -d "${TMPDIR:-/tmp}/lkroute53-bench.XXXXXX")

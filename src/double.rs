@@ -11,13 +11,15 @@ use tokio::time::Instant;
 
 use crate::error::Route53Error;
 use crate::record::ARecord;
-use crate::route53::{ChangeState, RecordApi, Zone};
+use crate::route53::{Accepted, ChangeState, RecordApi, Zone};
 
 pub struct Scripted {
     /// What Route 53 holds at the name.
     pub record: RefCell<Option<ARecord>>,
     pub reads: RefCell<VecDeque<Result<Option<ARecord>, Route53Error>>>,
-    pub upserts: RefCell<VecDeque<Result<String, Route53Error>>>,
+    /// The answers to UPSERTs, in turn; where none is scripted, change C1,
+    /// PENDING (as Route 53 answers).
+    pub upserts: RefCell<VecDeque<Result<Accepted, Route53Error>>>,
     pub changes: RefCell<VecDeque<Result<ChangeState, Route53Error>>>,
     /// The answers to GetHostedZone, in turn; where none is scripted, the
     /// public zone example.com.
@@ -110,13 +112,14 @@ impl RecordApi for Scripted {
         address: Ipv4Addr,
         ttl: u32,
         _comment: &str,
-    ) -> Result<String, Route53Error> {
+    ) -> Result<Accepted, Route53Error> {
         self.note(format!("upsert {address} {ttl}"));
-        let answer = self
-            .upserts
-            .borrow_mut()
-            .pop_front()
-            .unwrap_or_else(|| Ok("C1".into()));
+        let answer = self.upserts.borrow_mut().pop_front().unwrap_or_else(|| {
+            Ok(Accepted {
+                id: "C1".into(),
+                state: ChangeState::Pending,
+            })
+        });
         if answer.is_ok() {
             let addr = address.to_string();
             *self.record.borrow_mut() = Some(ARecord::simple(
@@ -156,5 +159,9 @@ impl RecordApi for Scripted {
 
     fn endpoint(&self) -> &str {
         "scripted"
+    }
+
+    fn waiting(&self) -> crate::budget::Waiting {
+        crate::budget::Waiting::alone()
     }
 }

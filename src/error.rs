@@ -269,6 +269,17 @@ impl Route53Error {
         }
     }
 
+    /// Route 53 said the account asks too much of it.
+    pub fn is_throttling(&self) -> bool {
+        match self {
+            Route53Error::Refused { code, .. } => {
+                matches!(code.as_str(), "Throttling" | "ThrottlingException")
+            }
+            Route53Error::Http { status, .. } => *status == 429,
+            _ => false,
+        }
+    }
+
     /// What to do about it, for doctor: it follows the cause.
     pub fn remedy(&self) -> &'static str {
         match self {

@@ -14,10 +14,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod budget;
 pub mod capture;
 pub mod context;
 pub mod error;
 pub mod hooks;
+pub mod http;
 pub mod lcd;
 pub mod leftovers;
 pub mod lock;

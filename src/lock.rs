@@ -154,6 +154,22 @@ fn open(path: &Path, uid: u32) -> Result<File, LockError> {
     ))
 }
 
+/// A file of the kit's own in the lock folder (not a resource's lock):
+/// the folder checked or made as for a lock, the file opened as a lock
+/// file is (ours, 0600, never through a symbolic link).
+pub fn open_in_dir(name: &str) -> Result<(File, PathBuf), LockError> {
+    let dir = dir();
+    let uid = effective_uid().unwrap_or(0);
+    ensure_dir(&dir, uid)?;
+    let path = dir.join(name);
+    open(&path, uid).map(|f| (f, path))
+}
+
+/// The lock folder.
+pub fn folder() -> PathBuf {
+    dir()
+}
+
 /// The path still names the file that was locked.
 fn still_there(path: &Path, file: &File) -> bool {
     match (std::fs::symlink_metadata(path), file.metadata()) {

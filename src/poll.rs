@@ -86,12 +86,15 @@ pub enum Outcome {
 /// INSYNC or the schedule ends. A check that fails with a retryable error
 /// counts as one check; any other error ends the wait. A check whose due
 /// time has passed while an earlier one ran is made at once, and none is
-/// started after the last due time.
+/// started after the last due time. Two checks are at least `min_gap()`
+/// apart (the node's pending changes share the request budget), which may
+/// put a check after its due time, never after the last one.
 pub async fn wait_insync<A: RecordApi>(
     api: &A,
     change_id: &str,
     start: Instant,
     due: &[Duration],
+    min_gap: impl Fn() -> Duration,
     mut report: impl FnMut(Poll<'_>),
 ) -> Result<Outcome, Route53Error> {
     let of = due.len();
@@ -102,9 +105,10 @@ pub async fn wait_insync<A: RecordApi>(
         });
     };
     let mut polls = 0;
+    let mut last: Option<Instant> = None;
     for (i, at) in due.iter().enumerate() {
         let now = Instant::now();
-        if now > deadline {
+        if now > deadline || last.is_some_and(|l| l >= deadline) {
             break;
         }
         // Checks that fell due while an earlier one ran: make only the
@@ -112,7 +116,12 @@ pub async fn wait_insync<A: RecordApi>(
         if due.get(i + 1).is_some_and(|next| start + *next <= now) {
             continue;
         }
-        tokio::time::sleep_until(start + *at).await;
+        let mut when = start + *at;
+        if let Some(last) = last {
+            when = when.max(last + min_gap()).min(deadline);
+        }
+        tokio::time::sleep_until(when).await;
+        last = Some(Instant::now());
         let try_no = i + 1;
         polls = try_no;
         match api.change_state(change_id).await {
@@ -168,9 +177,16 @@ mod tests {
         ]);
         let due = schedule(PollMode::Fixed, tries(20, 5));
         let mut seen = 0;
-        let out = wait_insync(&api, "C1", Instant::now(), &due, |_| seen += 1)
-            .await
-            .expect("no fatal error");
+        let out = wait_insync(
+            &api,
+            "C1",
+            Instant::now(),
+            &due,
+            || Duration::ZERO,
+            |_| seen += 1,
+        )
+        .await
+        .expect("no fatal error");
         assert_eq!(
             out,
             Outcome::InSync {
@@ -244,7 +260,7 @@ mod tests {
             .borrow_mut()
             .extend((0..10).map(|_| Ok(ChangeState::Pending)));
         let due = schedule(PollMode::Fixed, tries(20, 5));
-        let out = wait_insync(&api, "C1", Instant::now(), &due, |_| {})
+        let out = wait_insync(&api, "C1", Instant::now(), &due, || Duration::ZERO, |_| {})
             .await
             .expect("ok");
         assert_eq!(
@@ -276,7 +292,7 @@ mod tests {
                 a: std::net::Ipv4Addr,
                 t: u32,
                 c: &str,
-            ) -> Result<String, Route53Error> {
+            ) -> Result<crate::route53::Accepted, Route53Error> {
                 self.0.upsert_a(z, n, a, t, c).await
             }
             async fn change_state(&self, id: &str) -> Result<ChangeState, Route53Error> {
@@ -297,6 +313,9 @@ mod tests {
             fn endpoint(&self) -> &str {
                 "slow"
             }
+            fn waiting(&self) -> crate::budget::Waiting {
+                crate::budget::Waiting::alone()
+            }
         }
         let api = Slow(Scripted::new(None));
         api.0
@@ -305,7 +324,7 @@ mod tests {
             .extend((0..50).map(|_| Err(throttled("GetChange"))));
         let start = Instant::now();
         let due = schedule(PollMode::Adaptive, tries(1, 10));
-        let out = wait_insync(&api, "C1", start, &due, |_| {})
+        let out = wait_insync(&api, "C1", start, &due, || Duration::ZERO, |_| {})
             .await
             .expect("ok");
         // The budget is 10 s; the last check starts by then and takes 7 s.
@@ -324,9 +343,45 @@ mod tests {
         let api = Scripted::new(None);
         api.changes.borrow_mut().push_back(Err(denied("GetChange")));
         let due = schedule(PollMode::Fixed, tries(20, 5));
-        assert!(wait_insync(&api, "C1", Instant::now(), &due, |_| {})
-            .await
-            .is_err());
+        assert!(
+            wait_insync(&api, "C1", Instant::now(), &due, || Duration::ZERO, |_| {})
+                .await
+                .is_err()
+        );
         assert_eq!(api.count("change"), 1);
+    }
+
+    /// With other changes pending on the node, checks keep the gap the
+    /// budget gives them, and the last one still comes at the budget's end.
+    #[tokio::test(start_paused = true)]
+    async fn checks_keep_the_pending_gap_and_end_at_the_budget() {
+        let api = Scripted::new(None);
+        api.changes
+            .borrow_mut()
+            .extend((0..30).map(|_| Ok(ChangeState::Pending)));
+        let due = schedule(PollMode::Adaptive, tries(20, 5));
+        let out = wait_insync(
+            &api,
+            "C1",
+            Instant::now(),
+            &due,
+            || Duration::from_secs(12),
+            |_| {},
+        )
+        .await
+        .expect("ok");
+        let at = asked_at(&api);
+        assert_eq!(at.first(), Some(&Duration::from_secs(1)), "{at:?}");
+        // The last check is the budget's end, whatever the gap.
+        let (end, before) = at.split_last().expect("checks");
+        assert_eq!(*end, Duration::from_secs(100), "{at:?}");
+        assert!(
+            before
+                .windows(2)
+                .all(|w| w[1] - w[0] >= Duration::from_secs(12)),
+            "{at:?}"
+        );
+        assert!(before.iter().all(|t| t < end), "{at:?}");
+        assert!(matches!(out, Outcome::GaveUp { .. }));
     }
 }

@@ -297,8 +297,17 @@ pub struct Loaded {
 /// Read the resource `tag` and the address of its IP child.
 pub async fn load(lcd: &Lcd, tag: &str) -> Result<Loaded, ResourceError> {
     check_tag("tag", tag)?;
-    let (instance, resource) = find(lcd, tag).await?;
-    let child = ip_child(lcd, tag).await?;
+    // Two LCD commands, run at once: every instance on the node (the
+    // resource and its IP child among them) and the resource's children.
+    let (instances, children) = tokio::join!(lcd.all_instances(), lcd.children(tag));
+    let instances = instances?;
+    let instance = instances
+        .iter()
+        .find(|i| i.tag == tag)
+        .cloned()
+        .ok_or_else(|| ResourceError::NoSuchResource { tag: tag.into() })?;
+    let resource = Route53Resource::from_instance(&instance)?;
+    let child = ip_child_among(tag, &children?, &instances)?;
     tracing::debug!(ip = %child.tag, address = %child.address, rule = %child.rule, "address of the IP child");
     Ok(Loaded {
         resource,
@@ -320,27 +329,33 @@ pub struct IpChild {
 
 /// The one IP resource `tag` depends on.
 pub async fn ip_child(lcd: &Lcd, tag: &str) -> Result<IpChild, ResourceError> {
-    let mut ips = Vec::new();
-    for child in lcd.children(tag).await? {
-        if let Some(inst) = lcd.instance(&child).await? {
-            if inst.rtype == IP_TYPE {
-                ips.push(inst);
-            }
-        }
-    }
+    let (instances, children) = tokio::join!(lcd.all_instances(), lcd.children(tag));
+    ip_child_among(tag, &children?, &instances?)
+}
+
+/// The one IP resource among `children` of `tag`, looked up in `instances`.
+fn ip_child_among(
+    tag: &str,
+    children: &[String],
+    instances: &[Instance],
+) -> Result<IpChild, ResourceError> {
+    let mut ips: Vec<&Instance> = instances
+        .iter()
+        .filter(|i| i.rtype == IP_TYPE && children.contains(&i.tag))
+        .collect();
     let ip = match ips.len() {
         0 => return Err(ResourceError::NoIpChild { tag: tag.into() }),
         1 => ips.remove(0),
         _ => {
             return Err(ResourceError::ManyIpChildren {
                 tag: tag.into(),
-                children: ips.into_iter().map(|i| i.tag).collect(),
+                children: ips.into_iter().map(|i| i.tag.clone()).collect(),
             })
         }
     };
-    let (address, rule) = ip_address(&ip)?;
+    let (address, rule) = ip_address(ip)?;
     Ok(IpChild {
-        tag: ip.tag,
+        tag: ip.tag.clone(),
         address,
         rule,
     })

@@ -9,8 +9,10 @@ use crate::error::Route53Error;
 use crate::settings::Tries;
 
 /// Run `call` until it succeeds, fails with an error no retry can mend, or
-/// has been tried `tries.count` times; `tries.interval` apart. Before each
-/// pause, `on_retry(try_no, error)` is told of the failed try.
+/// has been tried `tries.count` times; `tries.interval` apart (after a
+/// `Throttling` answer, that pause stretched by a random 0-100 %, so that
+/// the node's processes throttled together spread out). Before each pause,
+/// `on_retry(try_no, error)` is told of the failed try.
 pub async fn with_tries<T, F, Fut>(
     tries: Tries,
     mut call: F,
@@ -26,7 +28,12 @@ where
             Ok(v) => return Ok(v),
             Err(e) if e.is_retryable() && try_no < tries.count => {
                 on_retry(try_no, &e);
-                tokio::time::sleep(tries.interval).await;
+                let pause = if e.is_throttling() {
+                    crate::budget::jitter(tries.interval)
+                } else {
+                    tries.interval
+                };
+                tokio::time::sleep(pause).await;
                 try_no += 1;
             }
             Err(e) => return Err(e),
@@ -89,6 +96,39 @@ mod tests {
         .await;
         assert_eq!(out.expect("third try works"), 3);
         assert_eq!(told, vec![1, 2]);
+        // Throttled: each pause is the interval stretched by up to 100 %.
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_secs(4) && took < Duration::from_secs(8),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_retryable_errors_pause_exactly_the_interval() {
+        let calls = Cell::new(0);
+        let start = Instant::now();
+        let out = with_tries(
+            THREE,
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    if n < 3 {
+                        Err(Route53Error::Http {
+                            operation: "ChangeResourceRecordSets",
+                            endpoint: "http://127.0.0.1:1".into(),
+                            status: 503,
+                        })
+                    } else {
+                        Ok(n)
+                    }
+                }
+            },
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(out.expect("third try works"), 3);
         assert_eq!(start.elapsed(), Duration::from_secs(4));
     }
 

@@ -22,6 +22,7 @@ use aws_sdk_route53::Client;
 
 use aws_credential_types::provider::error::CredentialsError;
 
+use crate::budget::{Budget, Waiting};
 use crate::error::{Cause, Route53Error};
 use crate::record::{same_name, ARecord, Routing};
 use crate::settings::Settings;
@@ -37,6 +38,14 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub enum ChangeState {
     Pending,
     InSync,
+}
+
+/// A change Route 53 accepted: its ID, and its status in the answer that
+/// accepted it (a change can be INSYNC at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub id: String,
+    pub state: ChangeState,
 }
 
 /// A hosted zone as GetHostedZone reports it.
@@ -55,7 +64,7 @@ pub trait RecordApi {
         zone: &str,
         name: &str,
     ) -> impl Future<Output = Result<Option<ARecord>, Route53Error>>;
-    /// UPSERT exactly this name's A record; the change ID.
+    /// UPSERT exactly this name's A record; the change as accepted.
     fn upsert_a(
         &self,
         zone: &str,
@@ -63,7 +72,7 @@ pub trait RecordApi {
         address: Ipv4Addr,
         ttl: u32,
         comment: &str,
-    ) -> impl Future<Output = Result<String, Route53Error>>;
+    ) -> impl Future<Output = Result<Accepted, Route53Error>>;
     fn change_state(
         &self,
         change_id: &str,
@@ -76,6 +85,9 @@ pub trait RecordApi {
     fn server_date(&self) -> Option<SystemTime>;
     /// Where requests go, for messages.
     fn endpoint(&self) -> &str;
+    /// This process waits for a change: registered with the node's other
+    /// kit processes until dropped; its `gap()` spaces the status checks.
+    fn waiting(&self) -> Waiting;
 }
 
 /// The Route 53 API through the AWS SDK.
@@ -91,6 +103,8 @@ pub struct Route53 {
     /// The limit on a credential lookup made outside a call (doctor).
     attempt_limit: Duration,
     sent: Sent,
+    /// The node's request budget, shared with the kit's other processes.
+    budget: Budget,
 }
 
 /// Keeps the `Date` header of the last answer, to measure clock skew.
@@ -146,6 +160,30 @@ impl aws_sdk_route53::config::Intercept for Sent {
         _: &mut aws_sdk_route53::config::ConfigBag,
     ) -> Result<(), aws_sdk_route53::error::BoxError> {
         self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Counts the SDK's own retries against the node's budget: the first
+/// attempt of each call took its slot before the call (and waited for it).
+#[derive(Debug)]
+struct Metered(Budget);
+
+impl aws_sdk_route53::config::Intercept for Metered {
+    fn name(&self) -> &'static str {
+        "Metered"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _: &aws_sdk_route53::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_route53::config::RuntimeComponents,
+        cfg: &mut aws_sdk_route53::config::ConfigBag,
+    ) -> Result<(), aws_sdk_route53::error::BoxError> {
+        use aws_smithy_runtime_api::client::retries::RequestAttempts;
+        if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) > 1 {
+            self.0.charge();
+        }
         Ok(())
     }
 }
@@ -289,6 +327,7 @@ impl Route53 {
             .with_initial_backoff(INITIAL_BACKOFF)
             .with_max_backoff(MAX_BACKOFF);
         let conf = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crate::http::RunClient::new().shared())
             .region(Region::new(region))
             .timeout_config(timeouts)
             .retry_config(retries)
@@ -297,11 +336,14 @@ impl Route53 {
         tracing::debug!(region, "Route 53 client built");
         let server_date = ServerDate::default();
         let sent = Sent::default();
+        let (rate, burst) = settings.api_budget();
+        let budget = Budget { rate, burst };
         let client = Client::from_conf(
             aws_sdk_route53::config::Builder::from(&conf)
                 .interceptor(server_date.clone())
                 .interceptor(BodyCap)
                 .interceptor(sent.clone())
+                .interceptor(Metered(budget))
                 .build(),
         );
         let bad_endpoint = endpoint_override()
@@ -314,6 +356,7 @@ impl Route53 {
             bad_endpoint,
             attempt_limit: connect + read,
             sent,
+            budget,
         }
     }
 
@@ -394,7 +437,11 @@ impl Route53 {
             sent: self.sent.0.load(std::sync::atomic::Ordering::SeqCst),
             limit: self.attempt_limit,
         };
-        classify(operation, zone, &self.endpoint, attempt, err)
+        let e = classify(operation, zone, &self.endpoint, attempt, err);
+        if e.is_throttling() {
+            self.budget.throttled();
+        }
+        e
     }
 }
 
@@ -597,6 +644,7 @@ pub fn retryable_code(code: &str) -> bool {
 impl RecordApi for Route53 {
     async fn read_a(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
         self.usable()?;
+        self.budget.take().await;
         let out = self
             .client
             .list_resource_record_sets()
@@ -640,8 +688,9 @@ impl RecordApi for Route53 {
         address: Ipv4Addr,
         ttl: u32,
         comment: &str,
-    ) -> Result<String, Route53Error> {
+    ) -> Result<Accepted, Route53Error> {
         self.usable()?;
+        self.budget.take().await;
         let build = |e: aws_sdk_route53::error::BuildError| Route53Error::Unexpected {
             operation: "ChangeResourceRecordSets",
             detail: chain(&e),
@@ -678,8 +727,15 @@ impl RecordApi for Route53 {
             .await
             .map_err(|e| self.fail("ChangeResourceRecordSets", zone, e))?;
         out.change_info()
-            .map(|c| c.id().to_string())
-            .filter(|id| !id.is_empty())
+            .filter(|c| !c.id().is_empty())
+            .map(|c| Accepted {
+                id: c.id().to_string(),
+                state: if *c.status() == ChangeStatus::Insync {
+                    ChangeState::InSync
+                } else {
+                    ChangeState::Pending
+                },
+            })
             .ok_or(Route53Error::Garbled {
                 operation: "ChangeResourceRecordSets",
                 detail: "no ChangeInfo in the answer".into(),
@@ -688,6 +744,7 @@ impl RecordApi for Route53 {
 
     async fn change_state(&self, change_id: &str) -> Result<ChangeState, Route53Error> {
         self.usable()?;
+        self.budget.take().await;
         let out = self
             .client
             .get_change()
@@ -711,6 +768,7 @@ impl RecordApi for Route53 {
 
     async fn zone(&self, zone: &str) -> Result<Zone, Route53Error> {
         self.usable()?;
+        self.budget.take().await;
         let out = self
             .client
             .get_hosted_zone()
@@ -744,6 +802,10 @@ impl RecordApi for Route53 {
 
     fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    fn waiting(&self) -> Waiting {
+        self.budget.waiting()
     }
 }
 

@@ -345,6 +345,8 @@ specs! {
     QUICKCHECK_TIMEOUT = "ROUTE53_QUICKCHECK_TIMEOUT", 25, 1..=3600, "s", None;
     LOCK_WAIT = "ROUTE53_LOCK_WAIT", 300, 0..=3600, "s", None;
     LCD_TIMEOUT = "ROUTE53_LCD_TIMEOUT", 30, 1..=600, "s", None;
+    API_RATE = "ROUTE53_API_RATE", 8, 1..=1000, "requests/s", None;
+    API_BURST = "ROUTE53_API_BURST", 20, 1..=1000, "requests", None;
 }
 
 /// A warning about the settings file, ready to log.
@@ -537,6 +539,12 @@ impl Settings {
 
     pub fn lcd_timeout(&self) -> Duration {
         self.secs(LCD_TIMEOUT)
+    }
+
+    /// `ROUTE53_API_RATE` and `ROUTE53_API_BURST`: the node's request
+    /// budget, shared by every kit process on it.
+    pub fn api_budget(&self) -> (u32, u32) {
+        (self.count(API_RATE), self.count(API_BURST))
     }
 }
 

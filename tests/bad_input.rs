@@ -38,7 +38,7 @@ fn a_failing_lcd_command_is_named_with_its_stderr() {
     );
     c.action(NODE1, "restore", TAG)
         .status(3)
-        .says("ins_list -t r53-app failed with exit status 1: lcd: cannot attach to the LCD");
+        .says("/bin/ins_list failed with exit status 1: lcd: cannot attach to the LCD");
 }
 
 #[test]

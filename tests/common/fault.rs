@@ -13,6 +13,8 @@ use std::time::Duration;
 #[derive(Debug, Default, Clone)]
 pub struct Rules {
     /// Answer this many GetChange requests with PENDING before forwarding.
+    /// While it is above zero, the answers to ChangeResourceRecordSets say
+    /// PENDING too (moto's say INSYNC at once; Route 53's say PENDING).
     pub pending: usize,
     /// Answer this many ChangeResourceRecordSets requests with 400 Throttling.
     pub throttle_changes: usize,
@@ -32,7 +34,8 @@ pub struct Rules {
     pub bad_credentials: bool,
     /// Answer ListResourceRecordSets with 200 and a body that never ends.
     pub endless_reads: bool,
-    /// Read GetChange requests and never answer them.
+    /// Read GetChange requests and never answer them (the answers to
+    /// ChangeResourceRecordSets say PENDING, so that they are made).
     pub hang_changes: bool,
     /// Answer every request with a 301 redirect.
     pub redirect: bool,
@@ -137,6 +140,10 @@ fn serve(
         .expect("seen")
         .push((method.clone(), path.clone()));
 
+    let pending_answer = {
+        let r = rules.lock().expect("rules");
+        method == "POST" && path.contains("/rrset") && (r.pending > 0 || r.hang_changes)
+    };
     let answer = {
         let mut r = rules.lock().expect("rules");
         if r.hang || (r.hang_changes && method == "GET" && path.contains("/change/")) {
@@ -211,10 +218,38 @@ fn serve(
         }
         Some(_) => {
             if let Some(resp) = forward(upstream, &head, &body) {
+                let resp = if pending_answer {
+                    as_pending(&resp)
+                } else {
+                    resp
+                };
                 let _ = conn.write_all(&resp);
             }
         }
     }
+}
+
+/// The answer with its change's status PENDING instead of INSYNC, and its
+/// Content-Length made right.
+fn as_pending(resp: &[u8]) -> Vec<u8> {
+    let Some(split) = resp.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return resp.to_vec();
+    };
+    let body = String::from_utf8_lossy(&resp[split + 4..])
+        .replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>");
+    let head = String::from_utf8_lossy(&resp[..split]);
+    let mut out = String::new();
+    for line in head.split("\r\n") {
+        if line.to_ascii_lowercase().starts_with("content-length:") {
+            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        } else {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    out.into_bytes()
 }
 
 /// 200 and a body that goes on until the client stops reading.

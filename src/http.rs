@@ -1,0 +1,220 @@
+//! The one HTTP client of a run, shared by the Route 53 client and every
+//! credential provider (instance metadata, STS, SSO), so that:
+//!
+//! - a request to an `http://` endpoint never builds a TLS connector, and
+//!   so never loads the trust store (a local endpoint, instance metadata);
+//! - the trust store is parsed once per run, when the first `https://`
+//!   request needs it, for every client that shares this one (the SDK's
+//!   default gives each client its own);
+//! - instance metadata is reached directly, never through `HTTP_PROXY` or
+//!   `HTTPS_PROXY`, whatever `NO_PROXY` says: a proxy cannot reach the
+//!   node's link-local metadata service, so routing it there would lose
+//!   the instance role.
+//!
+//! Each kind of connector is built lazily, per connector settings (the
+//! timeouts), and cached by the SDK's client builder.
+
+use std::sync::Arc;
+
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::{tls, Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
+/// The host:port of the instance-metadata service: IPv4, IPv6, and the
+/// `AWS_EC2_METADATA_SERVICE_ENDPOINT` override where one is set.
+fn metadata_hosts() -> Vec<String> {
+    let mut hosts = vec![
+        "169.254.169.254:80".to_string(),
+        "[fd00:ec2::254]:80".to_string(),
+    ];
+    if let Some(host) = std::env::var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+        .ok()
+        .and_then(|url| authority(&url).map(|(host, _)| host))
+    {
+        hosts.push(host);
+    }
+    hosts
+}
+
+/// The host and port (80 where none is given), in lower case, and the
+/// scheme of a URL: ("169.254.169.254:80", "http").
+fn authority(url: &str) -> Option<(String, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let hostport = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let hostport = hostport.rsplit_once('@').map_or(hostport, |(_, h)| h);
+    let has_port = match hostport.rfind(']') {
+        Some(end) => hostport[end..].contains(':'),
+        None => hostport.contains(':'),
+    };
+    let hostport = if has_port {
+        hostport.to_ascii_lowercase()
+    } else {
+        format!("{}:80", hostport.to_ascii_lowercase())
+    };
+    Some((hostport, scheme))
+}
+
+/// Where a request goes, and so which connector carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Instance metadata: plain HTTP, never through a proxy.
+    Metadata,
+    /// Any other `http://` URL: plain HTTP, through the environment's proxy
+    /// where it names one.
+    Plain,
+    /// `https://`: TLS, through the environment's proxy where it names one.
+    Tls,
+}
+
+pub fn route(url: &str, metadata: &[String]) -> Route {
+    match authority(url) {
+        Some((host, scheme)) if scheme.eq_ignore_ascii_case("http") => {
+            if metadata.iter().any(|m| m.eq_ignore_ascii_case(&host)) {
+                Route::Metadata
+            } else {
+                Route::Plain
+            }
+        }
+        _ => Route::Tls,
+    }
+}
+
+#[derive(Debug)]
+struct Clients {
+    metadata_hosts: Vec<String>,
+    metadata: SharedHttpClient,
+    plain: SharedHttpClient,
+    tls: SharedHttpClient,
+}
+
+/// The run's HTTP client.
+#[derive(Debug, Clone)]
+pub struct RunClient(Arc<Clients>);
+
+impl RunClient {
+    pub fn new() -> RunClient {
+        let connector = |proxy: bool, tls: bool| {
+            move |settings: Option<&HttpConnectorSettings>,
+                  components: Option<&RuntimeComponents>| {
+                let mut b = ConnectorBuilder::default();
+                b.set_connector_settings(settings.cloned());
+                if let Some(c) = components {
+                    b.set_sleep_impl(c.sleep_impl());
+                }
+                b.set_proxy_config(Some(if proxy {
+                    ProxyConfig::from_env()
+                } else {
+                    ProxyConfig::disabled()
+                }));
+                if tls {
+                    // Building it parses the trust store (bench/run.sh
+                    // counts this line to show it happens once a run).
+                    tracing::debug!("TLS connector built: trust store parsed");
+                    b.tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build()
+                } else {
+                    b.build_http()
+                }
+            }
+        };
+        RunClient(Arc::new(Clients {
+            metadata_hosts: metadata_hosts(),
+            metadata: Builder::new().build_with_connector_fn(connector(false, false)),
+            plain: Builder::new().build_with_connector_fn(connector(true, false)),
+            tls: Builder::new().build_with_connector_fn(connector(true, true)),
+        }))
+    }
+
+    pub fn shared(&self) -> SharedHttpClient {
+        SharedHttpClient::new(self.clone())
+    }
+}
+
+impl Default for RunClient {
+    fn default() -> Self {
+        RunClient::new()
+    }
+}
+
+impl HttpClient for RunClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(ByRoute {
+            clients: self.0.clone(),
+            settings: settings.clone(),
+            components: components.clone(),
+        })
+    }
+}
+
+/// Picks the connector for each request by its URL.
+#[derive(Debug)]
+struct ByRoute {
+    clients: Arc<Clients>,
+    settings: HttpConnectorSettings,
+    components: RuntimeComponents,
+}
+
+impl HttpConnector for ByRoute {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let c = &self.clients;
+        let client = match route(request.uri(), &c.metadata_hosts) {
+            Route::Metadata => &c.metadata,
+            Route::Plain => &c.plain,
+            Route::Tls => &c.tls,
+        };
+        client
+            .http_connector(&self.settings, &self.components)
+            .call(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_routed_by_scheme_and_metadata_host() {
+        let md = vec![
+            "169.254.169.254:80".to_string(),
+            "[fd00:ec2::254]:80".to_string(),
+            "127.0.0.1:8123".to_string(),
+        ];
+        for (url, want) in [
+            ("http://169.254.169.254/latest/api/token", Route::Metadata),
+            ("http://[fd00:ec2::254]/latest/meta-data/", Route::Metadata),
+            ("http://127.0.0.1:8123/latest/api/token", Route::Metadata),
+            ("http://127.0.0.1:8124/2013-04-01/change/C1", Route::Plain),
+            ("HTTP://169.254.169.254/x", Route::Metadata),
+            ("http://10.0.0.1:5000/2013-04-01/change/C1", Route::Plain),
+            ("https://route53.amazonaws.com/2013-04-01/", Route::Tls),
+            ("https://169.254.169.254/", Route::Tls),
+            ("no scheme at all", Route::Tls),
+        ] {
+            assert_eq!(route(url, &md), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_authority_is_the_host_without_user_or_port() {
+        assert_eq!(
+            authority("http://u:p@Example.com:8080/x?y").map(|(h, s)| (h, s.to_string())),
+            Some(("example.com:8080".to_string(), "http".to_string()))
+        );
+        assert_eq!(
+            authority("http://[fd00:ec2::254]/").map(|(h, _)| h),
+            Some("[fd00:ec2::254]:80".to_string())
+        );
+        assert_eq!(authority("example.com"), None);
+    }
+}

@@ -1,0 +1,239 @@
+//! A whole node failing over at once: many restores on one node, each its
+//! own process, against an endpoint with an account's rate limit
+//! (tests/fixtures/ratelimit.py, which the benchmark uses too). The first
+//! test keeps that endpoint honest; the second shows the node's processes
+//! sharing one request budget. Outcomes are counted (exit statuses,
+//! throttled requests), never timed: the speed of a mass switchover is the
+//! benchmark's (bench/run.sh).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// tests/fixtures/ratelimit.py in front of moto.
+struct Limited {
+    child: Child,
+    port: u16,
+}
+
+impl Limited {
+    fn start(upstream: u16, rate: f64, burst: f64, insync_after: f64) -> Limited {
+        let port_file = unique_dir("ratelimit").join("port");
+        let child = Command::new("python3")
+            .arg(repo().join("tests/fixtures/ratelimit.py"))
+            .args(["--upstream", &upstream.to_string()])
+            .args(["--rate", &rate.to_string(), "--burst", &burst.to_string()])
+            .args(["--insync-after", &insync_after.to_string()])
+            .arg("--port-file")
+            .arg(&port_file)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start ratelimit.py");
+        let mut port = 0;
+        wait_for("ratelimit.py to listen", || {
+            port = std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|p| p.trim().parse().ok())
+                .unwrap_or(0);
+            port != 0
+        });
+        Limited { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// (requests, throttled) so far.
+    fn stats(&self) -> (u64, u64) {
+        let (_, body) = http(self.port, "GET", "/__stats", "");
+        let num = |key: &str| -> u64 {
+            let at = body.find(&format!("\"{key}\": ")).expect(key) + key.len() + 4;
+            body[at..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .expect("a count")
+        };
+        (num("requests"), num("throttled"))
+    }
+}
+
+impl Drop for Limited {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One plain HTTP/1.1 request: (status, body). moto does not check
+/// signatures, so none is made.
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("answer");
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn upsert_body(name: &str, addr: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Changes><Change><Action>UPSERT</Action><ResourceRecordSet><Name>{name}</Name><Type>A</Type><TTL>10</TTL><ResourceRecords><ResourceRecord><Value>{addr}</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"#
+    )
+}
+
+#[test]
+fn the_rate_limited_endpoint_throttles_past_its_burst_and_holds_changes_pending() {
+    let moto = Moto::start();
+    let c = Cluster::new(&moto.url());
+
+    // A burst of 3, refilled at 1 a second: of 6 requests sent at once,
+    // the first 3 are answered and the rest throttled, as Route 53 does.
+    let tight = Limited::start(moto.port, 1.0, 3.0, 0.0);
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| http(tight.port, "GET", "/2013-04-01/hostedzone", "").0)
+        .collect();
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].contains(&400), "{statuses:?}");
+    let (_, body) = http(tight.port, "GET", "/2013-04-01/hostedzone", "");
+    assert!(
+        body.contains("<Code>Throttling</Code>") || body.contains("ListHostedZonesResponse"),
+        "{body}"
+    );
+    let (requests, throttled) = tight.stats();
+    assert_eq!(requests, 7);
+    assert!(throttled >= 3, "{throttled} of {requests}");
+
+    // A change is PENDING in its answer and in GetChange until 2 s after
+    // it was accepted, then INSYNC.
+    let slow = Limited::start(moto.port, 100.0, 100.0, 2.0);
+    let accepted = Instant::now();
+    let (status, body) = http(
+        slow.port,
+        "POST",
+        &format!("/2013-04-01/hostedzone/{}/rrset", c.zone),
+        &upsert_body(HOST, ADDR1),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<Status>PENDING</Status>"), "{body}");
+    let id = body
+        .split("<Id>/change/")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("a change ID")
+        .to_string();
+    let (_, first) = http(slow.port, "GET", &format!("/2013-04-01/change/{id}"), "");
+    assert!(first.contains("<Status>PENDING</Status>"), "{first}");
+    wait_for("the change to be INSYNC", || {
+        http(slow.port, "GET", &format!("/2013-04-01/change/{id}"), "")
+            .1
+            .contains("<Status>INSYNC</Status>")
+    });
+    assert!(accepted.elapsed() >= Duration::from_secs(2));
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
+const RESOURCES: usize = 10;
+
+/// The kit's resources r53-0 .. r53-9 on node1 (host names h0 .. h9),
+/// each over node1's IP resource, and the record of each set elsewhere.
+fn many(c: &Cluster) -> Vec<(String, String)> {
+    let ip = ip_tag(ADDR1);
+    let all: Vec<(String, String)> = (0..RESOURCES)
+        .map(|i| (format!("r53-{i}"), format!("h{i}.example.com")))
+        .collect();
+    for (tag, host) in &all {
+        c.lkroute53(
+            NODE1,
+            &[
+                "create",
+                "--tag",
+                tag,
+                "--zone-id",
+                &c.zone,
+                "--hostname",
+                host,
+                "--ip-tag",
+                &ip,
+            ],
+        )
+        .ok();
+    }
+    all
+}
+
+fn tamper(c: &Cluster, all: &[(String, String)]) {
+    for (_, host) in all {
+        c.r53(&["set", &c.zone, host, "A", "10", "192.0.2.99"]);
+    }
+}
+
+/// Every resource restored at once, each its own process; their outputs.
+fn restore_all(c: &Cluster, all: &[(String, String)]) -> Vec<Out> {
+    let running: Vec<Running> = all
+        .iter()
+        .map(|(tag, _)| c.start_action(NODE1, "restore", tag))
+        .collect();
+    running.into_iter().map(Running::finish).collect()
+}
+
+#[test]
+fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() {
+    let moto = Moto::start();
+    let mut c = Cluster::new(&moto.url());
+    let all = many(&c);
+    tamper(&c, &all);
+
+    // The account allows 10 requests a second with a burst of 10; the
+    // node's budget is 4 a second with a burst of 4. Each change is INSYNC
+    // 2 s after it was accepted.
+    let limited = Limited::start(moto.port, 10.0, 10.0, 2.0);
+    c.endpoint = limited.url();
+    c.set_defaults("ROUTE53_API_RATE=4\nROUTE53_API_BURST=4\nROUTE53_CHANGEID_INTERVAL=6\n");
+    let outs = restore_all(&c, &all);
+    for out in &outs {
+        out.ok().says("INSYNC after");
+    }
+    let (requests, throttled) = limited.stats();
+    assert_eq!(throttled, 0, "{throttled} of {requests} requests throttled");
+    assert!(requests >= 4 * RESOURCES as u64, "{requests}");
+    for (_, host) in &all {
+        assert_eq!(c.r53(&["get", &c.zone, host, "A"]), format!("{ADDR1} 10"));
+    }
+
+    // The same node without a budget worth the name, against an account
+    // that allows 5 a second with a burst of 5: the endpoint throttles (the
+    // kit's own retries may still carry the restores through).
+    tamper(&c, &all);
+    let open = Limited::start(moto.port, 5.0, 5.0, 2.0);
+    c.endpoint = open.url();
+    c.set_defaults("ROUTE53_API_RATE=1000\nROUTE53_API_BURST=1000\nROUTE53_CHANGEID_INTERVAL=6\n");
+    restore_all(&c, &all);
+    let (requests, throttled) = open.stats();
+    assert!(
+        throttled > 0,
+        "without the budget, {requests} requests and none throttled"
+    );
+}
