@@ -131,6 +131,7 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
         out.extend(lcd_assumptions(&ctx.lcd, inst).await);
     }
     out.push(credentials_check(api).await);
+    out.extend(aws_checks(api).await);
     let start = Instant::now();
     let probe = match api.change_state(PROBE_CHANGE).await {
         Err(Route53Error::Refused { code, .. }) if code == "NoSuchChange" => Ok(()),
@@ -143,7 +144,21 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
             | Route53Error::BadEndpoint { .. }
             | Route53Error::Credentials { .. })
     );
-    out.push(endpoint_check(api.endpoint(), &probe, rtt));
+    let mut endpoint = endpoint_check(api.endpoint(), &probe, rtt);
+    if let Err(Route53Error::NoAnswer {
+        cause: crate::error::Cause::Tls(_),
+        ..
+    }) = &probe
+    {
+        // Name the store that did not trust the certificate.
+        if let Some((_, trust)) = api.aws_lines().into_iter().find(|(n, _)| *n == "trust") {
+            endpoint.detail = format!(
+                "{}; the server's certificate was not trusted by {trust}",
+                endpoint.detail
+            );
+        }
+    }
+    out.push(endpoint);
     out.push(clock_check(api.server_date(), answered, SystemTime::now()));
     if answered {
         out.push(match &probe {
@@ -391,6 +406,40 @@ async fn credentials_check<A: RecordApi>(api: &A) -> Check {
             "attach an instance role to the node (or set a profile) with the Route 53 permissions in the README",
         ),
     }
+}
+
+/// The AWS side as decided (partition, profile, role, proxies, trust),
+/// and who the calls are made as.
+async fn aws_checks<A: RecordApi>(api: &A) -> Vec<Check> {
+    let lines = api.aws_lines();
+    let role = lines
+        .iter()
+        .any(|(n, t)| *n == "role" && !t.starts_with("none"));
+    let mut out: Vec<Check> = lines
+        .into_iter()
+        .map(|(name, text)| {
+            if text.starts_with("problem: ") {
+                Check::fail(
+                    name,
+                    text.trim_start_matches("problem: ").to_string(),
+                    "fix the CA bundle named (PEM certificates of the CAs to trust)",
+                )
+            } else {
+                Check::info(name, text)
+            }
+        })
+        .collect();
+    if role {
+        out.push(match api.identity().await {
+            Ok(arn) => Check::pass("identity", format!("calls are made as {arn}")),
+            Err(e) => Check::fail(
+                "identity",
+                format!("sts:GetCallerIdentity as the role: {e}"),
+                "check ROUTE53_ROLE_ARN, the role's trust policy (lkroute53 policy TAG --role) and ROUTE53_EXTERNAL_ID",
+            ),
+        });
+    }
+    out
 }
 
 fn endpoint_check(

@@ -6,6 +6,7 @@ pub mod create;
 pub mod delete;
 pub mod doctor;
 pub mod extend;
+pub mod policy;
 pub mod quick_check;
 pub mod remove;
 pub mod restore;

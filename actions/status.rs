@@ -33,9 +33,20 @@ pub struct Status {
     pub in_sync: bool,
     pub reason: String,
     pub endpoint: String,
+    /// The AWS side: partition, profile, role, proxies, trust.
+    pub aws: Vec<AwsLine>,
+    /// Who the calls are made as, where a role is set
+    /// (sts:GetCallerIdentity), or why that is not known.
+    pub identity: Option<String>,
     pub equivalencies: Vec<Equivalency>,
     pub equivalencies_error: Option<String>,
     pub settings: Vec<SettingView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AwsLine {
+    pub name: &'static str,
+    pub text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,6 +83,18 @@ pub async fn run<A: RecordApi>(
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let seen = observe(api, &r, &child, ctx.settings.ttl()).await;
+    let aws = api.aws_lines();
+    let identity = if aws
+        .iter()
+        .any(|(n, t)| *n == "role" && !t.starts_with("none"))
+    {
+        Some(match api.identity().await {
+            Ok(arn) => arn,
+            Err(e) => format!("unknown: {e}"),
+        })
+    } else {
+        None
+    };
     let status = Status {
         tag: tag.to_string(),
         state: inst.state.clone(),
@@ -85,6 +108,11 @@ pub async fn run<A: RecordApi>(
         in_sync: seen.in_sync,
         reason: seen.reason.clone(),
         endpoint: api.endpoint().to_string(),
+        aws: aws
+            .into_iter()
+            .map(|(name, text)| AwsLine { name, text })
+            .collect(),
+        identity,
         equivalencies,
         equivalencies_error,
         settings: settings_view(&ctx.settings),
@@ -210,6 +238,12 @@ fn render(s: &Status, rec: Option<&ARecord>) {
         s.reason
     ));
     print(&format!("endpoint     {}", s.endpoint));
+    for line in &s.aws {
+        print(&format!("{:<12} {}", line.name, line.text));
+    }
+    if let Some(id) = &s.identity {
+        print(&format!("identity     {id}"));
+    }
     match &s.equivalencies_error {
         Some(e) => print(&format!("equivalency  unread: {e}")),
         None if s.equivalencies.is_empty() => {

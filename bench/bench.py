@@ -215,25 +215,16 @@ def floor_rows(kit_check, floor_argv, env, reps, work):
 
 
 def tls_front(upstream, work):
-    """An HTTPS front for moto with a certificate of a test CA made here
-    (openssl); (port, CA file, server)."""
-    import ssl
+    """tests/fixtures/tlsfront.py before moto: an HTTPS front with a
+    certificate of a test CA it makes; (port, CA file, process)."""
     d = f"{work}/tls"
-    os.makedirs(d, exist_ok=True)
-    sh = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem",
-       "-days", "2", "-subj", "/CN=lkroute53 bench CA")
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{d}/srv.key", "-out", f"{d}/srv.csr",
-       "-subj", "/CN=127.0.0.1")
-    with open(f"{d}/ext", "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-    sh("openssl", "x509", "-req", "-in", f"{d}/srv.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
-       "-CAcreateserial", "-out", f"{d}/srv.pem", "-days", "2", "-extfile", f"{d}/ext")
-    proxy = Proxy(upstream)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(f"{d}/srv.pem", f"{d}/srv.key")
-    proxy.server.socket = ctx.wrap_socket(proxy.server.socket, server_side=True)
-    return proxy.port, f"{d}/ca.pem", proxy
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen(["python3", f"{here}/../tests/fixtures/tlsfront.py", "--upstream", str(upstream), "--dir", d])
+    for _ in range(600):
+        if os.path.exists(f"{d}/port"):
+            break
+        time.sleep(0.05)
+    return int(open(f"{d}/port").read()), f"{d}/ca.pem", proc
 
 
 def mass_switchover(n, mode, moto_port, env, kit, work, insync_after, c):
@@ -431,12 +422,15 @@ def main():
 
         # The same over HTTPS: a TLS front with a test CA, trusted through
         # SSL_CERT_FILE.
-        tport, ca, _front = tls_front(moto_port, args.work)
+        tport, ca, front = tls_front(moto_port, args.work)
         es = dict(eh, AWS_ENDPOINT_URL_ROUTE_53=f"https://127.0.0.1:{tport}", SSL_CERT_FILE=ca)
         tls = {"wall": statistics.median(timed(qc, es) for _ in range(5 if brief else 21)),
                "instr": callgrind(qc, es, args.work), "peak": run(qc, es)[1],
                "tls_builds": subprocess.run(qc + ["-v"], env=es, capture_output=True, text=True).stderr.count(
                    "TLS connector built")}
+
+        front.terminate()
+        front.wait()
 
         # A whole node failing over at once.
         mass = []

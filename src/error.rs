@@ -179,6 +179,9 @@ impl std::fmt::Display for Cause {
         match self {
             Cause::ConnectionRefused => f.write_str("the connection was refused"),
             Cause::Dns => f.write_str("the endpoint's host name could not be resolved (DNS)"),
+            Cause::Tls(d) if d.contains("UnknownIssuer") || d.contains("certificate") => {
+                write!(f, "the server's certificate was not trusted: {d}")
+            }
             Cause::Tls(d) => write!(f, "the TLS handshake failed: {d}"),
             Cause::Timeout => f.write_str(
                 "no answer within the time limits (ROUTE53_CONNECT_TIMEOUT, ROUTE53_READ_TIMEOUT)",
@@ -293,7 +296,7 @@ impl Route53Error {
             Route53Error::NoAnswer { cause, .. } => match cause {
                 Cause::ConnectionRefused => "nothing accepts connections at the endpoint or proxy: check AWS_ENDPOINT_URL_ROUTE_53, HTTPS_PROXY and the firewall (there is no VPC endpoint for the Route 53 API: use a NAT gateway or a proxy)",
                 Cause::Dns => "the node cannot resolve the endpoint's (or the proxy's) name: check /etc/resolv.conf and the VPC's DNS",
-                Cause::Tls(_) => "the certificate presented is not trusted: a TLS-inspecting proxy needs its CA in the system trust store (update-ca-trust or update-ca-certificates)",
+                Cause::Tls(_) => "the certificate presented is not trusted: add the CA of a TLS-inspecting proxy (or private endpoint) with ROUTE53_CA_BUNDLE in /etc/default/LifeKeeper (or AWS_CA_BUNDLE), or to the system trust store (update-ca-trust or update-ca-certificates)",
                 Cause::Timeout => "the path to the endpoint drops packets: check the NAT gateway or proxy (HTTPS_PROXY, NO_PROXY in LifeKeeper's environment) and security groups, or raise ROUTE53_CONNECT_TIMEOUT / ROUTE53_READ_TIMEOUT",
                 Cause::TooLarge(_) => "something between the node and Route 53 answers with a body that is no Route 53 answer: check the proxy",
                 Cause::Closed | Cause::Other(_) => "check the network path to the endpoint (NAT gateway or proxy)",

@@ -97,8 +97,21 @@ struct Clients {
 pub struct RunClient(Arc<Clients>);
 
 impl RunClient {
-    pub fn new() -> RunClient {
-        let connector = |proxy: bool, tls: bool| {
+    /// The client; `extra_pem` holds certificates trusted besides the
+    /// system trust store (a checked CA bundle).
+    pub fn new(extra_pem: Option<Vec<u8>>) -> RunClient {
+        let context = {
+            let mut store = tls::TrustStore::default();
+            if let Some(pem) = extra_pem.filter(|p| !p.is_empty()) {
+                store = store.with_pem_certificate(pem);
+            }
+            tls::TlsContext::builder()
+                .with_trust_store(store)
+                .build()
+                .unwrap_or_default()
+        };
+        let connector = move |proxy: bool, tls: bool| {
+            let context = context.clone();
             move |settings: Option<&HttpConnectorSettings>,
                   components: Option<&RuntimeComponents>| {
                 let mut b = ConnectorBuilder::default();
@@ -118,6 +131,7 @@ impl RunClient {
                     b.tls_provider(tls::Provider::Rustls(
                         tls::rustls_provider::CryptoMode::Ring,
                     ))
+                    .tls_context(context.clone())
                     .build()
                 } else {
                     b.build_http()
@@ -139,7 +153,7 @@ impl RunClient {
 
 impl Default for RunClient {
     fn default() -> Self {
-        RunClient::new()
+        RunClient::new(None)
     }
 }
 

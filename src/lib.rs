@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aws;
 pub mod budget;
 pub mod capture;
 pub mod context;

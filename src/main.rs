@@ -86,6 +86,11 @@ enum Command {
     Delete(TagArgs),
     /// List the Route 53 resources on this node, one line each.
     List(CommonArgs),
+    /// Print the least-privilege IAM policy for the resource, as JSON (with --role: the cross-account role's permissions and trust policy, and the node role's statement).
+    #[command(
+        after_help = "Example:\n  lkroute53 policy r53-app\n  lkroute53 policy r53-app --role --node-role arn:aws:iam::111122223333:role/lk-node"
+    )]
+    Policy(PolicyArgs),
     /// Point the A record at the IP resource's address (LifeKeeper action).
     Restore(ActionArgs),
     /// Give the resource up; the record is left as it is (LifeKeeper action).
@@ -197,6 +202,20 @@ struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+struct PolicyArgs {
+    /// Tag of the Route 53 resource.
+    tag: String,
+    /// The cross-account case: a role in the zone's account (ROUTE53_ROLE_ARN), assumed by the node's role.
+    #[arg(long)]
+    role: bool,
+    /// The node's own role, named in the trust policy (with --role).
+    #[arg(long, value_name = "ARN", requires = "role")]
+    node_role: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Args)]
 struct TagArgs {
     /// Tag of the Route 53 resource.
     tag: String,
@@ -277,6 +296,7 @@ fn run(command: Command) -> ExitStatus {
         Command::Doctor(a) => ("doctor", a.tag.clone(), a.common),
         Command::Delete(a) => ("delete", a.tag.clone(), a.common),
         Command::List(a) => ("list", String::new(), a.common),
+        Command::Policy(a) => ("policy", a.tag.clone(), a.common),
         Command::Restore(a) => (actions::RESTORE, a.tag.clone(), a.common),
         Command::Remove(a) => (actions::REMOVE, a.tag.clone(), a.common),
         Command::QuickCheck(a) => (actions::QUICK_CHECK, a.tag.clone(), a.common),
@@ -382,6 +402,9 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), ActionError> {
         Command::DeleteAction(a) => return actions::remove::delete(ctx, &a.tag).await,
         Command::Delete(a) => return actions::delete::run(ctx, &a.tag).await,
         Command::List(_) => return actions::status::list(ctx).await,
+        Command::Policy(a) => {
+            return actions::policy::run(ctx, &a.tag, a.role, a.node_role.as_deref()).await
+        }
         Command::Remove(a) => return actions::remove::run(ctx, &a.tag).await,
         Command::Man { .. } => return Ok(()),
         _ => {}

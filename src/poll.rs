@@ -316,6 +316,12 @@ mod tests {
             fn waiting(&self) -> crate::budget::Waiting {
                 crate::budget::Waiting::alone()
             }
+            fn aws_lines(&self) -> Vec<(&'static str, String)> {
+                self.0.aws_lines()
+            }
+            async fn identity(&self) -> Result<String, String> {
+                self.0.identity().await
+            }
         }
         let api = Slow(Scripted::new(None));
         api.0

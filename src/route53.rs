@@ -22,6 +22,7 @@ use aws_sdk_route53::Client;
 
 use aws_credential_types::provider::error::CredentialsError;
 
+use crate::aws::Estate;
 use crate::budget::{Budget, Waiting};
 use crate::error::{Cause, Route53Error};
 use crate::record::{same_name, ARecord, Routing};
@@ -88,6 +89,12 @@ pub trait RecordApi {
     /// This process waits for a change: registered with the node's other
     /// kit processes until dropped; its `gap()` spaces the status checks.
     fn waiting(&self) -> Waiting;
+    /// The AWS side as decided for this run, as (name, text) lines: the
+    /// partition and where it came from, profile, role, proxies, trust.
+    fn aws_lines(&self) -> Vec<(&'static str, String)>;
+    /// Who the calls are made as (sts:GetCallerIdentity): an ARN, never a
+    /// credential.
+    fn identity(&self) -> impl Future<Output = Result<String, String>>;
 }
 
 /// The Route 53 API through the AWS SDK.
@@ -105,6 +112,8 @@ pub struct Route53 {
     sent: Sent,
     /// The node's request budget, shared with the kit's other processes.
     budget: Budget,
+    /// Region, partition, profile, role, trust: as decided for this run.
+    estate: Estate,
 }
 
 /// Keeps the `Date` header of the last answer, to measure clock skew.
@@ -283,13 +292,9 @@ pub fn describe_endpoint(region: &str) -> String {
     let url = endpoint_override()
         .map(|(_, v)| v)
         .unwrap_or_else(|| default_endpoint(region).to_string());
-    let proxy = if url.starts_with("https:") {
-        env("HTTPS_PROXY").or_else(|| env("https_proxy"))
-    } else {
-        env("HTTP_PROXY").or_else(|| env("http_proxy"))
-    };
-    match proxy {
-        Some(p) => format!("{url} via proxy {}", hide_userinfo(&p)),
+    // As the client routes it: NO_PROXY and the scheme decide.
+    match crate::aws::proxy_for(&url) {
+        Some(p) => format!("{url} via proxy {p}"),
         None => url,
     }
 }
@@ -312,8 +317,8 @@ impl Route53 {
     /// Build the client from the default credential chain, with the
     /// settings' timeouts.
     pub async fn connect(settings: &Settings) -> Route53 {
-        let node_region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"));
-        let region = signing_region(node_region.as_deref());
+        let estate = Estate::resolve(settings, &crate::aws::node_name()).await;
+        let region = estate.partition.signing_region;
         let connect = settings.connect_timeout();
         let read = settings.read_timeout();
         let timeouts = TimeoutConfig::builder()
@@ -326,13 +331,35 @@ impl Route53 {
             .with_max_attempts(SDK_ATTEMPTS)
             .with_initial_backoff(INITIAL_BACKOFF)
             .with_max_backoff(MAX_BACKOFF);
-        let conf = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(crate::http::RunClient::new().shared())
+        let http = crate::http::RunClient::new(estate.ca_bundle.as_ref().map(|b| b.pem.clone()));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http.shared())
             .region(Region::new(region))
             .timeout_config(timeouts)
             .retry_config(retries)
-            .load()
-            .await;
+            .profile_files(estate.profile_files());
+        if let Some((profile, _)) = &estate.profile {
+            loader = loader.profile_name(profile);
+        }
+        let mut conf = loader.load().await;
+        if let (Some(role), Some(base)) = (&estate.role, conf.credentials_provider()) {
+            // Every Route 53 call is made as the role, assumed at the STS
+            // endpoint of the node's own region, with the same timeouts.
+            let mut assume = aws_config::sts::AssumeRoleProvider::builder(&role.arn)
+                .session_name(&role.session_name)
+                .configure(&conf)
+                .region(Region::new(estate.sts_region()));
+            if let Some(id) = &role.external_id {
+                assume = assume.external_id(id);
+            }
+            let provider = assume.build_from_provider(base).await;
+            conf = conf
+                .into_builder()
+                .credentials_provider(aws_sdk_route53::config::SharedCredentialsProvider::new(
+                    provider,
+                ))
+                .build();
+        }
         tracing::debug!(region, "Route 53 client built");
         let server_date = ServerDate::default();
         let sent = Sent::default();
@@ -352,6 +379,7 @@ impl Route53 {
             client,
             endpoint: describe_endpoint(region),
             conf,
+            estate,
             server_date,
             bad_endpoint,
             attempt_limit: connect + read,
@@ -437,7 +465,27 @@ impl Route53 {
             sent: self.sent.0.load(std::sync::atomic::Ordering::SeqCst),
             limit: self.attempt_limit,
         };
+        let sts_code = find::<aws_sdk_sts::operation::assume_role::AssumeRoleError>(&err)
+            .and_then(|e| e.code().map(str::to_string));
         let e = classify(operation, zone, &self.endpoint, attempt, err);
+        let e = match (e, &self.estate.role) {
+            // The credentials were to come from the role: name it, where it
+            // was assumed, and STS's own error code.
+            (Route53Error::Credentials { operation, detail }, Some(role)) => {
+                Route53Error::Credentials {
+                    operation,
+                    detail: format!(
+                        "assuming the role {} (ROUTE53_ROLE_ARN) at {} failed{}: {detail}",
+                        role.arn,
+                        self.estate.sts_endpoint(),
+                        sts_code
+                            .map(|c| format!(" with STS error {c}"))
+                            .unwrap_or_default()
+                    ),
+                }
+            }
+            (e, _) => e,
+        };
         if e.is_throttling() {
             self.budget.throttled();
         }
@@ -584,7 +632,17 @@ pub fn cause_of(err: &(dyn std::error::Error + 'static)) -> Cause {
             return Cause::Dns;
         }
         if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
-            return Cause::Tls(crate::settings::short(&e.to_string()));
+            // The innermost such error says why (the outer ones only that
+            // the handshake failed): "invalid peer certificate: UnknownIssuer".
+            let deepest = sources(e)
+                .map(|s| s.to_string())
+                .filter(|t| {
+                    let t = t.to_ascii_lowercase();
+                    t.contains("certificate") || t.contains("tls") || t.contains("handshake")
+                })
+                .last()
+                .unwrap_or_else(|| e.to_string());
+            return Cause::Tls(crate::settings::short(&deepest));
         }
         if text.contains("timeout") || text.contains("timed out") {
             return Cause::Timeout;
@@ -603,9 +661,11 @@ fn credentials_text(e: &CredentialsError) -> String {
             "the credential lookup did not finish within {} s",
             t.timeout_duration().as_secs()
         ),
+        // Long enough for the provider's own reason (STS's error code, a
+        // profile's problem), which comes last in the chain.
         other => format!(
             "the credential lookup failed: {}",
-            crate::settings::short(&chain(other))
+            crate::settings::short_to(&chain(other), 400)
         ),
     }
 }
@@ -806,6 +866,93 @@ impl RecordApi for Route53 {
 
     fn waiting(&self) -> Waiting {
         self.budget.waiting()
+    }
+
+    fn aws_lines(&self) -> Vec<(&'static str, String)> {
+        let e = &self.estate;
+        let mut out = vec![(
+            "partition",
+            format!(
+                "{} (signing region {}; node region {}, from {})",
+                e.partition.name,
+                e.partition.signing_region,
+                e.region.as_deref().unwrap_or("unknown"),
+                e.region_source
+            ),
+        )];
+        out.push((
+            "profile",
+            match &e.profile {
+                Some((p, from)) => format!("{p} (from {from})"),
+                None => "default".into(),
+            },
+        ));
+        out.push((
+            "config files",
+            format!(
+                "{} and {}{}",
+                e.config_file
+                    .as_ref()
+                    .map_or("none".into(), |p| p.display().to_string()),
+                e.credentials_file
+                    .as_ref()
+                    .map_or("none".into(), |p| p.display().to_string()),
+                e.home
+                    .as_ref()
+                    .map(|h| format!(" (home from {})", h.source))
+                    .unwrap_or_default()
+            ),
+        ));
+        out.push((
+            "role",
+            match &e.role {
+                Some(r) => format!(
+                    "{} as session {}{}, assumed at {}",
+                    r.arn,
+                    r.session_name,
+                    if r.external_id.is_some() {
+                        " with an external ID"
+                    } else {
+                        ""
+                    },
+                    crate::aws::route_of(&e.sts_endpoint())
+                ),
+                None => "none (the node's own credentials)".into(),
+            },
+        ));
+        out.push(("route 53", {
+            let url = endpoint_override()
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| default_endpoint(e.partition.signing_region).to_string());
+            crate::aws::route_of(&url)
+        }));
+        out.push((
+            "metadata",
+            "instance metadata is reached directly, never through a proxy".into(),
+        ));
+        out.push(("trust", e.trust_source()));
+        if let Some(b) = &e.ca_bundle {
+            for p in &b.problems {
+                out.push(("trust", format!("problem: {p}")));
+            }
+        }
+        out
+    }
+
+    async fn identity(&self) -> Result<String, String> {
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.conf)
+                .region(Region::new(self.estate.sts_region()))
+                .build(),
+        );
+        match tokio::time::timeout(self.attempt_limit * 2, sts.get_caller_identity().send()).await {
+            Ok(Ok(out)) => Ok(out.arn().unwrap_or("(no ARN in the answer)").to_string()),
+            Ok(Err(e)) => Err(crate::settings::short(&chain(&e))),
+            Err(_) => Err(format!(
+                "sts:GetCallerIdentity did not answer within {} s",
+                (self.attempt_limit * 2).as_secs()
+            )),
+        }
     }
 }
 

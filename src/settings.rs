@@ -26,10 +26,9 @@ pub const MAX_WARNINGS: usize = 20;
 /// instead of waiting for a writer.
 const O_NONBLOCK: i32 = 0o4000;
 
-/// The bytes of the settings file, and a warning where it was cut: only a
-/// regular file is read (a FIFO or a device could block the action before
-/// any time limit starts), and only its first [`MAX_FILE_BYTES`].
-fn read_file(path: &Path) -> Result<(Vec<u8>, Vec<Warning>), String> {
+/// A regular file's first `cap` bytes: a FIFO, socket or device is never
+/// read (it could block before any time limit starts); the error in words.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -45,9 +44,16 @@ fn read_file(path: &Path) -> Result<(Vec<u8>, Vec<Warning>), String> {
         });
     }
     let mut buf = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(cap)
         .read_to_end(&mut buf)
         .map_err(|e| format!("cannot read ({e})"))?;
+    Ok(buf)
+}
+
+/// The bytes of the settings file, and a warning where it was cut: only a
+/// regular file is read, and only its first [`MAX_FILE_BYTES`].
+fn read_file(path: &Path) -> Result<(Vec<u8>, Vec<Warning>), String> {
+    let mut buf = read_capped(path, MAX_FILE_BYTES + 1)?;
     let mut warnings = Vec::new();
     if buf.len() as u64 > MAX_FILE_BYTES {
         warnings.push(Warning(format!(
@@ -269,11 +275,15 @@ fn is_name(s: &str) -> bool {
 
 /// A value for a message: at most 60 characters, then "...".
 pub fn short(value: &str) -> String {
-    const MAX: usize = 60;
-    if value.chars().count() <= MAX {
+    short_to(value, 60)
+}
+
+/// The text cut to `max` characters, marked where cut.
+pub fn short_to(value: &str, max: usize) -> String {
+    if value.chars().count() <= max {
         value.to_string()
     } else {
-        let mut s: String = value.chars().take(MAX).collect();
+        let mut s: String = value.chars().take(max).collect();
         s.push_str("...");
         s
     }
@@ -378,6 +388,89 @@ impl PollMode {
     }
 }
 
+/// The AWS settings, each with where it came from; unset where the file
+/// does not set it (or sets it to something unusable, with a warning).
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub role_arn: Option<(String, Source)>,
+    pub external_id: Option<(String, Source)>,
+    pub session_name: Option<(String, Source)>,
+    pub profile: Option<(String, Source)>,
+    pub region: Option<(String, Source)>,
+    pub ca_bundle: Option<(String, Source)>,
+}
+
+pub const ROLE_ARN: &str = "ROUTE53_ROLE_ARN";
+pub const EXTERNAL_ID: &str = "ROUTE53_EXTERNAL_ID";
+pub const ROLE_SESSION_NAME: &str = "ROUTE53_ROLE_SESSION_NAME";
+pub const AWS_PROFILE: &str = "ROUTE53_AWS_PROFILE";
+pub const REGION: &str = "ROUTE53_REGION";
+pub const CA_BUNDLE: &str = "ROUTE53_CA_BUNDLE";
+/// The text-valued settings, in the order the README lists them.
+pub const TEXT_KEYS: &[&str] = &[
+    ROLE_ARN,
+    EXTERNAL_ID,
+    ROLE_SESSION_NAME,
+    AWS_PROFILE,
+    REGION,
+    CA_BUNDLE,
+];
+
+/// Why a text setting's value cannot be used, where it cannot.
+pub fn text_problem(key: &str, v: &str) -> Option<&'static str> {
+    let all = |ok: fn(char) -> bool| v.chars().all(ok);
+    let bad = match key {
+        ROLE_ARN => {
+            let parts: Vec<&str> = v.splitn(6, ':').collect();
+            !(parts.len() == 6
+                && parts[0] == "arn"
+                && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+                && parts[2] == "iam"
+                && parts[3].is_empty()
+                && parts[4].len() == 12
+                && parts[4].chars().all(|c| c.is_ascii_digit())
+                && parts[5].starts_with("role/")
+                && parts[5].len() > 5
+                && all(|c| c.is_ascii_graphic()))
+        }
+        EXTERNAL_ID => {
+            !(2..=1224).contains(&v.len())
+                || !all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c))
+        }
+        ROLE_SESSION_NAME => {
+            !(2..=64).contains(&v.len())
+                || !all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c))
+        }
+        AWS_PROFILE => {
+            v.is_empty()
+                || v.len() > 128
+                || !all(|c| c.is_ascii_alphanumeric() || "+=,.@-_/".contains(c))
+        }
+        REGION => {
+            let parts: Vec<&str> = v.split('-').collect();
+            !(parts.len() >= 3
+                && parts.iter().all(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                })
+                && parts
+                    .last()
+                    .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit())))
+        }
+        CA_BUNDLE => !v.starts_with('/') || v.chars().any(char::is_control),
+        _ => false,
+    };
+    bad.then_some(match key {
+        ROLE_ARN => "is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME; partitions aws, aws-cn, aws-us-gov)",
+        EXTERNAL_ID => "is not an external ID (2-1224 of letters, digits and +=,.@:/-_)",
+        ROLE_SESSION_NAME => "is not a session name (2-64 of letters, digits and +=,.@-_)",
+        AWS_PROFILE => "is not a profile name",
+        REGION => "is not a region name (such as eu-west-1, us-gov-west-1, cn-north-1)",
+        _ => "is not an absolute path",
+    })
+}
+
 /// The tunables in force for this run.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -385,6 +478,8 @@ pub struct Settings {
     values: HashMap<&'static str, Value>,
     /// `ROUTE53_CHANGEID_POLL` and where it came from.
     pub poll: (PollMode, Source),
+    /// The AWS side: role, profile, region, CA bundle.
+    pub aws: AwsSettings,
     /// `LKSYSLOGSELECTOR`, where the file sets it.
     pub syslog_selector: Option<String>,
     pub warnings: Vec<Warning>,
@@ -456,11 +551,21 @@ impl Settings {
             .map(|spec| (spec.key, numeric(spec, &last, path, &mut warnings)))
             .collect();
         let poll = poll_mode(&last, path, &mut warnings);
+        let mut text = |key: &'static str| text_setting(key, &last, path, &mut warnings);
+        let aws = AwsSettings {
+            role_arn: text(ROLE_ARN),
+            external_id: text(EXTERNAL_ID),
+            session_name: text(ROLE_SESSION_NAME),
+            profile: text(AWS_PROFILE),
+            region: text(REGION),
+            ca_bundle: text(CA_BUNDLE),
+        };
         warnings.extend(unknown_keys(entries, path));
         Settings {
             path: path.to_path_buf(),
             values,
             poll,
+            aws,
             syslog_selector: last.get("LKSYSLOGSELECTOR").map(|e| e.value.clone()),
             warnings,
         }
@@ -644,6 +749,37 @@ fn poll_mode(
     }
 }
 
+/// A text setting: set and usable, with where it was set; an empty value
+/// is unset; an unusable one is unset with a warning.
+fn text_setting(
+    key: &'static str,
+    last: &HashMap<&str, &Entry>,
+    path: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Option<(String, Source)> {
+    let e = last.get(key)?;
+    let v = e.value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if let Some(why) = text_problem(key, v) {
+        warnings.push(Warning(format!(
+            "{}:{}: {key}={:?} {why}; ignored",
+            path.display(),
+            e.line,
+            short(v)
+        )));
+        return None;
+    }
+    Some((
+        v.to_string(),
+        Source::File {
+            path: path.to_path_buf(),
+            line: e.line,
+        },
+    ))
+}
+
 /// `ROUTE53_` keys the kit does not know: likely misspellings.
 fn unknown_keys(entries: &[Entry], path: &Path) -> Vec<Warning> {
     entries
@@ -651,6 +787,7 @@ fn unknown_keys(entries: &[Entry], path: &Path) -> Vec<Warning> {
         .filter(|e| {
             e.key.starts_with("ROUTE53_")
                 && e.key != CHANGEID_POLL
+                && !TEXT_KEYS.contains(&e.key.as_str())
                 && !SPECS.iter().any(|s| s.key == e.key)
         })
         .map(|e| {
@@ -976,5 +1113,50 @@ mod tests {
     fn syslog_selector_is_read() {
         let s = settings("LKSYSLOGSELECTOR=local5.*\n");
         assert_eq!(s.syslog_selector.as_deref(), Some("local5.*"));
+    }
+
+    #[test]
+    fn aws_settings_are_read_checked_and_named_where_unusable() {
+        let s = settings(
+            "ROUTE53_ROLE_ARN=arn:aws-us-gov:iam::123456789012:role/lk/route53\nROUTE53_EXTERNAL_ID=ext-1\nROUTE53_REGION=us-gov-west-1\nROUTE53_AWS_PROFILE=dns\nROUTE53_CA_BUNDLE=/etc/pki/proxy-ca.pem\n",
+        );
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        assert_eq!(
+            s.aws.role_arn.as_ref().map(|(v, _)| v.as_str()),
+            Some("arn:aws-us-gov:iam::123456789012:role/lk/route53")
+        );
+        assert_eq!(
+            s.aws.region.as_ref().map(|(v, _)| v.as_str()),
+            Some("us-gov-west-1")
+        );
+        assert_eq!(s.aws.profile.as_ref().map(|(v, _)| v.as_str()), Some("dns"));
+        for (line, why) in [
+            (
+                "ROUTE53_ROLE_ARN=arn:aws:iam::123456789012:user/bob",
+                "is not an IAM role ARN",
+            ),
+            (
+                "ROUTE53_ROLE_ARN=arn:aws:iam::1234:role/x",
+                "is not an IAM role ARN",
+            ),
+            ("ROUTE53_REGION=Moon", "is not a region name"),
+            ("ROUTE53_REGION=eu-west", "is not a region name"),
+            ("ROUTE53_ROLE_SESSION_NAME=\"a b\"", "is not a session name"),
+            ("ROUTE53_EXTERNAL_ID=x", "is not an external ID"),
+            ("ROUTE53_CA_BUNDLE=relative.pem", "is not an absolute path"),
+        ] {
+            let s = settings(&format!("{line}\n"));
+            assert_eq!(s.warnings.len(), 1, "{line}: {:?}", s.warnings);
+            assert!(s.warnings[0].0.contains(why), "{line}: {:?}", s.warnings);
+            assert!(
+                s.warnings[0].0.contains("/etc/default/LifeKeeper:1:"),
+                "{:?}",
+                s.warnings
+            );
+        }
+        // Empty is unset, silently; known keys are not called misspelt.
+        let s = settings("ROUTE53_ROLE_ARN=\nROUTE53_REGION=eu-west-1\n");
+        assert!(s.aws.role_arn.is_none());
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     }
 }

@@ -34,14 +34,7 @@ impl Limited {
             .stdout(Stdio::null())
             .spawn()
             .expect("start ratelimit.py");
-        let mut port = 0;
-        wait_for("ratelimit.py to listen", || {
-            port = std::fs::read_to_string(&port_file)
-                .ok()
-                .and_then(|p| p.trim().parse().ok())
-                .unwrap_or(0);
-            port != 0
-        });
+        let port = port_from_file(&port_file);
         Limited { child, port }
     }
 

@@ -39,15 +39,31 @@ pub struct Rules {
     pub hang_changes: bool,
     /// Answer every request with a 301 redirect.
     pub redirect: bool,
+    /// Answer every request with 403 and this error code (an STS that
+    /// refuses to let the role be assumed).
+    pub refuse_all: Option<&'static str>,
 }
 
 /// One request seen: method and path.
 pub type Seen = (String, String);
 
+/// One request as signed: the access key and region of its SigV4
+/// credential scope (empty where unsigned), and its body's first 4 KiB.
+#[derive(Debug, Clone, Default)]
+pub struct Signed {
+    pub method: String,
+    pub path: String,
+    pub access_key: String,
+    pub region: String,
+    pub service: String,
+    pub body: String,
+}
+
 pub struct FaultProxy {
     pub port: u16,
     pub rules: Arc<Mutex<Rules>>,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    pub signed: Arc<Mutex<Vec<Signed>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -57,22 +73,24 @@ impl FaultProxy {
         let port = listener.local_addr().expect("addr").port();
         let rules = Arc::new(Mutex::new(rules));
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let signed = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (r, s, st) = (rules.clone(), seen.clone(), stop.clone());
+        let (r, s, sg, st) = (rules.clone(), seen.clone(), signed.clone(), stop.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if st.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (r, s, st) = (r.clone(), s.clone(), st.clone());
-                std::thread::spawn(move || serve(conn, upstream, &r, &s, &st));
+                let (r, s, sg, st) = (r.clone(), s.clone(), sg.clone(), st.clone());
+                std::thread::spawn(move || serve(conn, upstream, &r, (&s, &sg), &st));
             }
         });
         FaultProxy {
             port,
             rules,
             seen,
+            signed,
             stop,
         }
     }
@@ -103,11 +121,34 @@ impl Drop for FaultProxy {
     }
 }
 
+type Records<'a> = (&'a Mutex<Vec<Seen>>, &'a Mutex<Vec<Signed>>);
+
+/// The access key, region and service of a SigV4 Authorization header.
+fn scope(head: &[String]) -> (String, String, String) {
+    let Some(auth) = head
+        .iter()
+        .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+    else {
+        return Default::default();
+    };
+    let Some(cred) = auth.split("Credential=").nth(1) else {
+        return Default::default();
+    };
+    let f: Vec<&str> = cred
+        .split([',', ' '])
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .collect();
+    let get = |i: usize| f.get(i).map(|s| s.to_string()).unwrap_or_default();
+    (get(0), get(2), get(3))
+}
+
 fn serve(
     conn: TcpStream,
     upstream: u16,
     rules: &Mutex<Rules>,
-    seen: &Mutex<Vec<Seen>>,
+    (seen, signed): Records<'_>,
     stop: &AtomicBool,
 ) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
@@ -139,6 +180,15 @@ fn serve(
     seen.lock()
         .expect("seen")
         .push((method.clone(), path.clone()));
+    let (access_key, region, service) = scope(&head);
+    signed.lock().expect("signed").push(Signed {
+        method: method.clone(),
+        path: path.clone(),
+        access_key,
+        region,
+        service,
+        body: String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned(),
+    });
 
     let pending_answer = {
         let r = rules.lock().expect("rules");
@@ -158,6 +208,8 @@ fn serve(
                     .as_bytes()
                     .to_vec(),
             )
+        } else if let Some(code) = r.refuse_all {
+            Some(error(403, code, &format!("{code} (scripted)")))
         } else if r.bad_credentials {
             Some(error(
                 403,

@@ -92,6 +92,19 @@ pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// The port a fixture server writes to `file` once it listens.
+pub fn port_from_file(file: &Path) -> u16 {
+    let mut port = 0;
+    wait_for(&format!("a port in {}", file.display()), || {
+        port = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(0);
+        port != 0
+    });
+    port
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -235,6 +248,9 @@ pub struct Cluster {
     pub zone: String,
 }
 
+/// As a value of an extra environment variable: remove it instead.
+pub const UNSET: &str = "\u{0}unset";
+
 pub const NODE1: &str = "node1";
 pub const NODE2: &str = "node2";
 pub const ADDR1: &str = "10.0.1.10";
@@ -371,7 +387,11 @@ impl Cluster {
             .env("LKROUTE53_LOCK_DIR", self.root(node).join("locks"))
             .stdin(Stdio::null());
         for (k, v) in extra_env {
-            cmd.env(k, v);
+            if *v == UNSET {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         cmd
     }
