@@ -22,9 +22,14 @@ use crate::resource::{self, Loaded};
 use crate::route53::RecordApi;
 use crate::verdict::{compare, decide, explain, Kind, Outcome};
 
-pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
+pub async fn run<A: RecordApi>(
+    ctx: &Ctx,
+    api: &A,
+    tag: &str,
+    id: Option<&str>,
+) -> Result<(), ActionError> {
     let limit = ctx.settings.quickcheck_timeout();
-    match tokio::time::timeout(limit, check(ctx, api, tag)).await {
+    match tokio::time::timeout(limit, check(ctx, api, tag, id)).await {
         Ok(result) => result,
         Err(_) => {
             ctx.log.warn(
@@ -39,7 +44,19 @@ pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), Acti
     }
 }
 
-async fn check<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
+/// The zone and host name LifeKeeper's `-i route53:ZONE:HOST` names.
+pub fn id_target(id: Option<&str>) -> Option<(String, String)> {
+    let rest = id?.strip_prefix("route53:")?;
+    let (zone, host) = rest.split_once(':')?;
+    (!zone.is_empty() && !host.is_empty()).then(|| (zone.to_string(), host.to_string()))
+}
+
+async fn check<A: RecordApi>(
+    ctx: &Ctx,
+    api: &A,
+    tag: &str,
+    id: Option<&str>,
+) -> Result<(), ActionError> {
     // An action that changes the record is running: the record may be in
     // between, and that action reports its own verdict.
     let _lock = match lock::acquire(tag, Duration::ZERO, &ctx.log).await {
@@ -58,7 +75,17 @@ async fn check<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), Action
         }
     };
     ctx.progress.stage("reading the resource from the LCD");
-    let l = match resource::load(&ctx.lcd, tag).await {
+    // The ID LifeKeeper passes names the zone and host name: the record is
+    // read while the LCD is asked, and used only where the LCD agrees.
+    let target = id_target(id);
+    let early = async {
+        match &target {
+            Some((zone, host)) => Some(api.read_a(zone, host).await),
+            None => None,
+        }
+    };
+    let (loaded, early) = tokio::join!(resource::load(&ctx.lcd, tag), early);
+    let l = match loaded {
         Ok(l) => l,
         Err(e) => {
             ctx.log.error(
@@ -68,17 +95,33 @@ async fn check<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), Action
             return Ok(());
         }
     };
-    judge(ctx, api, &l).await
+    let agrees = target.as_ref().is_some_and(|(zone, host)| {
+        *zone == l.resource.zone_id
+            && host
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(l.resource.hostname.trim_end_matches('.'))
+    });
+    judge(ctx, api, &l, early.filter(|_| agrees)).await
 }
 
-/// Read the record and judge it by the verdict table.
-pub async fn judge<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
+/// Read the record (unless `first` already holds it) and judge it by the
+/// verdict table. A first read that failed is made again with the tries.
+pub async fn judge<A: RecordApi>(
+    ctx: &Ctx,
+    api: &A,
+    l: &Loaded,
+    first: Option<Result<Option<crate::record::ARecord>, crate::error::Route53Error>>,
+) -> Result<(), ActionError> {
     let s = subject(ctx, l);
     ctx.progress.stage(format!(
         "reading the A record {} in zone {}",
         s.name, s.zone
     ));
-    let record = match read_with_tries(ctx, api, l).await {
+    let read = match first {
+        Some(Ok(record)) => Ok(record),
+        _ => read_with_tries(ctx, api, l).await,
+    };
+    let record = match read {
         Ok(r) => r,
         Err(e) => {
             ctx.log.warn(
@@ -130,7 +173,7 @@ mod tests {
     use tokio::time::Instant;
 
     async fn check(ctx: &Ctx, api: &Scripted) -> Result<(), ActionError> {
-        judge(ctx, api, &loaded()).await
+        judge(ctx, api, &loaded(), None).await
     }
 
     #[tokio::test(start_paused = true)]

@@ -97,4 +97,6 @@ run node2 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
 step "7. what an operator sees on node2"
 run node2 "$lkroute53" status r53-app
 run node2 "$lkroute53" doctor r53-app
+step "8. the least-privilege IAM policy for the nodes' role (nothing is sent)"
+run node2 "$lkroute53" policy r53-app
 step "done: the host name followed the service from node1 to node2"

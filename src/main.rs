@@ -424,7 +424,9 @@ async fn dispatch(ctx: &Ctx, command: &Command) -> Result<(), ActionError> {
         Command::Status(a) => actions::status::run(ctx, &api, &a.tag, a.json).await,
         Command::Doctor(a) => actions::doctor::run(ctx, &api, &a.tag, a.capture.as_deref()).await,
         Command::Restore(a) | Command::Recover(a) => actions::restore::run(ctx, &api, &a.tag).await,
-        Command::QuickCheck(a) => actions::quick_check::run(ctx, &api, &a.tag).await,
+        Command::QuickCheck(a) => {
+            actions::quick_check::run(ctx, &api, &a.tag, a.id.as_deref()).await
+        }
         _ => Ok(()),
     }
 }

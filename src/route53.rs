@@ -440,6 +440,19 @@ impl Route53 {
                 _ => None,
             })
             .unwrap_or("the default credential chain");
+        // The role of the settings file is assumed by the kit itself: say
+        // which, rather than the SDK's generic "assumed role".
+        let role_text;
+        let source = match &self.estate.role {
+            Some(r) => {
+                role_text = format!(
+                    "the role {} (ROUTE53_ROLE_ARN), assumed with the node's own credentials",
+                    r.arn
+                );
+                role_text.as_str()
+            }
+            None => source,
+        };
         let expiry = creds
             .expiry()
             .and_then(|e| e.duration_since(SystemTime::now()).ok());

@@ -385,3 +385,33 @@ fn actions_need_a_tag_and_explain_themselves() {
         .ok()
         .prints("--zone-id");
 }
+
+/// quickCheck reads the record while it asks the LCD, with the zone and
+/// host name of LifeKeeper's `-i` ID; where the LCD says otherwise, that
+/// read is not used and the record of the LCD's resource is read.
+#[test]
+fn quickcheck_reads_the_id_record_at_once_and_trusts_only_the_lcd() {
+    let (_moto, proxy, c) = ready_behind(common::fault::Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    let reads = || proxy.count("GET", "/rrset");
+
+    let before = reads();
+    c.action(NODE1, "quickCheck", TAG).ok();
+    assert_eq!(
+        reads() - before,
+        1,
+        "one read: the ID's record is the resource's"
+    );
+
+    // An ID that names another record (held elsewhere): read, not trusted.
+    c.r53(&["set", &c.zone, "other.example.com", "A", "10", "192.0.2.99"]);
+    let before = reads();
+    let wrong = format!("route53:{}:other.example.com", c.zone);
+    c.raw(NODE1, "actions/quickCheck", &["-t", TAG, "-i", &wrong])
+        .ok();
+    assert_eq!(reads() - before, 2, "the ID's record, then the LCD's");
+
+    // And where the record is wrong, the ID's read says so all the same.
+    c.r53(&["set", &c.zone, HOST, "A", "10", "192.0.2.99"]);
+    c.action(NODE1, "quickCheck", TAG).status(1);
+}
