@@ -156,13 +156,13 @@ fn adaptive_checks_come_soon_after_the_change_and_fixed_ones_keep_the_cadence() 
         ..Rules::default()
     });
     // Default interval (20 s) and try count (5): the adaptive schedule has
-    // 24 checks in the same budget (its timing is unit-tested on paused
+    // 53 checks in the same budget (its timing is unit-tested on paused
     // time in src/poll.rs); the third finds the change INSYNC.
     c.set_defaults("");
     c.action(NODE1, "restore", TAG)
         .ok()
-        .says("still PENDING (check 1 of 24,")
-        .says("still PENDING (check 2 of 24,")
+        .says("still PENDING (check 1 of 53,")
+        .says("still PENDING (check 2 of 53,")
         .says("INSYNC after");
     assert_eq!(proxy.count("GET", "/change/"), 3);
 
