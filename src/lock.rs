@@ -59,10 +59,15 @@ pub fn path_for(tag: &str) -> PathBuf {
 }
 
 /// The effective user ID of this process (from `/proc/self/status`).
+/// Read once a run: the lock, the request budget and the home lookup all
+/// ask.
 pub fn effective_uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(2)?.parse().ok()
+    static UID: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UID.get_or_init(|| {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+        line.split_whitespace().nth(2)?.parse().ok()
+    })
 }
 
 fn unsafe_dir(path: &Path, why: String) -> LockError {

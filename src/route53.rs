@@ -226,25 +226,6 @@ impl aws_sdk_route53::config::Intercept for BodyCap {
     }
 }
 
-/// The signing region for the partition this node is in. Route 53 is
-/// global: one region per partition, and no lookup on the network. The
-/// partition is taken from `AWS_REGION`/`AWS_DEFAULT_REGION` where set.
-pub fn signing_region(node_region: Option<&str>) -> &'static str {
-    match node_region {
-        Some(r) if r.starts_with("cn-") => "cn-northwest-1",
-        Some(r) if r.starts_with("us-gov-") => "us-gov-west-1",
-        _ => "us-east-1",
-    }
-}
-
-fn default_endpoint(region: &str) -> &'static str {
-    match region {
-        "cn-northwest-1" => "https://route53.amazonaws.com.cn",
-        "us-gov-west-1" => "https://route53.us-gov.amazonaws.com",
-        _ => "https://route53.amazonaws.com",
-    }
-}
-
 fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
@@ -286,12 +267,17 @@ pub fn endpoint_problem(url: &str) -> Option<String> {
     None
 }
 
+/// The Route 53 URL requests go to: the override, else the partition's.
+fn endpoint_url(partition: &crate::aws::Partition) -> String {
+    endpoint_override()
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| partition.route53.to_string())
+}
+
 /// The endpoint in use and the proxy (if any) requests pass through, for
 /// messages. Credentials in a proxy URL are never shown.
-pub fn describe_endpoint(region: &str) -> String {
-    let url = endpoint_override()
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| default_endpoint(region).to_string());
+pub fn describe_endpoint(partition: &crate::aws::Partition) -> String {
+    let url = endpoint_url(partition);
     // As the client routes it: NO_PROXY and the scheme decide.
     match crate::aws::proxy_for(&url) {
         Some(p) => format!("{url} via proxy {p}"),
@@ -377,7 +363,7 @@ impl Route53 {
             .and_then(|(var, value)| endpoint_problem(&value).map(|why| (var, value, why)));
         Route53 {
             client,
-            endpoint: describe_endpoint(region),
+            endpoint: describe_endpoint(&estate.partition),
             conf,
             estate,
             server_date,
@@ -933,12 +919,10 @@ impl RecordApi for Route53 {
                 None => "none (the node's own credentials)".into(),
             },
         ));
-        out.push(("route 53", {
-            let url = endpoint_override()
-                .map(|(_, v)| v)
-                .unwrap_or_else(|| default_endpoint(e.partition.signing_region).to_string());
-            crate::aws::route_of(&url)
-        }));
+        out.push((
+            "route 53",
+            crate::aws::route_of(&endpoint_url(&e.partition)),
+        ));
         out.push((
             "metadata",
             "instance metadata is reached directly, never through a proxy".into(),
@@ -1002,10 +986,17 @@ mod tests {
 
     #[test]
     fn signing_region_is_pinned_per_partition() {
-        assert_eq!(signing_region(None), "us-east-1");
-        assert_eq!(signing_region(Some("eu-west-1")), "us-east-1");
-        assert_eq!(signing_region(Some("cn-north-1")), "cn-northwest-1");
-        assert_eq!(signing_region(Some("us-gov-east-1")), "us-gov-west-1");
+        use crate::aws::partition;
+        assert_eq!(partition(None).signing_region, "us-east-1");
+        assert_eq!(partition(Some("eu-west-1")).signing_region, "us-east-1");
+        assert_eq!(
+            partition(Some("cn-north-1")).signing_region,
+            "cn-northwest-1"
+        );
+        assert_eq!(
+            partition(Some("us-gov-east-1")).signing_region,
+            "us-gov-west-1"
+        );
     }
 
     #[test]
