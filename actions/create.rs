@@ -8,14 +8,16 @@
 
 use std::net::Ipv4Addr;
 
-use crate::context::Ctx;
-use crate::error::{ActionError, RecordError, ResourceError};
-use crate::lock;
-use crate::log::Msg;
-use crate::record::{describe, same_name, ARecord};
-use crate::resource::{self, Route53Resource, Switchback};
-use crate::route53::{RecordApi, Zone};
-use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
+use lkroute53::aws::{Probe, Zone};
+use lkroute53::cli::CreateArgs;
+use lkroute53::context::Ctx;
+use lkroute53::error::{ActionError, RecordError};
+use lkroute53::lcd::{Lcd, NewInstance};
+use lkroute53::lock;
+use lkroute53::log::Msg;
+use lkroute53::record::{describe, same_name, ARecord};
+use lkroute53::resource::{self, ResourceError, Route53Resource, Switchback};
+use lkroute53::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// What the operator asked for.
 #[derive(Debug, Clone)]
@@ -27,6 +29,18 @@ pub struct Request {
     pub switchback: Switchback,
 }
 
+impl From<&CreateArgs> for Request {
+    fn from(a: &CreateArgs) -> Request {
+        Request {
+            tag: a.tag.clone(),
+            zone_id: a.zone_id.clone(),
+            hostname: a.hostname.clone(),
+            ip_tag: a.ip_tag.clone(),
+            switchback: a.switchback.into(),
+        }
+    }
+}
+
 fn bad(what: &'static str, value: &str, reason: String) -> ResourceError {
     ResourceError::BadArgument {
         what,
@@ -35,15 +49,14 @@ fn bad(what: &'static str, value: &str, reason: String) -> ResourceError {
     }
 }
 
-pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, req: &Request) -> Result<(), ActionError> {
+pub async fn run<A: Probe>(ctx: &Ctx<impl Lcd>, api: &A, req: &Request) -> Result<(), ActionError> {
     resource::check_tag("tag", &req.tag)?;
     resource::check_tag("IP resource tag", &req.ip_tag)?;
-    let _lock = lock::acquire(&req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    let _lock = lock::acquire(&ctx.locks, &req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let zone_id =
         resource::check_zone_id(&req.zone_id).map_err(|r| bad("zone ID", &req.zone_id, r))?;
     let hostname =
         resource::check_hostname(&req.hostname).map_err(|r| bad("host name", &req.hostname, r))?;
-
     if ctx.lcd.instance(&req.tag).await?.is_some() {
         return Err(ResourceError::TagTaken {
             tag: req.tag.clone(),
@@ -51,10 +64,8 @@ pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, req: &Request) -> Result<(), 
         .into());
     }
     let (_, address) = resource::ip_resource(&ctx.lcd, &req.ip_tag).await?;
-
     let (zone, current) =
         check_route53(ctx, api, &zone_id, &hostname, &req.ip_tag, address).await?;
-
     let r = Route53Resource {
         tag: req.tag.clone(),
         zone_id,
@@ -74,32 +85,7 @@ pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, req: &Request) -> Result<(), 
         );
         return Ok(());
     }
-    ctx.lcd
-        .create_instance(
-            resource::APP,
-            resource::TYPE,
-            &r.tag,
-            &r.id(),
-            &r.info(),
-            req.switchback.as_lcd(),
-        )
-        .await?;
-    if let Err(e) = ctx.lcd.create_dependency(&r.tag, &req.ip_tag).await {
-        match ctx.lcd.remove_instance(&r.tag).await {
-            Ok(()) => ctx.log.warn(
-                Msg::RolledBack,
-                &format!("could not make {} depend on {}; removed the new resource again", r.tag, req.ip_tag),
-            ),
-            Err(e2) => ctx.log.error(
-                Msg::RolledBack,
-                &format!(
-                    "could not make {} depend on {}, and could not remove the new resource again ({e2}); remove it with ins_remove -t {}",
-                    r.tag, req.ip_tag, r.tag
-                ),
-            ),
-        }
-        return Err(e.into());
-    }
+    make(ctx, &r, req).await?;
     ctx.log.info(
         Msg::Created,
         &format!(
@@ -116,11 +102,46 @@ pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, req: &Request) -> Result<(), 
     Ok(())
 }
 
+/// The instance and its dependency on the IP resource; where the
+/// dependency cannot be made, the instance is removed again.
+async fn make(ctx: &Ctx<impl Lcd>, r: &Route53Resource, req: &Request) -> Result<(), ActionError> {
+    ctx.lcd
+        .ins_create(&NewInstance {
+            app: resource::APP,
+            rtype: resource::TYPE,
+            tag: &r.tag,
+            id: &r.id(),
+            info: &r.info(),
+            switchback: req.switchback,
+        })
+        .await?;
+    let Err(e) = ctx.lcd.dep_create(&r.tag, &req.ip_tag).await else {
+        return Ok(());
+    };
+    match ctx.lcd.ins_remove(&r.tag).await {
+        Ok(()) => ctx.log.warn(
+            Msg::RolledBack,
+            &format!(
+                "could not make {} depend on {}; removed the new resource again",
+                r.tag, req.ip_tag
+            ),
+        ),
+        Err(e2) => ctx.log.error(
+            Msg::RolledBack,
+            &format!(
+                "could not make {} depend on {}, and could not remove the new resource again ({e2}); remove it with ins_remove -t {}",
+                r.tag, req.ip_tag, r.tag
+            ),
+        ),
+    }
+    Err(e.into())
+}
+
 /// The Route 53 side of create: the zone exists (which proves credentials
 /// and reachability too), the host name lies inside it, and the record at
 /// the name is one the kit may manage. The zone and the record as they are.
-pub async fn check_route53<A: RecordApi>(
-    ctx: &Ctx,
+pub async fn check_route53<A: Probe>(
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     zone_id: &str,
     hostname: &str,
@@ -164,14 +185,14 @@ pub fn inside(hostname: &str, zone_name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::double::{denied, no_answer, Scripted};
-    use crate::error::ExitStatus;
-    use crate::record::Routing;
+    use crate::actions::testing::{denied, no_answer, Scripted};
+    use lkroute53::error::ExitStatus;
+    use lkroute53::record::Routing;
 
     const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 10);
 
     async fn check(api: &Scripted, host: &str) -> Result<(Zone, Option<ARecord>), ActionError> {
-        let ctx = Ctx::for_tests("");
+        let ctx = crate::actions::testing::ctx("");
         check_route53(&ctx, api, "Z1", host, "ip-10.0.1.10", ADDR).await
     }
 
@@ -240,5 +261,111 @@ mod tests {
         assert!(!inside("app.badexample.com", "example.com."));
         assert!(!inside("app.example.org", "example.com."));
         assert!(!inside("com", "example.com."));
+    }
+
+    fn request() -> Request {
+        Request {
+            tag: "r53-app".into(),
+            zone_id: "Z1".into(),
+            hostname: "App.Example.com.".into(),
+            ip_tag: "ip-10.0.1.10".into(),
+            switchback: Switchback::Automatic,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn create_makes_the_instance_then_its_dependency() {
+        let ctx = crate::actions::testing::ctx("");
+        run(&ctx, &Scripted::new(None), &request())
+            .await
+            .expect("made");
+        assert_eq!(
+            ctx.lcd.writes(),
+            vec![
+                "node1 ins_create r53-app",
+                "node1 dep_create r53-app ip-10.0.1.10"
+            ]
+        );
+        let db = ctx.lcd.db("node1");
+        let made = db
+            .instances
+            .iter()
+            .find(|i| i.tag == "r53-app")
+            .expect("instance");
+        assert_eq!(
+            (made.id.as_str(), made.info.as_str()),
+            ("route53:Z1:app.example.com", "Z1 app.example.com")
+        );
+        assert_eq!(made.switchback, Some(Switchback::Automatic));
+        assert!(ctx.log.said(":053040:created r53-app"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dependency_that_cannot_be_made_removes_the_instance_again() {
+        let ctx = crate::actions::testing::ctx("");
+        ctx.lcd
+            .fail("node1", "dep_create", 1, "dep_create: LCD busy");
+        let e = run(&ctx, &Scripted::new(None), &request())
+            .await
+            .expect_err("fails");
+        assert_eq!(e.exit_status(), ExitStatus::Resource);
+        assert!(e.to_string().contains("LCD busy"), "{e}");
+        assert_eq!(
+            ctx.lcd.writes(),
+            vec![
+                "node1 ins_create r53-app",
+                "node1 dep_create r53-app ip-10.0.1.10",
+                "node1 ins_remove r53-app"
+            ]
+        );
+        assert!(ctx
+            .lcd
+            .db("node1")
+            .instances
+            .iter()
+            .all(|i| i.tag != "r53-app"));
+        assert!(ctx.log.said("removed the new resource again"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rollback_that_fails_says_what_to_remove_by_hand() {
+        let ctx = crate::actions::testing::ctx("");
+        ctx.lcd
+            .fail("node1", "dep_create", 1, "dep_create: LCD busy");
+        ctx.lcd
+            .fail("node1", "ins_remove", 1, "ins_remove: LCD busy");
+        run(&ctx, &Scripted::new(None), &request())
+            .await
+            .expect_err("fails");
+        assert!(ctx.log.said("ERROR:route53:restore:r53-app:053041:could not make r53-app depend on ip-10.0.1.10, and could not remove the new resource again"));
+        assert!(ctx.log.said("remove it with ins_remove -t r53-app"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_is_written_when_a_check_fails() {
+        // The tag is taken; the IP resource is missing; the zone is refused.
+        let taken = crate::actions::testing::ctx("");
+        run(&taken, &Scripted::new(None), &request())
+            .await
+            .expect("made");
+        let before = taken.lcd.writes().len();
+        let e = run(&taken, &Scripted::new(None), &request())
+            .await
+            .expect_err("taken");
+        assert!(e.to_string().contains("already exists"), "{e}");
+        assert_eq!(taken.lcd.writes().len(), before);
+        let ctx = crate::actions::testing::ctx("");
+        let mut no_ip = request();
+        no_ip.ip_tag = "ip-10.9.9.9".into();
+        let e = run(&ctx, &Scripted::new(None), &no_ip)
+            .await
+            .expect_err("no IP");
+        assert!(e.to_string().contains("ip-10.9.9.9"), "{e}");
+        let api = Scripted::new(None);
+        api.zones
+            .borrow_mut()
+            .push_back(Err(denied("GetHostedZone")));
+        run(&ctx, &api, &request()).await.expect_err("refused");
+        assert!(ctx.lcd.writes().is_empty(), "{:?}", ctx.lcd.writes());
     }
 }

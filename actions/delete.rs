@@ -3,38 +3,26 @@
 //! the IP resource, and the instance. The IP resource and the DNS record
 //! stay as they are; so does the other node's copy of the resource.
 
-use crate::context::Ctx;
-use crate::error::{ActionError, LcdError, ResourceError};
-use crate::lcd::DepLayout;
-use crate::lock;
-use crate::log::Msg;
-use crate::resource;
+use lkroute53::context::Ctx;
+use lkroute53::error::ActionError;
+use lkroute53::lcd::{gone, Lcd};
+use lkroute53::lock;
+use lkroute53::log::Msg;
+use lkroute53::resource::{self, ResourceError};
 
-pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+pub async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
-    let _lock = lock::acquire(tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    let _lock = lock::acquire(&ctx.locks, tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let (inst, r) = resource::find(&ctx.lcd, tag).await?;
-    // Its children first: `dep_list -c TAG` shows which field holds the
-    // parent, and the full listing is read the same way.
-    let (children, layout) = ctx.lcd.children_and_layout(tag).await?;
-    let parent_first = layout != Some(DepLayout::ChildFirst);
-    let parents: Vec<String> = ctx
-        .lcd
-        .dependencies()
-        .await?
-        .into_iter()
-        .filter_map(|(a, b)| match parent_first {
-            true => (b == tag).then_some(a),
-            false => (a == tag).then_some(b),
-        })
-        .collect();
-    if !parents.is_empty() {
+    let relatives = ctx.lcd.relatives(tag).await?;
+    if !relatives.parents.is_empty() {
         return Err(ResourceError::HasParents {
             tag: tag.into(),
-            parents,
+            parents: relatives.parents,
         }
         .into());
     }
+    let children = relatives.children;
     let eqvs = ctx.lcd.equivalencies(tag).await?;
     let mut plan: Vec<String> = Vec::new();
     for e in &eqvs {
@@ -67,30 +55,125 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
         // The other node's side first: if it cannot be reached, nothing
         // has changed here yet. Removing one side may remove the other too.
         let remote = ctx.lcd.remote(&e.other_system);
-        gone(
-            remote
-                .remove_equivalency(&e.other_tag, &e.system, tag)
-                .await,
-        )?;
-        gone(
-            ctx.lcd
-                .remove_equivalency(tag, &e.other_system, &e.other_tag)
-                .await,
-        )?;
+        gone(remote.eqv_remove(&e.other_tag, &e.system, tag).await)?;
+        gone(ctx.lcd.eqv_remove(tag, &e.other_system, &e.other_tag).await)?;
     }
     for c in &children {
-        ctx.lcd.remove_dependency(tag, c).await?;
+        ctx.lcd.dep_remove(tag, c).await?;
     }
-    ctx.lcd.remove_instance(tag).await?;
+    ctx.lcd.ins_remove(tag).await?;
     ctx.log
         .info(Msg::Deleted, &format!("removed {}", plan.join("; ")));
     Ok(())
 }
 
-/// A removal that found nothing to remove (exit 7) is done.
-fn gone(r: Result<(), LcdError>) -> Result<(), LcdError> {
-    match r {
-        Err(e) if e.is_no_such_object() => Ok(()),
-        other => other,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::testing::{instance, ScriptedLcd};
+    use lkroute53::context::Ctx;
+    use lkroute53::lcd::{status, Equivalency};
+
+    /// r53-app on node1 over its IP resource, SHARED with node2's copy.
+    fn cluster() -> Ctx<ScriptedLcd> {
+        let lcd = ScriptedLcd::two_nodes();
+        {
+            let mut c = lcd.cluster.borrow_mut();
+            for (node, other, ip, prio) in [
+                ("node1", "node2", "ip-10.0.1.10", ("1", "10")),
+                ("node2", "node1", "ip-10.0.2.20", ("10", "1")),
+            ] {
+                let db = c.nodes.get_mut(node).expect("node");
+                db.instances.push(instance(
+                    node,
+                    "gen",
+                    "route53",
+                    "r53-app",
+                    "Z1 app.example.com",
+                ));
+                db.deps.push(("r53-app".into(), ip.into()));
+                db.eqvs.push(Equivalency {
+                    system: node.into(),
+                    tag: "r53-app".into(),
+                    other_system: other.into(),
+                    other_tag: "r53-app".into(),
+                    etype: "SHARED".into(),
+                    priority: prio.0.into(),
+                    other_priority: prio.1.into(),
+                });
+            }
+        }
+        Ctx::for_tests("", lcd)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_takes_the_other_nodes_row_first_then_its_own_then_the_resource() {
+        let ctx = cluster();
+        run(&ctx, "r53-app").await.expect("deleted");
+        assert_eq!(
+            ctx.lcd.writes(),
+            vec![
+                "node2 eqv_remove r53-app node1 r53-app",
+                "node1 eqv_remove r53-app node2 r53-app",
+                "node1 dep_remove r53-app ip-10.0.1.10",
+                "node1 ins_remove r53-app",
+            ]
+        );
+        let node2 = ctx.lcd.db("node2");
+        assert!(
+            node2.instances.iter().any(|i| i.tag == "r53-app"),
+            "node2's copy stays"
+        );
+        assert!(node2.eqvs.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_row_already_gone_counts_as_removed() {
+        let ctx = cluster();
+        ctx.lcd.fail(
+            "node2",
+            "eqv_remove",
+            status::NO_SUCH_OBJECT,
+            "no such equivalency",
+        );
+        run(&ctx, "r53-app").await.expect("deleted");
+        assert!(ctx
+            .lcd
+            .db("node1")
+            .instances
+            .iter()
+            .all(|i| i.tag != "r53-app"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unreachable_node_changes_nothing_here_and_a_parent_refuses() {
+        let ctx = cluster();
+        ctx.lcd.fail(
+            "node2",
+            "eqv_remove",
+            status::UNREACHABLE,
+            "node2 cannot be reached",
+        );
+        run(&ctx, "r53-app").await.expect_err("unreachable");
+        assert_eq!(
+            ctx.lcd.writes(),
+            vec!["node2 eqv_remove r53-app node1 r53-app"]
+        );
+        let ctx = cluster();
+        ctx.lcd
+            .cluster
+            .borrow_mut()
+            .nodes
+            .get_mut("node1")
+            .expect("node1")
+            .deps
+            .push(("app".into(), "r53-app".into()));
+        let e = run(&ctx, "r53-app").await.expect_err("has a parent");
+        assert!(
+            e.to_string()
+                .contains("resources depend on \"r53-app\" (app)"),
+            "{e}"
+        );
+        assert!(ctx.lcd.writes().is_empty());
     }
 }

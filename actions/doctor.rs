@@ -7,15 +7,16 @@ use std::net::Ipv4Addr;
 use std::time::{Instant, SystemTime};
 
 use crate::actions::create::inside;
-use crate::context::Ctx;
-use crate::error::{ActionError, ResourceError, Route53Error};
-use crate::lcd::{DepLayout, Instance, Lcd};
-use crate::log::print;
-use crate::record::ARecord;
-use crate::resource::{self, IpChild, Route53Resource};
-use crate::route53::RecordApi;
-use crate::settings::Settings;
-use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
+use crate::actions::show;
+use lkroute53::aws::{Cause, Probe, Route53Error};
+use lkroute53::context::Ctx;
+use lkroute53::error::ActionError;
+use lkroute53::lcd::{DepLayout, Instance, Lcd, NoMatch};
+use lkroute53::log::print;
+use lkroute53::record::ARecord;
+use lkroute53::resource::{self, Found, ResourceError, Route53Resource};
+use lkroute53::settings::Settings;
+use lkroute53::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// Signatures fail when the clocks differ by more than this.
 const MAX_SKEW_SECS: u64 = 300;
@@ -77,8 +78,8 @@ impl Check {
     }
 }
 
-pub async fn run<A: RecordApi>(
-    ctx: &Ctx,
+pub async fn run<A: Probe>(
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     tag: &str,
     capture: Option<&std::path::Path>,
@@ -86,7 +87,7 @@ pub async fn run<A: RecordApi>(
     let checks = checks(ctx, api, tag).await;
     render(&checks);
     if let Some(path) = capture {
-        match crate::capture::write(path, ctx, &checks) {
+        match crate::actions::capture::write(path, ctx, &checks) {
             Ok(()) => print(&format!("capture written to {}", path.display())),
             Err(e) => print(&format!(
                 "[FAIL] capture: cannot write {}: {e}",
@@ -118,20 +119,40 @@ fn render(checks: &[Check]) {
     }
 }
 
-/// The resource, and its IP child's tag and address.
-type Found = (Instance, Route53Resource, Result<IpChild, ResourceError>);
-
-/// Every check, in order.
-pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
+/// Every check, in order: the LifeKeeper side, then the AWS side, then the
+/// resource's zone and record.
+pub async fn checks<A: Probe>(ctx: &Ctx<impl Lcd>, api: &A, tag: &str) -> Vec<Check> {
     let mut out = settings_checks(&ctx.settings);
     out.push(lcd_check(&ctx.lcd).await);
-    let found = find(&ctx.lcd, tag).await;
+    let found = match resource::check_tag("tag", tag) {
+        Ok(()) => resource::lookup(&ctx.lcd, tag).await,
+        Err(e) => Err(e),
+    };
     out.push(resource_check(tag, &found));
-    if let Ok((inst, _, _)) = &found {
-        out.extend(lcd_assumptions(&ctx.lcd, inst).await);
+    if let Ok(f) = &found {
+        out.extend(lcd_assumptions(&ctx.lcd, &f.instance).await);
     }
     out.push(credentials_check(api).await);
     out.extend(aws_checks(api).await);
+    let answered = endpoint_checks(api, &mut out).await;
+    match found {
+        Ok(f) => out.extend(record_checks(ctx, api, f).await),
+        Err(_) => out.push(Check::fail(
+            "zone",
+            "not checked: the resource could not be read".into(),
+            "",
+        )),
+    }
+    if !answered {
+        tracing::debug!("the endpoint did not answer the probe");
+    }
+    out
+}
+
+/// The endpoint, probed with a GetChange of a change that does not exist
+/// (its answer proves the permission): reachability and round trip, the
+/// clock against the server's, and the permission. Whether it answered.
+async fn endpoint_checks<A: Probe>(api: &A, out: &mut Vec<Check>) -> bool {
     let start = Instant::now();
     let probe = match api.change_state(PROBE_CHANGE).await {
         Err(Route53Error::Refused { code, .. }) if code == "NoSuchChange" => Ok(()),
@@ -144,19 +165,18 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
             | Route53Error::BadEndpoint { .. }
             | Route53Error::Credentials { .. })
     );
-    let mut endpoint = endpoint_check(api.endpoint(), &probe, rtt);
+    let mut endpoint = endpoint_check(&api.endpoint(), &probe, rtt);
     if let Err(Route53Error::NoAnswer {
-        cause: crate::error::Cause::Tls(_),
+        cause: Cause::Tls(_),
         ..
     }) = &probe
     {
         // Name the store that did not trust the certificate.
-        if let Some((_, trust)) = api.aws_lines().into_iter().find(|(n, _)| *n == "trust") {
-            endpoint.detail = format!(
-                "{}; the server's certificate was not trusted by {trust}",
-                endpoint.detail
-            );
-        }
+        endpoint.detail = format!(
+            "{}; the server's certificate was not trusted by {}",
+            endpoint.detail,
+            show::trust(api.estate())
+        );
     }
     out.push(endpoint);
     out.push(clock_check(api.server_date(), answered, SystemTime::now()));
@@ -175,16 +195,15 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
             ),
         });
     }
-    let Ok((inst, r, child)) = found else {
-        out.push(Check::fail(
-            "zone",
-            "not checked: the resource could not be read".into(),
-            "",
-        ));
-        return out;
-    };
+    answered
+}
+
+/// The resource's record (and the permission to read it), its zone, and
+/// the record judged by the verdict table.
+async fn record_checks<A: Probe>(ctx: &Ctx<impl Lcd>, api: &A, f: Found) -> Vec<Check> {
+    let r = &f.resource;
     let read = api.read_a(&r.zone_id, &r.hostname).await;
-    out.push(match &read {
+    let mut out = vec![match &read {
         Ok(_) => Check::pass(
             "permission",
             format!(
@@ -202,22 +221,15 @@ pub async fn checks<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Vec<Check> {
             format!("route53:ListResourceRecordSets not checked: {e}"),
             e.remedy(),
         ),
-    });
+    }];
     out.push(Check::info(
         "permission",
         "route53:ChangeResourceRecordSets cannot be probed without making a change; the next restore proves it (or fails naming it)".into(),
     ));
-    out.push(zone_check(api, &r).await);
-    let child = child.map(|c| (c.tag, c.address));
-    out.push(record_check(&ctx.settings, &inst, &r, &child, &read));
+    out.push(zone_check(api, r).await);
+    let child = f.child.as_ref().ok().map(|c| (c.tag.as_str(), c.address));
+    out.push(record_check(&ctx.settings, &f.instance, r, child, &read));
     out
-}
-
-async fn find(lcd: &Lcd, tag: &str) -> Result<Found, ResourceError> {
-    resource::check_tag("tag", tag)?;
-    let (inst, r) = resource::find(lcd, tag).await?;
-    let child = resource::ip_child(lcd, tag).await;
-    Ok((inst, r, child))
 }
 
 /// One check per problem of the settings file.
@@ -241,7 +253,7 @@ fn settings_checks(s: &Settings) -> Vec<Check> {
 }
 
 /// The LCD commands, present and answering.
-async fn lcd_check(lcd: &Lcd) -> Check {
+async fn lcd_check(lcd: &impl Lcd) -> Check {
     let missing: Vec<&str> = LCD_COMMANDS
         .iter()
         .copied()
@@ -281,7 +293,7 @@ async fn lcd_check(lcd: &Lcd) -> Check {
 /// node: the fields of ins_list, which dep_list field is the parent, the
 /// switchback field, how a query that matches nothing ends, and the
 /// equivalency rows on both nodes.
-async fn lcd_assumptions(lcd: &Lcd, inst: &Instance) -> Vec<Check> {
+async fn lcd_assumptions(lcd: &impl Lcd, inst: &Instance) -> Vec<Check> {
     let mut out = vec![if inst.fields >= 7 {
         Check::pass(
             "LCD",
@@ -321,15 +333,19 @@ async fn lcd_assumptions(lcd: &Lcd, inst: &Instance) -> Vec<Check> {
     out.push(Check::info(
         "LCD",
         match &inst.switchback {
-            Some(s) => format!("switchback type {s} read from a field of ins_list"),
+            Some(s) => format!("switchback type {} read from a field of ins_list", s.as_lcd()),
             None => "no field of ins_list reads INTELLIGENT or AUTOMATIC: extend uses intelligent unless --switchback says otherwise".into(),
         },
     ));
-    out.push(match lcd.no_match_status().await {
-        Ok(0) => Check::info("LCD", "a query that matches nothing exits 0 with no output".into()),
-        Ok(n) => Check::info(
+    out.push(match lcd.no_match_form().await {
+        Ok(NoMatch::Empty) => Check::info("LCD", "a query that matches nothing exits 0 with no output".into()),
+        Ok(NoMatch::Silent(n)) => Check::info(
             "LCD",
             format!("a query that matches nothing exits {n} with no output; the kit reads that as no match"),
+        ),
+        Ok(NoMatch::NoSuchObject(message)) => Check::info(
+            "LCD",
+            format!("a query that matches nothing exits 7, \"no such object\" ({message}); the kit reads that as no match"),
         ),
         Err(e) => Check::fail("LCD", format!("a query for a tag that does not exist failed: {e}"), "check lcdstatus"),
     });
@@ -338,7 +354,7 @@ async fn lcd_assumptions(lcd: &Lcd, inst: &Instance) -> Vec<Check> {
 }
 
 /// Each SHARED equivalency of the resource, and its row on the other node.
-async fn equivalency_checks(lcd: &Lcd, inst: &Instance) -> Vec<Check> {
+async fn equivalency_checks(lcd: &impl Lcd, inst: &Instance) -> Vec<Check> {
     let eqvs = match lcd.equivalencies(&inst.tag).await {
         Ok(e) => e,
         Err(e) => {
@@ -386,18 +402,22 @@ async fn equivalency_checks(lcd: &Lcd, inst: &Instance) -> Vec<Check> {
 fn resource_check(tag: &str, found: &Result<Found, ResourceError>) -> Check {
     let remedy = "as the message says; lkroute53 list shows the Route 53 resources here";
     match found {
-        Ok((inst, r, Ok(c))) => Check::pass(
+        Ok(Found {
+            instance,
+            resource: r,
+            child: Ok(c),
+        }) => Check::pass(
             "resource",
             format!(
                 "{tag}: zone {}, host name {}, state {}, over IP resource {} holding {} (found in {})",
-                r.zone_id, r.hostname, inst.state, c.tag, c.address, c.rule
+                r.zone_id, r.hostname, instance.state, c.tag, c.address, c.rule
             ),
         ),
-        Ok((_, _, Err(e))) | Err(e) => Check::fail("resource", e.to_string(), remedy),
+        Ok(Found { child: Err(e), .. }) | Err(e) => Check::fail("resource", e.to_string(), remedy),
     }
 }
 
-async fn credentials_check<A: RecordApi>(api: &A) -> Check {
+async fn credentials_check<A: Probe>(api: &A) -> Check {
     match api.credentials().await {
         Ok(source) => Check::pass("credentials", format!("found: {source}")),
         Err(e) => Check::fail(
@@ -410,26 +430,22 @@ async fn credentials_check<A: RecordApi>(api: &A) -> Check {
 
 /// The AWS side as decided (partition, profile, role, proxies, trust),
 /// and who the calls are made as.
-async fn aws_checks<A: RecordApi>(api: &A) -> Vec<Check> {
-    let lines = api.aws_lines();
-    let role = lines
-        .iter()
-        .any(|(n, t)| *n == "role" && !t.starts_with("none"));
-    let mut out: Vec<Check> = lines
+async fn aws_checks<A: Probe>(api: &A) -> Vec<Check> {
+    let mut out: Vec<Check> = show::aws_lines(api.estate())
         .into_iter()
-        .map(|(name, text)| {
-            if text.starts_with("problem: ") {
+        .map(|l| {
+            if l.problem {
                 Check::fail(
-                    name,
-                    text.trim_start_matches("problem: ").to_string(),
+                    l.name,
+                    l.text,
                     "fix the CA bundle named (PEM certificates of the CAs to trust)",
                 )
             } else {
-                Check::info(name, text)
+                Check::info(l.name, l.text)
             }
         })
         .collect();
-    if role {
+    if api.estate().role.is_some() {
         out.push(match api.identity().await {
             Ok(arn) => Check::pass("identity", format!("calls are made as {arn}")),
             Err(e) => Check::fail(
@@ -491,7 +507,7 @@ fn clock_check(server: Option<SystemTime>, answered: bool, now: SystemTime) -> C
     }
 }
 
-async fn zone_check<A: RecordApi>(api: &A, r: &Route53Resource) -> Check {
+async fn zone_check<A: Probe>(api: &A, r: &Route53Resource) -> Check {
     match api.zone(&r.zone_id).await {
         Ok(z) if inside(&r.hostname, &z.name) => Check::pass(
             "zone",
@@ -526,30 +542,30 @@ fn record_check(
     settings: &Settings,
     inst: &Instance,
     r: &Route53Resource,
-    child: &Result<(String, Ipv4Addr), ResourceError>,
+    child: Option<(&str, Ipv4Addr)>,
     read: &Result<Option<ARecord>, Route53Error>,
 ) -> Check {
     let (record, (ip_tag, address)) = match (read, child) {
         (Err(_), _) => {
             return Check::fail("record", "not read (see the permission check)".into(), "")
         }
-        (Ok(rec), Err(_)) => {
+        (Ok(rec), None) => {
             return Check::info(
                 "record",
                 format!(
                     "{} holds {} (the IP resource's address is not known)",
                     r.hostname,
-                    crate::record::describe(rec.as_ref())
+                    lkroute53::record::describe(rec.as_ref())
                 ),
             )
         }
-        (Ok(rec), Ok(c)) => (rec, c),
+        (Ok(rec), Some(c)) => (rec, c),
     };
-    let verdict = compare(record.as_ref(), *address, settings.ttl());
+    let verdict = compare(record.as_ref(), address, settings.ttl());
     let s = Subject {
         name: &r.hostname,
         zone: &r.zone_id,
-        address: *address,
+        address,
         ip_tag,
         ttl: settings.ttl(),
     };
@@ -576,21 +592,20 @@ fn record_check(
 mod tests {
     use super::*;
     use crate::actions::restore::tests::loaded;
-    use crate::double::{denied, no_answer, Scripted};
+    use crate::actions::testing::{denied, no_answer, Scripted};
     use std::time::Duration;
 
     fn record_of(api: &Scripted) -> Result<Option<ARecord>, Route53Error> {
         Ok(api.current())
     }
 
-    fn child() -> Result<(String, Ipv4Addr), ResourceError> {
-        let l = loaded();
-        Ok((l.ip_tag, l.address))
+    fn child() -> Option<(&'static str, Ipv4Addr)> {
+        Some(("ip-10.0.1.10", loaded().address))
     }
 
     #[test]
     fn the_record_check_follows_the_table_and_the_state() {
-        let ctx = Ctx::for_tests("");
+        let ctx = crate::actions::testing::ctx("");
         let l = loaded();
         let mut standby = l.instance.clone();
         standby.state = "OSU".into();
@@ -599,7 +614,7 @@ mod tests {
             &ctx.settings,
             &l.instance,
             &l.resource,
-            &child(),
+            child(),
             &record_of(&other),
         );
         assert_eq!(c.mark, Mark::Fail);
@@ -608,7 +623,7 @@ mod tests {
             &ctx.settings,
             &standby,
             &l.resource,
-            &child(),
+            child(),
             &record_of(&other),
         );
         assert_eq!(c.mark, Mark::Info, "{c:?}");
@@ -617,7 +632,7 @@ mod tests {
             &ctx.settings,
             &l.instance,
             &l.resource,
-            &child(),
+            child(),
             &record_of(&ok),
         );
         assert_eq!(c.mark, Mark::Pass, "{c:?}");

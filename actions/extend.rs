@@ -18,12 +18,13 @@
 
 use std::net::Ipv4Addr;
 
-use crate::context::Ctx;
-use crate::error::{lcd_status, ActionError, LcdError, ResourceError};
-use crate::lcd::Lcd;
-use crate::lock;
-use crate::log::Msg;
-use crate::resource::{self, Route53Resource, Switchback};
+use lkroute53::cli::ExtendArgs;
+use lkroute53::context::Ctx;
+use lkroute53::error::ActionError;
+use lkroute53::lcd::{Lcd, LcdError, NewInstance, Shared};
+use lkroute53::lock;
+use lkroute53::log::Msg;
+use lkroute53::resource::{self, ResourceError, Route53Resource, Switchback, TEMPLATE_PRIORITY};
 
 /// What the operator (or LifeKeeper's hook) asked for.
 #[derive(Debug, Clone)]
@@ -41,8 +42,18 @@ pub struct Request {
     pub switchback: Option<Switchback>,
 }
 
-pub const TEMPLATE_PRIORITY: u32 = 1;
-pub const DEFAULT_PRIORITY: u32 = 10;
+impl From<&ExtendArgs> for Request {
+    fn from(a: &ExtendArgs) -> Request {
+        Request {
+            tag: a.tag.clone(),
+            template_tag: a.tag.clone(),
+            from: a.from.clone(),
+            ip_tag: a.ip_tag.clone(),
+            priority: a.priority,
+            switchback: a.switchback.map(Switchback::from),
+        }
+    }
+}
 
 /// What the checks found: the template, and the IP resource to extend over.
 #[derive(Debug, Clone)]
@@ -59,7 +70,7 @@ pub struct Plan {
 
 /// Everything `extend` checks before it changes anything; `canextend` is
 /// this alone.
-pub async fn check(ctx: &Ctx, req: &Request) -> Result<Plan, ActionError> {
+pub async fn check(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<Plan, ActionError> {
     resource::check_tag("tag", &req.tag)?;
     resource::check_tag("template tag", &req.template_tag)?;
     resource::check_tag("node name", &req.from)?;
@@ -102,10 +113,7 @@ pub async fn check(ctx: &Ctx, req: &Request) -> Result<Plan, ActionError> {
     }
     Ok(Plan {
         template: r,
-        template_switchback: template
-            .switchback
-            .as_deref()
-            .and_then(Switchback::from_lcd),
+        template_switchback: template.switchback,
         ip_tag,
         address,
         ip_how,
@@ -118,15 +126,12 @@ pub async fn check(ctx: &Ctx, req: &Request) -> Result<Plan, ActionError> {
 /// children first), else the only IP resource here that no Route 53
 /// resource uses.
 async fn choose_ip(
-    lcd: &Lcd,
+    lcd: &impl Lcd,
     theirs: Option<&resource::IpChild>,
     from: &str,
 ) -> Result<(String, String), ActionError> {
     let all = lcd.all_instances().await?;
-    let ips: Vec<_> = all
-        .iter()
-        .filter(|i| i.app == "comm" && i.rtype == resource::IP_TYPE)
-        .collect();
+    let ips: Vec<_> = all.iter().filter(|i| resource::is_ip(i)).collect();
     if let Some(theirs) = theirs {
         for ip in &ips {
             let tied = lcd.equivalencies(&ip.tag).await?.into_iter().any(|e| {
@@ -143,10 +148,7 @@ async fn choose_ip(
     // The IP resources Route 53 resources here already stand on: one
     // dep_list per Route 53 resource.
     let mut used: Vec<String> = Vec::new();
-    for r in all
-        .iter()
-        .filter(|i| i.app == resource::APP && i.rtype == resource::TYPE)
-    {
+    for r in all.iter().filter(|i| resource::is_route53(i)) {
         used.extend(lcd.children(&r.tag).await?);
     }
     let free: Vec<String> = ips
@@ -177,9 +179,9 @@ async fn choose_ip(
     }
 }
 
-pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
+pub async fn run(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<(), ActionError> {
     resource::check_tag("tag", &req.tag)?;
-    let _lock = lock::acquire(&req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    let _lock = lock::acquire(&ctx.locks, &req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
     if req.priority <= TEMPLATE_PRIORITY || req.priority > 999 {
         return Err(ResourceError::BadArgument {
             what: "priority",
@@ -220,7 +222,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<(), ActionError> {
 }
 
 /// The template node holds the SHARED row that ties its resource to ours.
-async fn remote_row_exists(remote: &Lcd, req: &Request, here: &str) -> Result<bool, LcdError> {
+async fn remote_row_exists(remote: &impl Lcd, req: &Request, here: &str) -> Result<bool, LcdError> {
     Ok(remote
         .equivalencies(&req.template_tag)
         .await?
@@ -231,7 +233,7 @@ async fn remote_row_exists(remote: &Lcd, req: &Request, here: &str) -> Result<bo
 /// Make the instance, its dependency and the equivalency on both nodes, in
 /// order; on a failure, undo what was made, in reverse.
 async fn make(
-    ctx: &Ctx,
+    ctx: &Ctx<impl Lcd>,
     req: &Request,
     plan: &Plan,
     switchback: Switchback,
@@ -241,44 +243,42 @@ async fn make(
     let mut done: Vec<Undo> = Vec::new();
     let result = async {
         ctx.lcd
-            .create_instance(
-                resource::APP,
-                resource::TYPE,
-                &req.tag,
-                &r.id(),
-                &r.info(),
-                switchback.as_lcd(),
-            )
+            .ins_create(&NewInstance {
+                app: resource::APP,
+                rtype: resource::TYPE,
+                tag: &req.tag,
+                id: &r.id(),
+                info: &r.info(),
+                switchback,
+            })
             .await?;
         done.push(Undo::Instance);
-        ctx.lcd.create_dependency(&req.tag, &plan.ip_tag).await?;
+        ctx.lcd.dep_create(&req.tag, &plan.ip_tag).await?;
         done.push(Undo::Dependency);
         ctx.lcd
-            .create_equivalency(
-                &req.tag,
-                req.priority,
-                &req.from,
-                &req.template_tag,
-                TEMPLATE_PRIORITY,
-            )
+            .eqv_create(&Shared {
+                tag: &req.tag,
+                prio: req.priority,
+                other_system: &req.from,
+                other_tag: &req.template_tag,
+                other_prio: TEMPLATE_PRIORITY,
+            })
             .await?;
         done.push(Undo::LocalEqv);
         // eqv_create may have written the template node's row already.
         if !remote_row_exists(&remote, req, &plan.here).await? {
             match remote
-                .create_equivalency(
-                    &req.template_tag,
-                    TEMPLATE_PRIORITY,
-                    &plan.here,
-                    &req.tag,
-                    req.priority,
-                )
+                .eqv_create(&Shared {
+                    tag: &req.template_tag,
+                    prio: TEMPLATE_PRIORITY,
+                    other_system: &plan.here,
+                    other_tag: &req.tag,
+                    other_prio: req.priority,
+                })
                 .await
             {
                 Ok(()) => done.push(Undo::RemoteEqv),
-                Err(e)
-                    if e.status() == Some(lcd_status::EXISTS)
-                        && remote_row_exists(&remote, req, &plan.here).await? => {}
+                Err(e) if e.is_exists() && remote_row_exists(&remote, req, &plan.here).await? => {}
                 Err(e) => return Err(e),
             }
         }
@@ -314,27 +314,172 @@ enum Undo {
 /// Undo in reverse order; what could not be undone, with its error. A row
 /// already gone (exit 7: `eqv_remove` may remove the mirrored row too) is
 /// undone.
-async fn undo(lcd: &Lcd, remote: &Lcd, req: &Request, plan: &Plan, done: &[Undo]) -> Vec<String> {
+async fn undo<L: Lcd>(
+    lcd: &L,
+    remote: &L,
+    req: &Request,
+    plan: &Plan,
+    done: &[Undo],
+) -> Vec<String> {
     let mut left = Vec::new();
     for step in done.iter().rev() {
         let r = match step {
             Undo::RemoteEqv => {
                 remote
-                    .remove_equivalency(&req.template_tag, &plan.here, &req.tag)
+                    .eqv_remove(&req.template_tag, &plan.here, &req.tag)
                     .await
             }
-            Undo::LocalEqv => {
-                lcd.remove_equivalency(&req.tag, &req.from, &req.template_tag)
-                    .await
-            }
-            Undo::Dependency => lcd.remove_dependency(&req.tag, &plan.ip_tag).await,
-            Undo::Instance => lcd.remove_instance(&req.tag).await,
+            Undo::LocalEqv => lcd.eqv_remove(&req.tag, &req.from, &req.template_tag).await,
+            Undo::Dependency => lcd.dep_remove(&req.tag, &plan.ip_tag).await,
+            Undo::Instance => lcd.ins_remove(&req.tag).await,
         };
-        match r {
-            Ok(()) => {}
-            Err(e) if e.is_no_such_object() => {}
-            Err(e) => left.push(e.to_string()),
+        if let Err(e) = lkroute53::lcd::gone(r) {
+            left.push(e.to_string());
         }
     }
     left
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::testing::{instance, ScriptedLcd};
+    use lkroute53::lcd::status;
+
+    /// node1 holds the template r53-app over its IP resource; the context
+    /// is node2's.
+    fn cluster() -> Ctx<ScriptedLcd> {
+        let lcd = ScriptedLcd::two_nodes();
+        {
+            let mut c = lcd.cluster.borrow_mut();
+            let node1 = c.nodes.get_mut("node1").expect("node1");
+            node1.instances.push(instance(
+                "node1",
+                "gen",
+                "route53",
+                "r53-app",
+                "Z1 app.example.com",
+            ));
+            node1.deps.push(("r53-app".into(), "ip-10.0.1.10".into()));
+        }
+        Ctx::for_tests("", lcd.remote("node2"))
+    }
+
+    fn request() -> Request {
+        Request {
+            tag: "r53-app".into(),
+            template_tag: "r53-app".into(),
+            from: "node1".into(),
+            ip_tag: None,
+            priority: 10,
+            switchback: None,
+        }
+    }
+
+    fn shared(ctx: &Ctx<ScriptedLcd>, node: &str) -> Vec<String> {
+        ctx.lcd
+            .db(node)
+            .eqvs
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {} {} {}",
+                    e.tag, e.other_system, e.other_tag, e.priority, e.other_priority
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn extend_makes_the_resource_its_dependency_and_both_rows_in_order() {
+        let ctx = cluster();
+        run(&ctx, &request()).await.expect("extended");
+        assert_eq!(
+            ctx.lcd.writes(),
+            vec![
+                "node2 ins_create r53-app",
+                "node2 dep_create r53-app ip-10.0.2.20",
+                "node2 eqv_create r53-app node1 r53-app",
+                "node1 eqv_create r53-app node2 r53-app",
+            ]
+        );
+        assert_eq!(shared(&ctx, "node2"), vec!["r53-app node1 r53-app 10 1"]);
+        assert_eq!(shared(&ctx, "node1"), vec!["r53-app node2 r53-app 1 10"]);
+        assert!(ctx
+            .log
+            .said("the only IP resource here that no Route 53 resource uses"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_row_the_lcd_mirrored_itself_is_not_written_twice() {
+        let ctx = cluster();
+        ctx.lcd.cluster.borrow_mut().mirror = true;
+        run(&ctx, &request()).await.expect("extended");
+        assert!(
+            !ctx.lcd
+                .writes()
+                .iter()
+                .any(|w| w.starts_with("node1 eqv_create")),
+            "{:?}",
+            ctx.lcd.writes()
+        );
+        assert_eq!(shared(&ctx, "node1"), vec!["r53-app node2 r53-app 1 10"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_on_the_other_node_undoes_everything_in_reverse() {
+        let ctx = cluster();
+        ctx.lcd.fail(
+            "node1",
+            "eqv_create",
+            status::UNREACHABLE,
+            "node1 cannot be reached",
+        );
+        let e = run(&ctx, &request()).await.expect_err("fails");
+        assert!(e.to_string().contains("cannot be reached"), "{e}");
+        assert_eq!(
+            ctx.lcd.writes()[4..],
+            [
+                "node2 eqv_remove r53-app node1 r53-app",
+                "node2 dep_remove r53-app ip-10.0.2.20",
+                "node2 ins_remove r53-app",
+            ]
+        );
+        let node2 = ctx.lcd.db("node2");
+        assert!(node2.instances.iter().all(|i| i.tag != "r53-app"));
+        assert!(node2.deps.is_empty() && node2.eqvs.is_empty());
+        assert!(ctx
+            .log
+            .said("extend failed; undid what it had made (3 steps)"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_undo_that_fails_is_named_and_a_row_already_gone_is_undone() {
+        let ctx = cluster();
+        ctx.lcd.cluster.borrow_mut().mirror = true;
+        // The mirrored row goes with the local one; the instance cannot go.
+        ctx.lcd
+            .fail("node2", "dep_create", 1, "dep_create: LCD busy");
+        ctx.lcd
+            .fail("node2", "ins_remove", 1, "ins_remove: LCD busy");
+        run(&ctx, &request()).await.expect_err("fails");
+        assert!(ctx.log.said("extend failed and could not undo everything"));
+        assert!(ctx.log.said("ins_remove: LCD busy"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_is_written_when_the_template_is_not_a_route53_resource() {
+        let ctx = cluster();
+        let mut req = request();
+        req.template_tag = "ip-10.0.1.10".into();
+        let e = run(&ctx, &req).await.expect_err("refused");
+        assert!(e.to_string().contains("not gen/route53"), "{e}");
+        assert!(ctx.lcd.writes().is_empty());
+        let mut req = request();
+        req.priority = 1;
+        run(&ctx, &req)
+            .await
+            .expect_err("priority 1 is the template's");
+        assert!(ctx.lcd.writes().is_empty());
+    }
 }

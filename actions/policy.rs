@@ -19,24 +19,25 @@
 
 use serde_json::{json, Value};
 
-use crate::aws::{self, Estate, Partition};
-use crate::context::Ctx;
-use crate::error::ActionError;
-use crate::log::print;
-use crate::resource;
+use lkroute53::aws::estate::{self, Estate, Partition};
+use lkroute53::context::Ctx;
+use lkroute53::error::ActionError;
+use lkroute53::lcd::Lcd;
+use lkroute53::log::print;
+use lkroute53::resource;
 
 /// What the role statements name where the settings do not say.
 pub const NODE_ROLE_PLACEHOLDER: &str = "arn:PARTITION:iam::NODE_ACCOUNT_ID:role/NODE_ROLE_NAME";
 
 pub async fn run(
-    ctx: &Ctx,
+    ctx: &Ctx<impl Lcd>,
     tag: &str,
     role: bool,
     node_role: Option<&str>,
 ) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let (_, r) = resource::find(&ctx.lcd, tag).await?;
-    let estate = Estate::resolve(&ctx.settings, &aws::node_name()).await;
+    let estate = Estate::resolve(&ctx.settings, &estate::node_name()).await;
     let doc = if role {
         let external_id = estate.role.as_ref().and_then(|r| r.external_id.clone());
         let role_arn = estate
@@ -141,7 +142,7 @@ mod tests {
 
     #[test]
     fn the_policy_allows_one_upsert_of_one_a_record() {
-        let v = permissions(aws::GOVCLOUD, "Z123", "App.Example.com.");
+        let v = permissions(estate::GOVCLOUD, "Z123", "App.Example.com.");
         let s = &v["Statement"];
         assert_eq!(s[0]["Resource"], "arn:aws-us-gov:route53:::hostedzone/Z123");
         let c = &s[0]["Condition"]["ForAllValues:StringEquals"];

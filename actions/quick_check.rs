@@ -14,16 +14,18 @@
 use std::time::Duration;
 
 use crate::actions::restore::{read_with_tries, subject};
-use crate::context::Ctx;
-use crate::error::{ActionError, RecordError};
-use crate::lock;
-use crate::log::Msg;
-use crate::resource::{self, Loaded};
-use crate::route53::RecordApi;
-use crate::verdict::{compare, decide, explain, Kind, Outcome};
+use lkroute53::aws::{RecordApi, Route53Error};
+use lkroute53::context::Ctx;
+use lkroute53::error::{ActionError, RecordError};
+use lkroute53::lcd::Lcd;
+use lkroute53::lock;
+use lkroute53::log::Msg;
+use lkroute53::record::{same_name, ARecord};
+use lkroute53::resource::{self, Loaded};
+use lkroute53::verdict::{compare, decide, explain, Kind, Outcome};
 
 pub async fn run<A: RecordApi>(
-    ctx: &Ctx,
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     tag: &str,
     id: Option<&str>,
@@ -52,14 +54,26 @@ pub fn id_target(id: Option<&str>) -> Option<(String, String)> {
 }
 
 async fn check<A: RecordApi>(
-    ctx: &Ctx,
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     tag: &str,
     id: Option<&str>,
 ) -> Result<(), ActionError> {
+    let impossible = |e: &dyn std::fmt::Display| {
+        ctx.log.error(
+            Msg::CheckImpossible,
+            &format!(
+                "cannot check: {e}; passing, so that a broken check never fails the service over"
+            ),
+        );
+        Ok(())
+    };
+    if let Err(e) = resource::check_tag("tag", tag) {
+        return impossible(&e);
+    }
     // An action that changes the record is running: the record may be in
     // between, and that action reports its own verdict.
-    let _lock = match lock::acquire(tag, Duration::ZERO, &ctx.log).await {
+    let _lock = match lock::acquire(&ctx.locks, tag, Duration::ZERO, &ctx.log).await {
         Ok(held) => Some(held),
         Err(lock::LockError::Busy { .. }) => {
             ctx.log.info(
@@ -87,19 +101,10 @@ async fn check<A: RecordApi>(
     let (loaded, early) = tokio::join!(resource::load(&ctx.lcd, tag), early);
     let l = match loaded {
         Ok(l) => l,
-        Err(e) => {
-            ctx.log.error(
-                Msg::CheckImpossible,
-                &format!("cannot check: {e}; passing, so that a broken check never fails the service over"),
-            );
-            return Ok(());
-        }
+        Err(e) => return impossible(&e),
     };
     let agrees = target.as_ref().is_some_and(|(zone, host)| {
-        *zone == l.resource.zone_id
-            && host
-                .trim_end_matches('.')
-                .eq_ignore_ascii_case(l.resource.hostname.trim_end_matches('.'))
+        *zone == l.resource.zone_id && same_name(host, &l.resource.hostname)
     });
     judge(ctx, api, &l, early.filter(|_| agrees)).await
 }
@@ -107,10 +112,10 @@ async fn check<A: RecordApi>(
 /// Read the record (unless `first` already holds it) and judge it by the
 /// verdict table. A first read that failed is made again with the tries.
 pub async fn judge<A: RecordApi>(
-    ctx: &Ctx,
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     l: &Loaded,
-    first: Option<Result<Option<crate::record::ARecord>, crate::error::Route53Error>>,
+    first: Option<Result<Option<ARecord>, Route53Error>>,
 ) -> Result<(), ActionError> {
     let s = subject(ctx, l);
     ctx.progress.stage(format!(
@@ -167,18 +172,18 @@ pub async fn judge<A: RecordApi>(
 mod tests {
     use super::*;
     use crate::actions::restore::tests::{loaded, SETTINGS};
-    use crate::double::{denied, no_answer, Scripted};
-    use crate::error::ExitStatus;
-    use crate::record::{ARecord, Routing};
+    use crate::actions::testing::{denied, no_answer, Scripted};
+    use lkroute53::error::ExitStatus;
+    use lkroute53::record::{ARecord, Routing};
     use tokio::time::Instant;
 
-    async fn check(ctx: &Ctx, api: &Scripted) -> Result<(), ActionError> {
+    async fn check(ctx: &Ctx<impl Lcd>, api: &Scripted) -> Result<(), ActionError> {
         judge(ctx, api, &loaded(), None).await
     }
 
     #[tokio::test(start_paused = true)]
     async fn in_sync_passes_silently_under_lifekeeper_and_says_so_at_a_terminal() {
-        let mut ctx = Ctx::for_tests(SETTINGS);
+        let mut ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.1.10", 10);
         check(&ctx, &api).await.expect("in sync");
         assert!(ctx.log.captured().is_empty());
@@ -191,7 +196,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn missing_or_another_address_fails_with_exit_1() {
         for api in [Scripted::new(None), Scripted::holding("192.0.2.99", 300)] {
-            let ctx = Ctx::for_tests(SETTINGS);
+            let ctx = crate::actions::testing::ctx(SETTINGS);
             let e = check(&ctx, &api).await.expect_err("wrong");
             assert_eq!(e.exit_status(), ExitStatus::Failed);
             assert!(
@@ -204,7 +209,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn only_the_ttl_differing_warns_and_passes() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.1.10", 300);
         check(&ctx, &api).await.expect("passes");
         assert!(ctx.log.said("WARN:route53:restore:r53-app:053023:the A record app.example.com in zone Z1 holds 10.0.1.10 with TTL 300, where ROUTE53_TTL is 10"));
@@ -217,7 +222,7 @@ mod tests {
             policy: "failover",
             set_identifier: "primary".into(),
         });
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::new(Some(r));
         check(&ctx, &api).await.expect("no failover can mend it");
         assert!(ctx.log.said("ERROR:route53:restore:r53-app:053025:the A record app.example.com in zone Z1 is a failover routing-policy record (set identifier \"primary\", 10.0.1.10)"));
@@ -226,8 +231,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn reads_are_tried_again_and_an_unreadable_record_passes() {
-        let ctx =
-            Ctx::for_tests("ROUTE53_RECORDCHECK_INTERVAL=2\nROUTE53_RECORDCHECK_TRY_COUNT=4\n");
+        let ctx = crate::actions::testing::ctx(
+            "ROUTE53_RECORDCHECK_INTERVAL=2\nROUTE53_RECORDCHECK_TRY_COUNT=4\n",
+        );
         let api = Scripted::holding("10.0.1.10", 10);
         api.reads
             .borrow_mut()
@@ -241,7 +247,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_read_after_a_failed_one_decides() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::new(None);
         api.reads
             .borrow_mut()
@@ -253,7 +259,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_refused_read_passes_with_a_warning_after_one_try() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::new(None);
         api.reads
             .borrow_mut()

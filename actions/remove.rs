@@ -4,12 +4,13 @@
 //! call is made; the LCD is read only to name the record in the log. With
 //! `--dry-run` it does the same: it changes nothing either way.
 
-use crate::context::Ctx;
-use crate::error::ActionError;
-use crate::log::Msg;
-use crate::resource::{self, Route53Resource};
+use lkroute53::context::Ctx;
+use lkroute53::error::ActionError;
+use lkroute53::lcd::Lcd;
+use lkroute53::log::Msg;
+use lkroute53::resource::{self, Route53Resource};
 
-pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+pub async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let what = match ctx.lcd.instance(tag).await {
         Ok(Some(inst)) => match Route53Resource::from_instance(&inst) {
@@ -28,9 +29,9 @@ pub async fn run(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
 /// The `delete` action, which LifeKeeper runs when the resource is deleted:
 /// the DNS record stays as it is (as with remove); what the kit keeps per
 /// resource on this node, its lock file, is removed.
-pub async fn delete(ctx: &Ctx, tag: &str) -> Result<(), ActionError> {
+pub async fn delete(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
-    let lock = crate::lock::path_for(tag);
+    let lock = lkroute53::lock::path_for(&ctx.locks, tag);
     let what = match std::fs::remove_file(&lock) {
         Ok(()) => format!("removed its lock file {}", lock.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "it had no lock file".to_string(),

@@ -16,24 +16,25 @@
 
 use tokio::time::Instant;
 
-use crate::context::Ctx;
-use crate::error::{ActionError, RecordError, Route53Error};
-use crate::lock;
-use crate::log::Msg;
-use crate::poll::{self, Poll};
-use crate::record::{describe, ARecord};
-use crate::resource::{self, Loaded};
-use crate::retry::with_tries;
-use crate::route53::{ChangeState, RecordApi};
-use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
+use lkroute53::aws::{ChangeState, RecordApi, Route53Error};
+use lkroute53::context::Ctx;
+use lkroute53::error::{ActionError, RecordError};
+use lkroute53::lcd::Lcd;
+use lkroute53::lock;
+use lkroute53::log::Msg;
+use lkroute53::poll::{self, Poll};
+use lkroute53::record::{describe, ARecord};
+use lkroute53::resource::{self, Loaded};
+use lkroute53::retry::with_tries;
+use lkroute53::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// `restore -t TAG` and `recover -t TAG`.
-pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), ActionError> {
+pub async fn run<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     ctx.progress.stage("waiting for the resource's lock");
     // Moving the record matters more than the lock: only another action
     // holding it stops restore; a lock that cannot be had is warned about.
-    let _lock = match lock::acquire(tag, ctx.settings.lock_wait(), &ctx.log).await {
+    let _lock = match lock::acquire(&ctx.locks, tag, ctx.settings.lock_wait(), &ctx.log).await {
         Ok(held) => Some(held),
         Err(e @ lock::LockError::Busy { .. }) => return Err(e.into()),
         Err(e) => {
@@ -48,7 +49,7 @@ pub async fn run<A: RecordApi>(ctx: &Ctx, api: &A, tag: &str) -> Result<(), Acti
 }
 
 /// What the record should hold, for messages.
-pub fn subject<'a>(ctx: &Ctx, l: &'a Loaded) -> Subject<'a> {
+pub fn subject<'a>(ctx: &Ctx<impl Lcd>, l: &'a Loaded) -> Subject<'a> {
     Subject {
         name: &l.resource.hostname,
         zone: &l.resource.zone_id,
@@ -59,7 +60,11 @@ pub fn subject<'a>(ctx: &Ctx, l: &'a Loaded) -> Subject<'a> {
 }
 
 /// Make the record hold the address, and prove it.
-pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
+pub async fn put_right<A: RecordApi>(
+    ctx: &Ctx<impl Lcd>,
+    api: &A,
+    l: &Loaded,
+) -> Result<(), ActionError> {
     let s = subject(ctx, l);
     ctx.progress.stage(format!(
         "reading the A record {} in zone {}",
@@ -130,7 +135,7 @@ pub async fn put_right<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(
 /// reason another try might mend (the write goes ahead and verification
 /// tells); an error no retry can mend ends the action.
 async fn read_first<A: RecordApi>(
-    ctx: &Ctx,
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     l: &Loaded,
 ) -> Result<Option<Option<ARecord>>, ActionError> {
@@ -151,7 +156,7 @@ async fn read_first<A: RecordApi>(
 }
 
 /// UPSERT with the record tries, then wait for INSYNC.
-async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
+async fn write<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, l: &Loaded) -> Result<(), ActionError> {
     let tries = ctx.settings.record_tries();
     let comment = format!("LifeKeeper {} on {}", l.resource.tag, l.instance.system);
     ctx.progress
@@ -210,7 +215,7 @@ async fn write<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), Actio
 
 /// Check the change until INSYNC, within the budget from its acceptance.
 async fn wait<A: RecordApi>(
-    ctx: &Ctx,
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     l: &Loaded,
     change_id: &str,
@@ -276,7 +281,7 @@ async fn wait<A: RecordApi>(
 }
 
 /// Read the record back, with the record-check tries.
-async fn verify<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), ActionError> {
+async fn verify<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, l: &Loaded) -> Result<(), ActionError> {
     let s = subject(ctx, l);
     ctx.progress.stage("reading the record back to verify it");
     let record = read_with_tries(ctx, api, l).await?;
@@ -298,7 +303,7 @@ async fn verify<A: RecordApi>(ctx: &Ctx, api: &A, l: &Loaded) -> Result<(), Acti
 /// Read the record up to `ROUTE53_RECORDCHECK_TRY_COUNT` times,
 /// `ROUTE53_RECORDCHECK_INTERVAL` apart; the last error when no read worked.
 pub async fn read_with_tries<A: RecordApi>(
-    ctx: &Ctx,
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     l: &Loaded,
 ) -> Result<Option<ARecord>, Route53Error> {
@@ -323,12 +328,12 @@ pub async fn read_with_tries<A: RecordApi>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::double::{denied, no_answer, throttled, Scripted};
-    use crate::error::ExitStatus;
-    use crate::lcd::Instance;
-    use crate::record::Routing;
-    use crate::resource::Route53Resource;
-    use crate::route53::ChangeState;
+    use crate::actions::testing::{denied, no_answer, throttled, Scripted};
+    use lkroute53::aws::ChangeState;
+    use lkroute53::error::ExitStatus;
+    use lkroute53::lcd::Instance;
+    use lkroute53::record::Routing;
+    use lkroute53::resource::Route53Resource;
     use std::time::Duration;
 
     /// Short intervals, so that the paused clock shows the schedule.
@@ -354,21 +359,21 @@ pub(crate) mod tests {
             },
             ip_tag: "ip-10.0.1.10".into(),
             address: "10.0.1.10".parse().expect("address"),
-            address_rule: crate::resource::AddressRule::ThirdField,
+            address_rule: lkroute53::resource::AddressRule::ThirdField,
         }
     }
 
     fn holds(api: &Scripted) -> String {
-        crate::record::describe(api.current().as_ref())
+        lkroute53::record::describe(api.current().as_ref())
     }
 
-    async fn restore(ctx: &Ctx, api: &Scripted) -> Result<(), ActionError> {
+    async fn restore(ctx: &Ctx<impl Lcd>, api: &Scripted) -> Result<(), ActionError> {
         put_right(ctx, api, &loaded()).await
     }
 
     #[tokio::test(start_paused = true)]
     async fn in_sync_makes_no_change() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.1.10", 10);
         restore(&ctx, &api).await.expect("in sync");
         assert_eq!(api.count("upsert"), 0);
@@ -377,11 +382,11 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_change_insync_in_its_answer_is_not_waited_for() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.2.20", 10);
         api.upserts
             .borrow_mut()
-            .push_back(Ok(crate::route53::Accepted {
+            .push_back(Ok(lkroute53::aws::Accepted {
                 id: "C7".into(),
                 state: ChangeState::InSync,
             }));
@@ -399,7 +404,7 @@ pub(crate) mod tests {
     #[tokio::test(start_paused = true)]
     async fn missing_and_another_address_are_written_waited_for_and_verified() {
         for api in [Scripted::new(None), Scripted::holding("10.0.2.20", 10)] {
-            let ctx = Ctx::for_tests(SETTINGS);
+            let ctx = crate::actions::testing::ctx(SETTINGS);
             api.changes
                 .borrow_mut()
                 .extend([Ok(ChangeState::Pending), Ok(ChangeState::InSync)]);
@@ -417,7 +422,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_differing_ttl_is_applied() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.1.10", 300);
         restore(&ctx, &api).await.expect("applied");
         assert_eq!(holds(&api), "10.0.1.10 TTL 10");
@@ -425,7 +430,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn only_the_ttl_differs_and_the_write_is_refused_warns_and_succeeds() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.1.10", 300);
         api.upserts
             .borrow_mut()
@@ -438,7 +443,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn only_the_ttl_differs_and_throttled_past_every_try_warns_and_succeeds() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.1.10", 300);
         api.upserts
             .borrow_mut()
@@ -457,7 +462,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn another_address_throttled_past_every_try_fails_with_exit_4() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.2.20", 10);
         api.upserts
             .borrow_mut()
@@ -471,7 +476,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_refused_write_is_not_tried_again() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::new(None);
         api.upserts
             .borrow_mut()
@@ -498,7 +503,7 @@ pub(crate) mod tests {
             ),
             (alias, "alias record (target lb.example.net.)"),
         ] {
-            let ctx = Ctx::for_tests(SETTINGS);
+            let ctx = crate::actions::testing::ctx(SETTINGS);
             let api = Scripted::new(Some(record));
             let e = restore(&ctx, &api).await.expect_err("refused");
             assert_eq!(e.exit_status(), ExitStatus::Route53);
@@ -510,7 +515,9 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_change_never_insync_fails_with_exit_5_after_the_budget() {
-        let ctx = Ctx::for_tests("ROUTE53_CHANGEID_INTERVAL=2\nROUTE53_CHANGEID_TRY_COUNT=3\n");
+        let ctx = crate::actions::testing::ctx(
+            "ROUTE53_CHANGEID_INTERVAL=2\nROUTE53_CHANGEID_TRY_COUNT=3\n",
+        );
         let api = Scripted::new(None);
         api.changes
             .borrow_mut()
@@ -525,7 +532,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_status_check_that_fails_counts_as_one_check() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::new(None);
         api.changes
             .borrow_mut()
@@ -538,7 +545,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn dry_run_says_what_would_change_and_changes_nothing() {
-        let mut ctx = Ctx::for_tests(SETTINGS);
+        let mut ctx = crate::actions::testing::ctx(SETTINGS);
         ctx.dry_run = true;
         let api = Scripted::holding("192.0.2.99", 300);
         restore(&ctx, &api).await.expect("dry run");
@@ -548,7 +555,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_first_read_without_an_answer_still_writes_and_verifies() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.2.20", 10);
         api.reads
             .borrow_mut()
@@ -561,7 +568,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_first_read_refused_ends_the_action_without_a_write() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::new(None);
         api.reads
             .borrow_mut()
@@ -573,7 +580,7 @@ pub(crate) mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn another_writer_after_ours_fails_verification_with_exit_1() {
-        let ctx = Ctx::for_tests(SETTINGS);
+        let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::new(None);
         // The first read (before the write) sees nothing; the verifying
         // read sees the other node's address.

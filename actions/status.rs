@@ -8,15 +8,15 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use crate::context::Ctx;
-use crate::error::{ActionError, ResourceError, Route53Error};
-use crate::lcd::Equivalency;
-use crate::log::print;
-use crate::record::{describe, ARecord};
-use crate::resource::{self, Route53Resource};
-use crate::route53::RecordApi;
-use crate::settings::{self, SPECS};
-use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
+use lkroute53::aws::{Probe, RecordApi, Route53Error};
+use lkroute53::context::Ctx;
+use lkroute53::error::ActionError;
+use lkroute53::lcd::{Equivalency, Lcd};
+use lkroute53::log::print;
+use lkroute53::record::{describe, ARecord};
+use lkroute53::resource::{self, Route53Resource};
+use lkroute53::settings::{self, Shown};
+use lkroute53::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// The stable JSON form of `status --json` (documented in the README).
 #[derive(Debug, Serialize)]
@@ -29,6 +29,9 @@ pub struct Status {
     pub address: Option<String>,
     pub resource_error: Option<String>,
     pub record: Option<RecordView>,
+    /// The record in words, for the text form.
+    #[serde(skip)]
+    pub record_text: String,
     pub record_error: Option<String>,
     pub in_sync: bool,
     pub reason: String,
@@ -49,6 +52,19 @@ pub struct AwsLine {
     pub text: String,
 }
 
+impl From<crate::actions::show::AwsLine> for AwsLine {
+    fn from(l: crate::actions::show::AwsLine) -> AwsLine {
+        AwsLine {
+            name: l.name,
+            text: if l.problem {
+                format!("problem: {}", l.text)
+            } else {
+                l.text
+            },
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct RecordView {
     pub values: Vec<String>,
@@ -67,63 +83,21 @@ pub struct SettingView {
     pub source: String,
 }
 
-pub async fn run<A: RecordApi>(
-    ctx: &Ctx,
+pub async fn run<A: Probe>(
+    ctx: &Ctx<impl Lcd>,
     api: &A,
     tag: &str,
     json: bool,
 ) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
-    let (inst, r) = resource::find(&ctx.lcd, tag).await?;
-    let child = resource::ip_child(&ctx.lcd, tag)
-        .await
-        .map(|c| (c.tag, c.address));
-    let (equivalencies, equivalencies_error) = match ctx.lcd.equivalencies(tag).await {
-        Ok(list) => (list, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
-    };
-    let seen = observe(api, &r, &child, ctx.settings.ttl()).await;
-    let aws = api.aws_lines();
-    let identity = if aws
-        .iter()
-        .any(|(n, t)| *n == "role" && !t.starts_with("none"))
-    {
-        Some(match api.identity().await {
-            Ok(arn) => arn,
-            Err(e) => format!("unknown: {e}"),
-        })
-    } else {
-        None
-    };
-    let status = Status {
-        tag: tag.to_string(),
-        state: inst.state.clone(),
-        zone_id: r.zone_id.clone(),
-        hostname: r.hostname.clone(),
-        ip_tag: child.as_ref().ok().map(|(t, _)| t.clone()),
-        address: child.as_ref().ok().map(|(_, a)| a.to_string()),
-        resource_error: child.as_ref().err().map(ToString::to_string),
-        record: seen.record.as_ref().map(view),
-        record_error: seen.record_error.clone(),
-        in_sync: seen.in_sync,
-        reason: seen.reason.clone(),
-        endpoint: api.endpoint().to_string(),
-        aws: aws
-            .into_iter()
-            .map(|(name, text)| AwsLine { name, text })
-            .collect(),
-        identity,
-        equivalencies,
-        equivalencies_error,
-        settings: settings_view(&ctx.settings),
-    };
+    let status = gather(ctx, api, tag).await?;
     if json {
         match serde_json::to_string_pretty(&status) {
             Ok(text) => print(&text),
             Err(e) => print(&format!("{{\"error\": {:?}}}", e.to_string())),
         }
     } else {
-        render(&status, seen.record.as_ref());
+        render(&status);
     }
     if status.in_sync {
         Ok(())
@@ -133,6 +107,54 @@ pub async fn run<A: RecordApi>(
             reason: status.reason,
         })
     }
+}
+
+/// Everything status shows, read once: a part that cannot be read is shown
+/// as such (with why), never as "none"; only a resource that does not
+/// exist ends it.
+pub async fn gather<A: Probe>(
+    ctx: &Ctx<impl Lcd>,
+    api: &A,
+    tag: &str,
+) -> Result<Status, ActionError> {
+    let found = resource::lookup(&ctx.lcd, tag).await?;
+    let (inst, r) = (&found.instance, &found.resource);
+    let child = found.child.as_ref().map(|c| (c.tag.clone(), c.address));
+    let (equivalencies, equivalencies_error) = match ctx.lcd.equivalencies(tag).await {
+        Ok(list) => (list, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let seen = observe(api, r, &child, ctx.settings.ttl()).await;
+    let identity = match api.estate().role {
+        Some(_) => Some(match api.identity().await {
+            Ok(arn) => arn,
+            Err(e) => format!("unknown: {e}"),
+        }),
+        None => None,
+    };
+    Ok(Status {
+        tag: tag.to_string(),
+        state: inst.state.clone(),
+        zone_id: r.zone_id.clone(),
+        hostname: r.hostname.clone(),
+        ip_tag: child.as_ref().ok().map(|(t, _)| t.clone()),
+        address: child.as_ref().ok().map(|(_, a)| a.to_string()),
+        resource_error: child.as_ref().err().map(|e| e.to_string()),
+        record: seen.record.as_ref().map(view),
+        record_text: describe(seen.record.as_ref()),
+        record_error: seen.record_error.clone(),
+        in_sync: seen.in_sync,
+        reason: seen.reason.clone(),
+        endpoint: api.endpoint(),
+        aws: crate::actions::show::aws_lines(api.estate())
+            .into_iter()
+            .map(AwsLine::from)
+            .collect(),
+        identity,
+        equivalencies,
+        equivalencies_error,
+        settings: settings_view(&ctx.settings),
+    })
 }
 
 /// What Route 53 holds, and the verdict on it.
@@ -145,10 +167,10 @@ pub struct Seen {
 }
 
 /// Read the record once and judge it by the verdict table.
-pub async fn observe<A: RecordApi>(
+pub async fn observe<A: RecordApi, E: std::fmt::Display>(
     api: &A,
     r: &Route53Resource,
-    child: &Result<(String, Ipv4Addr), ResourceError>,
+    child: &Result<(String, Ipv4Addr), E>,
     ttl: u32,
 ) -> Seen {
     let read: Result<Option<ARecord>, Route53Error> = api.read_a(&r.zone_id, &r.hostname).await;
@@ -196,27 +218,21 @@ fn view(r: &ARecord) -> RecordView {
 }
 
 fn settings_view(s: &settings::Settings) -> Vec<SettingView> {
-    SPECS
-        .iter()
-        .map(|spec| {
-            let v = s.get(*spec);
-            SettingView {
-                key: spec.key,
-                value: v.value.into(),
-                unit: spec.unit,
-                source: v.source.to_string(),
-            }
+    s.listing()
+        .into_iter()
+        .map(|l| SettingView {
+            key: l.key,
+            value: match l.value {
+                Shown::Number(n) => n.into(),
+                Shown::Word(w) => w.into(),
+            },
+            unit: l.unit,
+            source: l.source,
         })
-        .chain(std::iter::once(SettingView {
-            key: settings::CHANGEID_POLL,
-            value: s.poll_mode().name().into(),
-            unit: "",
-            source: s.poll.1.to_string(),
-        }))
         .collect()
 }
 
-fn render(s: &Status, rec: Option<&ARecord>) {
+fn render(s: &Status) {
     print(&format!(
         "resource     {} (gen/route53), state {}",
         s.tag, s.state
@@ -230,7 +246,7 @@ fn render(s: &Status, rec: Option<&ARecord>) {
     }
     match &s.record_error {
         Some(e) => print(&format!("record       unread: {e}")),
-        None => print(&format!("record       {}", describe(rec))),
+        None => print(&format!("record       {}", s.record_text)),
     }
     print(&format!(
         "in sync      {}: {}",
@@ -271,7 +287,7 @@ fn render(s: &Status, rec: Option<&ARecord>) {
 }
 
 /// `lkroute53 list`: the Route 53 resources on this node, one line each.
-pub async fn list(ctx: &Ctx) -> Result<(), ActionError> {
+pub async fn list(ctx: &Ctx<impl Lcd>) -> Result<(), ActionError> {
     let resources = ctx.lcd.instances_of(resource::APP, resource::TYPE).await?;
     if resources.is_empty() {
         print("no Route 53 resources on this node");
@@ -297,8 +313,9 @@ pub async fn list(ctx: &Ctx) -> Result<(), ActionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::double::{denied, no_answer, Scripted};
-    use crate::record::Routing;
+    use crate::actions::testing::{denied, no_answer, Scripted};
+    use lkroute53::record::Routing;
+    use lkroute53::resource::ResourceError;
 
     fn resource() -> Route53Resource {
         Route53Resource {
@@ -379,5 +396,45 @@ mod tests {
             "{}",
             seen.reason
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_child_and_a_failed_listing_are_shown_as_such() {
+        use crate::actions::testing::{instance, ScriptedLcd};
+        let lcd = ScriptedLcd::two_nodes();
+        lcd.cluster
+            .borrow_mut()
+            .nodes
+            .get_mut("node1")
+            .expect("node1")
+            .instances
+            .push(instance(
+                "node1",
+                "gen",
+                "route53",
+                "r53-app",
+                "Z1 app.example.com",
+            ));
+        lcd.fail("node1", "eqv_list", 1, "eqv_list: LCD busy");
+        let ctx = Ctx::for_tests("", lcd);
+        let s = gather(&ctx, &Scripted::holding("10.0.1.10", 10), "r53-app")
+            .await
+            .expect("shown");
+        assert!(!s.in_sync);
+        assert_eq!(s.ip_tag, None);
+        assert!(s
+            .resource_error
+            .as_deref()
+            .is_some_and(|e| e.contains("depends on no IP resource")));
+        assert!(s.equivalencies.is_empty());
+        assert!(s
+            .equivalencies_error
+            .as_deref()
+            .is_some_and(|e| e.contains("LCD busy")));
+        assert_eq!(s.record_text, "10.0.1.10 TTL 10");
+        let e = gather(&ctx, &Scripted::new(None), "nosuch")
+            .await
+            .expect_err("no such resource");
+        assert_eq!(e.exit_status(), lkroute53::error::ExitStatus::Resource);
     }
 }

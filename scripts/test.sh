@@ -12,4 +12,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
 bash scripts/ensure-tools.sh
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+# Most integration tests wait on their programs, moto and timeouts rather
+# than on the processor: four at a time keep both cores of a small build
+# machine busy.
+cargo test --locked -- --test-threads 4

@@ -1,18 +1,23 @@
 //! What every action run carries: the settings read for this run, the
-//! logger, this node's LCD, and how it was asked to run.
+//! logger, this node's LCD, and how it was asked to run. The world is
+//! built here, at the edge, and handed to the procedures.
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::lcd::Lcd;
+use crate::lcd::{Commands, Lcd};
 use crate::log::{Logger, Msg};
 use crate::settings::Settings;
 
 #[derive(Debug)]
-pub struct Ctx {
+pub struct Ctx<L = Commands> {
     pub settings: Settings,
     pub log: Logger,
-    pub lcd: Lcd,
+    pub lcd: L,
+    /// The lock folder: one action at a time per resource, and the node's
+    /// request budget.
+    pub locks: PathBuf,
     /// Read everything, change nothing, say what would change.
     pub dry_run: bool,
     /// Run by a person at a terminal (stderr is one): a healthy quickCheck
@@ -55,41 +60,53 @@ impl Progress {
     }
 }
 
-impl Ctx {
+impl Ctx<Commands> {
     /// Read the settings (logging each problem with the file) and set up
-    /// the logger and the LCD.
+    /// the logger and this node's LCD commands.
     pub fn new(action: &str, tag: &str) -> Ctx {
         let settings = Settings::load();
         let log = Logger::new(action, tag, settings.syslog_selector.as_deref());
         for w in settings.warnings_shown() {
             log.warn(Msg::Settings, &w.0);
         }
-        let lcd = Lcd::from_env(settings.lcd_timeout());
+        let lcd = Commands::from_env(settings.lcd_timeout());
+        let mut ctx = Ctx::with(settings, log, lcd, crate::lock::folder());
+        ctx.interactive = std::io::stderr().is_terminal();
+        ctx
+    }
+}
+
+impl<L: Lcd> Ctx<L> {
+    /// A context of these parts: not dry, not at a terminal.
+    pub fn with(settings: Settings, log: Logger, lcd: L, locks: PathBuf) -> Ctx<L> {
         Ctx {
-            lcd,
             settings,
             log,
-            dry_run: false,
-            interactive: std::io::stderr().is_terminal(),
-            progress: Progress::default(),
-        }
-    }
-
-    /// A context for unit tests: these settings, a logger that keeps its
-    /// lines in memory, and an LCD that is never run.
-    #[cfg(test)]
-    pub fn for_tests(settings_text: &str) -> Ctx {
-        let (entries, problems) = crate::settings::parse(settings_text.as_bytes());
-        assert!(problems.is_empty(), "{problems:?}");
-        let settings =
-            Settings::from_entries(std::path::Path::new("/etc/default/LifeKeeper"), &entries);
-        Ctx {
-            lcd: Lcd::from_env(std::time::Duration::from_secs(1)),
-            settings,
-            log: Logger::capturing("restore", "r53-app"),
+            lcd,
+            locks,
             dry_run: false,
             interactive: false,
             progress: Progress::default(),
         }
+    }
+
+    /// A context for the procedures' unit tests: the settings of this text
+    /// (as `/etc/default/LifeKeeper`, which must read without a warning),
+    /// a logger that keeps its lines, this LCD, and a lock folder of the
+    /// test process's own in the temporary folder.
+    pub fn for_tests(settings_text: &str, lcd: L) -> Ctx<L> {
+        let settings = Settings::from_text(
+            Path::new("/etc/default/LifeKeeper"),
+            settings_text.as_bytes(),
+            Vec::new(),
+        );
+        assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+        let locks = std::env::temp_dir().join(format!("lkroute53-unit-{}", std::process::id()));
+        Ctx::with(
+            settings,
+            Logger::capturing("restore", "r53-app"),
+            lcd,
+            locks,
+        )
     }
 }

@@ -6,21 +6,23 @@
 //! resource protects; `quickCheck` compares the record with that address;
 //! `recover` puts it right; `remove` leaves it alone.
 //!
-//! Data flows one way: LifeKeeper's arguments, then the settings file and the
-//! LCD ([`settings`], [`lcd`], [`resource`]), then Route 53 ([`route53`],
-//! [`poll`]), then a verdict and an exit code ([`error`]). Each side effect
-//! lives in one module; the procedures in `actions/` name none of them
-//! directly.
+//! This library holds the mechanisms; the procedures LifeKeeper and
+//! operators run are in the program (`actions/`). Read in the order data
+//! flows: what was asked ([`cli`]), the settings file and the LCD
+//! ([`settings`], [`lcd`], [`resource`]), Route 53 ([`aws`], with the INSYNC
+//! wait in [`poll`] and the tries in [`retry`]), what the record means
+//! ([`record`], [`verdict`]), and how a run ends ([`error`], [`runtime`],
+//! [`log`]). Each side effect lives in one module: the LCD commands in
+//! [`lcd`], the network in [`aws`], the files in [`settings`] and
+//! [`bounded`], the lock in [`lock`].
 
 #![forbid(unsafe_code)]
 
 pub mod aws;
-pub mod budget;
-pub mod capture;
+pub mod bounded;
+pub mod cli;
 pub mod context;
 pub mod error;
-pub mod hooks;
-pub mod http;
 pub mod lcd;
 pub mod leftovers;
 pub mod lock;
@@ -29,12 +31,7 @@ pub mod poll;
 pub mod record;
 pub mod resource;
 pub mod retry;
-pub mod route53;
+pub mod runtime;
 pub mod settings;
+pub mod text;
 pub mod verdict;
-
-#[cfg(test)]
-mod double;
-
-#[path = "../actions/mod.rs"]
-pub mod actions;

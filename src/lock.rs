@@ -21,12 +21,30 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-pub use crate::error::LockError;
 use crate::log::{Logger, Msg};
 
 pub const LOCK_DIR: &str = "/run/lkroute53";
 pub const LOCK_DIR_ENV: &str = "LKROUTE53_LOCK_DIR";
 const POLL: Duration = Duration::from_millis(100);
+
+/// One action at a time per resource: the lock could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("cannot use the lock file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the lock {} is not used: {why}", path.display())]
+    Unsafe { path: PathBuf, why: String },
+    #[error("another action on {tag} still holds {} after {} s", path.display(), waited.as_secs())]
+    Busy {
+        tag: String,
+        path: PathBuf,
+        waited: Duration,
+    },
+}
 
 /// A held lock; released when dropped.
 #[derive(Debug)]
@@ -34,7 +52,9 @@ pub struct Held {
     _file: File,
 }
 
-fn dir() -> PathBuf {
+/// The lock folder: `LKROUTE53_LOCK_DIR`, else `/run/lkroute53`. Read
+/// once a run, at the edge ([`crate::context::Ctx`]).
+pub fn folder() -> PathBuf {
     std::env::var_os(LOCK_DIR_ENV)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
@@ -43,7 +63,7 @@ fn dir() -> PathBuf {
 
 /// The lock file of a tag: characters other than letters, digits, `.`,
 /// `_` and `-` are written as `%XX`, so any tag maps to one plain name.
-pub fn path_for(tag: &str) -> PathBuf {
+pub fn path_for(dir: &Path, tag: &str) -> PathBuf {
     let mut name = String::new();
     for b in tag.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
@@ -55,7 +75,7 @@ pub fn path_for(tag: &str) -> PathBuf {
     if name.starts_with('.') {
         name.insert(0, '_');
     }
-    dir().join(format!("{name}.lock"))
+    dir.join(format!("{name}.lock"))
 }
 
 /// The effective user ID of this process (from `/proc/self/status`).
@@ -162,17 +182,11 @@ fn open(path: &Path, uid: u32) -> Result<File, LockError> {
 /// A file of the kit's own in the lock folder (not a resource's lock):
 /// the folder checked or made as for a lock, the file opened as a lock
 /// file is (ours, 0600, never through a symbolic link).
-pub fn open_in_dir(name: &str) -> Result<(File, PathBuf), LockError> {
-    let dir = dir();
+pub fn open_in_dir(dir: &Path, name: &str) -> Result<(File, PathBuf), LockError> {
     let uid = effective_uid().unwrap_or(0);
-    ensure_dir(&dir, uid)?;
+    ensure_dir(dir, uid)?;
     let path = dir.join(name);
     open(&path, uid).map(|f| (f, path))
-}
-
-/// The lock folder.
-pub fn folder() -> PathBuf {
-    dir()
 }
 
 /// The path still names the file that was locked.
@@ -185,8 +199,13 @@ fn still_there(path: &Path, file: &File) -> bool {
 
 /// Take the lock of `tag`, waiting at most `wait` (zero: do not wait).
 /// When it has to wait, it says so once.
-pub async fn acquire(tag: &str, wait: Duration, log: &Logger) -> Result<Held, LockError> {
-    let path = path_for(tag);
+pub async fn acquire(
+    dir: &Path,
+    tag: &str,
+    wait: Duration,
+    log: &Logger,
+) -> Result<Held, LockError> {
+    let path = path_for(dir, tag);
     let uid = effective_uid().unwrap_or(0);
     if let Some(dir) = path.parent() {
         ensure_dir(dir, uid)?;
@@ -232,7 +251,7 @@ mod tests {
 
     #[test]
     fn hostile_tags_map_to_one_plain_file_name() {
-        let p = path_for("../../etc/x y");
+        let p = path_for(Path::new("/run/lkroute53"), "../../etc/x y");
         let name = p.file_name().and_then(|n| n.to_str()).expect("name");
         assert_eq!(name, "_..%2F..%2Fetc%2Fx%20y.lock");
         assert!(!name.contains('/'));

@@ -184,8 +184,8 @@ impl Logger {
         }
     }
 
-    /// A logger for unit tests: lines are kept, nothing is written.
-    #[cfg(test)]
+    /// A logger that keeps its lines in memory and writes nothing (the
+    /// procedures' unit tests read them back with [`Logger::said`]).
     pub fn capturing(action: &str, tag: &str) -> Logger {
         let mut l = Logger::new(action, tag, None);
         l.syslog = None;

@@ -19,8 +19,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::Route53Error;
-use crate::route53::{ChangeState, RecordApi};
+use crate::aws::{ChangeState, RecordApi, Route53Error};
 use crate::settings::{PollMode, Tries};
 
 /// When each change-status check is due, counted from the accepted change.
@@ -153,7 +152,80 @@ pub async fn wait_insync<A: RecordApi>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::double::{denied, throttled, Scripted};
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    /// Answers GetChange from a script (INSYNC where it runs out) and notes
+    /// when each check came, on the paused clock.
+    struct Scripted {
+        changes: RefCell<VecDeque<Result<ChangeState, Route53Error>>>,
+        calls: RefCell<Vec<(Duration, String)>>,
+        start: Instant,
+    }
+
+    impl Scripted {
+        fn new(_: Option<()>) -> Scripted {
+            Scripted {
+                changes: RefCell::default(),
+                calls: RefCell::default(),
+                start: Instant::now(),
+            }
+        }
+
+        fn count(&self, _: &str) -> usize {
+            self.calls.borrow().len()
+        }
+    }
+
+    impl RecordApi for Scripted {
+        async fn read_a(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<crate::record::ARecord>, Route53Error> {
+            unreachable!("the wait reads no record")
+        }
+        async fn upsert_a(
+            &self,
+            _: &str,
+            _: &str,
+            _: std::net::Ipv4Addr,
+            _: u32,
+            _: &str,
+        ) -> Result<crate::aws::Accepted, Route53Error> {
+            unreachable!("the wait writes no record")
+        }
+        async fn change_state(&self, id: &str) -> Result<ChangeState, Route53Error> {
+            self.calls
+                .borrow_mut()
+                .push((self.start.elapsed(), format!("change {id}")));
+            self.changes
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or(Ok(ChangeState::InSync))
+        }
+        fn waiting(&self) -> crate::aws::budget::Waiting {
+            crate::aws::budget::Waiting::alone()
+        }
+    }
+
+    fn refused(code: &str, retryable: bool) -> Route53Error {
+        Route53Error::Refused {
+            operation: "GetChange",
+            zone: "-".into(),
+            code: code.into(),
+            message: "m".into(),
+            retryable,
+        }
+    }
+
+    fn throttled(_: &str) -> Route53Error {
+        refused("Throttling", true)
+    }
+
+    fn denied(_: &str) -> Route53Error {
+        refused("AccessDenied", false)
+    }
 
     fn tries(interval: u64, count: u32) -> Tries {
         Tries {
@@ -293,7 +365,7 @@ mod tests {
                 a: std::net::Ipv4Addr,
                 t: u32,
                 c: &str,
-            ) -> Result<crate::route53::Accepted, Route53Error> {
+            ) -> Result<crate::aws::Accepted, Route53Error> {
                 self.0.upsert_a(z, n, a, t, c).await
             }
             async fn change_state(&self, id: &str) -> Result<ChangeState, Route53Error> {
@@ -302,26 +374,8 @@ mod tests {
                 tokio::time::sleep(Duration::from_secs(7)).await;
                 r
             }
-            async fn zone(&self, z: &str) -> Result<crate::route53::Zone, Route53Error> {
-                self.0.zone(z).await
-            }
-            async fn credentials(&self) -> Result<String, String> {
-                self.0.credentials().await
-            }
-            fn server_date(&self) -> Option<std::time::SystemTime> {
-                None
-            }
-            fn endpoint(&self) -> &str {
-                "slow"
-            }
-            fn waiting(&self) -> crate::budget::Waiting {
-                crate::budget::Waiting::alone()
-            }
-            fn aws_lines(&self) -> Vec<(&'static str, String)> {
-                self.0.aws_lines()
-            }
-            async fn identity(&self) -> Result<String, String> {
-                self.0.identity().await
+            fn waiting(&self) -> crate::aws::budget::Waiting {
+                crate::aws::budget::Waiting::alone()
             }
         }
         let api = Slow(Scripted::new(None));

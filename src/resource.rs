@@ -9,39 +9,76 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::error::ResourceError;
-use crate::lcd::{Instance, Lcd};
+pub use crate::lcd::Switchback;
+use crate::lcd::{Instance, Lcd, LcdError};
 
 pub const APP: &str = "gen";
 pub const TYPE: &str = "route53";
+pub const IP_APP: &str = "comm";
 pub const IP_TYPE: &str = "ip";
 const MAX_TAG: usize = 256;
+/// The priority of the node a resource is extended from (SHARED
+/// equivalency; 1 is the highest).
+pub const TEMPLATE_PRIORITY: u32 = 1;
+/// The priority `extend` gives the node it runs on, unless told another.
+pub const DEFAULT_PRIORITY: u32 = 10;
 
-/// LifeKeeper's switchback type for a resource (`ins_create -s`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Switchback {
-    /// Switch back by hand (the GUI's default).
-    Intelligent,
-    /// Switch back when the higher-priority node returns.
-    Automatic,
+/// The LifeKeeper resources are not what the kit needs.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceError {
+    #[error("{what} {value:?} is not usable: {reason}")]
+    BadArgument {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("no resource with tag {tag:?} in the LCD")]
+    NoSuchResource { tag: String },
+    #[error("resource {tag:?} is of app/type {app}/{rtype}, not {expected}")]
+    WrongType {
+        tag: String,
+        app: String,
+        rtype: String,
+        expected: &'static str,
+    },
+    #[error("resource {tag:?} has an info field the kit cannot read ({info:?}): {reason}")]
+    BadInfo {
+        tag: String,
+        info: String,
+        reason: String,
+    },
+    #[error("resource {tag:?} depends on no IP resource; make one its child with dep_create -p {tag} -c IPTAG")]
+    NoIpChild { tag: String },
+    #[error("resource {tag:?} depends on {} IP resources ({}); it must have exactly one", children.len(), children.join(", "))]
+    ManyIpChildren { tag: String, children: Vec<String> },
+    #[error("IP resource {ip_tag:?} holds no IPv4 address in its info field {info:?} (third field): {reason}")]
+    NoAddress {
+        ip_tag: String,
+        info: String,
+        reason: String,
+    },
+    #[error("IP resource {ip_tag:?} holds {address}, {why}, which no client can reach; the kit publishes only a unicast address (give the IP resource the node's own private address)")]
+    UnusableAddress {
+        ip_tag: String,
+        address: std::net::Ipv4Addr,
+        why: &'static str,
+    },
+    #[error("a resource with tag {tag:?} already exists")]
+    TagTaken { tag: String },
+    #[error("resources depend on {tag:?} ({}); remove those dependencies (or those resources) first", parents.join(", "))]
+    HasParents { tag: String, parents: Vec<String> },
+    #[error(transparent)]
+    Lcd(#[from] LcdError),
 }
 
-impl Switchback {
-    pub fn as_lcd(self) -> &'static str {
-        match self {
-            Switchback::Intelligent => "INTELLIGENT",
-            Switchback::Automatic => "AUTOMATIC",
-        }
-    }
+/// An IP resource, as LifeKeeper documents it: app `comm`, type `ip`.
+pub fn is_ip(inst: &Instance) -> bool {
+    inst.app == IP_APP && inst.rtype == IP_TYPE
+}
 
-    /// From an `ins_list` field, where one reads as a switchback type.
-    pub fn from_lcd(s: &str) -> Option<Switchback> {
-        match s.to_ascii_uppercase().as_str() {
-            "INTELLIGENT" => Some(Switchback::Intelligent),
-            "AUTOMATIC" => Some(Switchback::Automatic),
-            _ => None,
-        }
-    }
+/// A Route 53 resource of this kit: app `gen`, type `route53`.
+pub fn is_route53(inst: &Instance) -> bool {
+    inst.app == APP && inst.rtype == TYPE
 }
 
 /// What the kit keeps about one Route 53 resource.
@@ -64,7 +101,7 @@ impl Route53Resource {
 
     /// Read the zone and host name back from the info field.
     pub fn from_instance(inst: &Instance) -> Result<Route53Resource, ResourceError> {
-        if inst.app != APP || inst.rtype != TYPE {
+        if !is_route53(inst) {
             return Err(ResourceError::WrongType {
                 tag: inst.tag.clone(),
                 app: inst.app.clone(),
@@ -254,7 +291,7 @@ pub fn unusable(a: Ipv4Addr) -> Option<&'static str> {
 }
 
 /// The Route 53 resource `tag` as the LCD holds it.
-pub async fn find(lcd: &Lcd, tag: &str) -> Result<(Instance, Route53Resource), ResourceError> {
+pub async fn find(lcd: &impl Lcd, tag: &str) -> Result<(Instance, Route53Resource), ResourceError> {
     let inst = lcd
         .instance(tag)
         .await?
@@ -264,14 +301,17 @@ pub async fn find(lcd: &Lcd, tag: &str) -> Result<(Instance, Route53Resource), R
 }
 
 /// The IP resource `ip_tag` on this node and the IPv4 address it holds.
-pub async fn ip_resource(lcd: &Lcd, ip_tag: &str) -> Result<(Instance, Ipv4Addr), ResourceError> {
+pub async fn ip_resource(
+    lcd: &impl Lcd,
+    ip_tag: &str,
+) -> Result<(Instance, Ipv4Addr), ResourceError> {
     let ip = lcd
         .instance(ip_tag)
         .await?
         .ok_or_else(|| ResourceError::NoSuchResource {
             tag: ip_tag.to_string(),
         })?;
-    if ip.rtype != IP_TYPE {
+    if !is_ip(&ip) {
         return Err(ResourceError::WrongType {
             tag: ip.tag,
             app: ip.app,
@@ -294,11 +334,33 @@ pub struct Loaded {
     pub address_rule: AddressRule,
 }
 
-/// Read the resource `tag` and the address of its IP child.
-pub async fn load(lcd: &Lcd, tag: &str) -> Result<Loaded, ResourceError> {
-    check_tag("tag", tag)?;
-    // Two LCD commands, run at once: every instance on the node (the
-    // resource and its IP child among them) and the resource's children.
+/// The resource as found, and its IP child or why that cannot be used:
+/// status and doctor show a resource whose child is broken.
+#[derive(Debug)]
+pub struct Found {
+    pub instance: Instance,
+    pub resource: Route53Resource,
+    pub child: Result<IpChild, ResourceError>,
+}
+
+impl Found {
+    /// What an action needs, where the IP child can be used.
+    pub fn loaded(self) -> Result<Loaded, ResourceError> {
+        let child = self.child?;
+        Ok(Loaded {
+            resource: self.resource,
+            instance: self.instance,
+            ip_tag: child.tag,
+            address: child.address,
+            address_rule: child.rule,
+        })
+    }
+}
+
+/// Read the resource `tag` and its IP child, with two LCD commands run at
+/// once: every instance on the node (the resource and its IP child among
+/// them) and the resource's children.
+pub async fn lookup(lcd: &impl Lcd, tag: &str) -> Result<Found, ResourceError> {
     let (instances, children) = tokio::join!(lcd.all_instances(), lcd.children(tag));
     let instances = instances?;
     let instance = instances
@@ -307,15 +369,22 @@ pub async fn load(lcd: &Lcd, tag: &str) -> Result<Loaded, ResourceError> {
         .cloned()
         .ok_or_else(|| ResourceError::NoSuchResource { tag: tag.into() })?;
     let resource = Route53Resource::from_instance(&instance)?;
-    let child = ip_child_among(tag, &children?, &instances)?;
-    tracing::debug!(ip = %child.tag, address = %child.address, rule = %child.rule, "address of the IP child");
-    Ok(Loaded {
-        resource,
+    let child = children
+        .map_err(ResourceError::from)
+        .and_then(|c| ip_child_among(tag, &c, &instances));
+    if let Ok(c) = &child {
+        tracing::debug!(ip = %c.tag, address = %c.address, rule = %c.rule, "address of the IP child");
+    }
+    Ok(Found {
         instance,
-        ip_tag: child.tag,
-        address: child.address,
-        address_rule: child.rule,
+        resource,
+        child,
     })
+}
+
+/// Read the resource `tag` and the address of its IP child.
+pub async fn load(lcd: &impl Lcd, tag: &str) -> Result<Loaded, ResourceError> {
+    lookup(lcd, tag).await?.loaded()
 }
 
 /// The IP child of a resource: its tag, its address and where that was
@@ -328,7 +397,7 @@ pub struct IpChild {
 }
 
 /// The one IP resource `tag` depends on.
-pub async fn ip_child(lcd: &Lcd, tag: &str) -> Result<IpChild, ResourceError> {
+pub async fn ip_child(lcd: &impl Lcd, tag: &str) -> Result<IpChild, ResourceError> {
     let (instances, children) = tokio::join!(lcd.all_instances(), lcd.children(tag));
     ip_child_among(tag, &children?, &instances?)
 }
@@ -341,7 +410,7 @@ fn ip_child_among(
 ) -> Result<IpChild, ResourceError> {
     let mut ips: Vec<&Instance> = instances
         .iter()
-        .filter(|i| i.rtype == IP_TYPE && children.contains(&i.tag))
+        .filter(|i| is_ip(i) && children.contains(&i.tag))
         .collect();
     let ip = match ips.len() {
         0 => return Err(ResourceError::NoIpChild { tag: tag.into() }),

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use crate::error::Route53Error;
+use crate::aws::Route53Error;
 use crate::settings::Tries;
 
 /// Run `call` until it succeeds, fails with an error no retry can mend, or
@@ -29,7 +29,7 @@ where
             Err(e) if e.is_retryable() && try_no < tries.count => {
                 on_retry(try_no, &e);
                 let pause = if e.is_throttling() {
-                    crate::budget::jitter(tries.interval)
+                    crate::aws::budget::jitter(tries.interval)
                 } else {
                     tries.interval
                 };

@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use crate::text::short;
 
 /// Where LifeKeeper keeps its tunables.
 pub const DEFAULTS_FILE: &str = "/etc/default/LifeKeeper";
@@ -22,38 +23,10 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// At most this many warnings about the settings file are logged a run.
 pub const MAX_WARNINGS: usize = 20;
-/// `O_NONBLOCK` (Linux): opening a FIFO for reading then returns at once
-/// instead of waiting for a writer.
-const O_NONBLOCK: i32 = 0o4000;
-
-/// A regular file's first `cap` bytes: a FIFO, socket or device is never
-/// read (it could block before any time limit starts); the error in words.
-pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(O_NONBLOCK)
-        .open(path)
-        .map_err(|e| format!("cannot open ({e})"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read ({e})"))?;
-    if !meta.is_file() {
-        return Err(if meta.is_dir() {
-            "cannot read (it is a folder)".to_string()
-        } else {
-            "is not a regular file (a FIFO, socket or device is never read)".to_string()
-        });
-    }
-    let mut buf = Vec::new();
-    file.take(cap)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read ({e})"))?;
-    Ok(buf)
-}
-
 /// The bytes of the settings file, and a warning where it was cut: only a
 /// regular file is read, and only its first [`MAX_FILE_BYTES`].
 fn read_file(path: &Path) -> Result<(Vec<u8>, Vec<Warning>), String> {
-    let mut buf = read_capped(path, MAX_FILE_BYTES + 1)?;
+    let mut buf = crate::bounded::read_regular(path, MAX_FILE_BYTES + 1)?;
     let mut warnings = Vec::new();
     if buf.len() as u64 > MAX_FILE_BYTES {
         warnings.push(Warning(format!(
@@ -273,22 +246,6 @@ fn is_name(s: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
-/// A value for a message: at most 60 characters, then "...".
-pub fn short(value: &str) -> String {
-    short_to(value, 60)
-}
-
-/// The text cut to `max` characters, marked where cut.
-pub fn short_to(value: &str, max: usize) -> String {
-    if value.chars().count() <= max {
-        value.to_string()
-    } else {
-        let mut s: String = value.chars().take(max).collect();
-        s.push_str("...");
-        s
-    }
-}
-
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -497,17 +454,23 @@ impl Settings {
     }
 
     pub fn load_from(path: &Path) -> Settings {
-        let (bytes, mut warnings) = match read_file(path) {
-            Ok(read) => read,
-            Err(why) => (
-                Vec::new(),
+        match read_file(path) {
+            Ok((bytes, warnings)) => Settings::from_text(path, &bytes, warnings),
+            Err(why) => Settings::from_text(
+                path,
+                b"",
                 vec![Warning(format!(
                     "{}: {why}; using the default of every ROUTE53_* setting",
                     path.display()
                 ))],
             ),
-        };
-        let (entries, problems) = parse(&bytes);
+        }
+    }
+
+    /// The settings of a text read from `path`, after the warnings about
+    /// reading it (if any).
+    pub fn from_text(path: &Path, text: &[u8], mut warnings: Vec<Warning>) -> Settings {
+        let (entries, problems) = parse(text);
         let mut settings = Settings::from_entries(path, &entries);
         warnings.extend(problems.iter().map(|p| {
             Warning(format!(
@@ -650,6 +613,57 @@ impl Settings {
     /// budget, shared by every kit process on it.
     pub fn api_budget(&self) -> (u32, u32) {
         (self.count(API_RATE), self.count(API_BURST))
+    }
+}
+
+/// One setting in force, for a listing (status, a field capture).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: &'static str,
+    pub value: Shown,
+    pub unit: &'static str,
+    /// `default`, or `FILE:LINE`.
+    pub source: String,
+}
+
+/// A listed value: a number, or a word (`ROUTE53_CHANGEID_POLL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    Number(u64),
+    Word(&'static str),
+}
+
+impl fmt::Display for Listed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Shown::Number(n) => write!(f, "{} = {n} {} ({})", self.key, self.unit, self.source),
+            Shown::Word(w) => write!(f, "{} = {w} ({})", self.key, self.source),
+        }
+    }
+}
+
+impl Settings {
+    /// Every tunable in force with its unit and where it came from, in the
+    /// order the README lists them.
+    pub fn listing(&self) -> Vec<Listed> {
+        SPECS
+            .iter()
+            .map(|spec| {
+                let v = self.get(*spec);
+                Listed {
+                    key: spec.key,
+                    value: Shown::Number(v.value),
+                    unit: spec.unit,
+                    source: v.source.to_string(),
+                }
+            })
+            .chain(std::iter::once(Listed {
+                key: CHANGEID_POLL,
+                value: Shown::Word(self.poll_mode().name()),
+                unit: "",
+                source: self.poll.1.to_string(),
+            }))
+            .collect()
     }
 }
 

@@ -12,9 +12,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::actions::doctor::{Check, Mark};
-use crate::context::Ctx;
-use crate::lcd::{parse_dep_children, parse_eqv_list, parse_ins_list, Recorded};
-use crate::settings::SPECS;
+use lkroute53::context::Ctx;
+use lkroute53::lcd::Lcd;
+use lkroute53::lcd::{parse_dep_children, parse_eqv_list, parse_ins_list, Recorded};
 
 /// Variables whose value is recorded (proxy URLs without user and password).
 const SHOWN: &[&str] = &[
@@ -45,7 +45,7 @@ const SECRET: &[&str] = &[
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 ];
 
-pub fn write(path: &Path, ctx: &Ctx, checks: &[Check]) -> std::io::Result<()> {
+pub fn write(path: &Path, ctx: &Ctx<impl Lcd>, checks: &[Check]) -> std::io::Result<()> {
     let text = render(ctx, checks);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -56,12 +56,11 @@ pub fn write(path: &Path, ctx: &Ctx, checks: &[Check]) -> std::io::Result<()> {
     f.write_all(text.as_bytes())
 }
 
-fn render(ctx: &Ctx, checks: &[Check]) -> String {
+fn render(ctx: &Ctx<impl Lcd>, checks: &[Check]) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "lkroute53 doctor capture");
     let _ = writeln!(t, "version: lkroute53 {}", env!("CARGO_PKG_VERSION"));
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let _ = writeln!(t, "host: {}", hostname.trim());
+    let _ = writeln!(t, "host: {}", lkroute53::aws::estate::node_name());
     let _ = writeln!(t, "\n== OS release (/etc/os-release)");
     let os =
         std::fs::read_to_string("/etc/os-release").unwrap_or_else(|e| format!("unreadable: {e}\n"));
@@ -73,17 +72,9 @@ fn render(ctx: &Ctx, checks: &[Check]) -> String {
         "\n== settings in force ({})",
         ctx.settings.path.display()
     );
-    for spec in SPECS {
-        let v = ctx.settings.get(*spec);
-        let _ = writeln!(t, "{} = {} {} ({})", spec.key, v.value, spec.unit, v.source);
+    for line in ctx.settings.listing() {
+        let _ = writeln!(t, "{line}");
     }
-    let _ = writeln!(
-        t,
-        "{} = {} ({})",
-        crate::settings::CHANGEID_POLL,
-        ctx.settings.poll_mode().name(),
-        ctx.settings.poll.1
-    );
     for w in &ctx.settings.warnings {
         let _ = writeln!(t, "warning: {w}");
     }
@@ -92,7 +83,7 @@ fn render(ctx: &Ctx, checks: &[Check]) -> String {
         if let Some(v) = std::env::var_os(k) {
             let v = v.to_string_lossy();
             let shown = if k.to_ascii_lowercase().contains("proxy") {
-                crate::route53::hide_userinfo(&v)
+                lkroute53::aws::endpoint::hide_userinfo(&v)
             } else {
                 v.into_owned()
             };
@@ -175,7 +166,7 @@ fn reading(r: &Recorded) -> String {
                         i.info,
                         i.state,
                         i.fields,
-                        i.switchback.as_deref().unwrap_or("not found")
+                        i.switchback.map_or("not found", |s| s.as_lcd())
                     )
                 })
                 .collect::<Vec<_>>()

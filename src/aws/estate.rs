@@ -2,7 +2,8 @@
 //! the environment, never by a network lookup: the region and so the
 //! partition (which fixes the signing region and the Route 53 and STS
 //! endpoints), the profile and its files (found without `HOME`), the role
-//! to assume, the trust store, and the proxy as the client uses it.
+//! to assume, the CA bundle, and the proxies and the routes they give.
+//! These are typed values: doctor and status say them in their own words.
 //!
 //! LifeKeeper starts actions with its own environment, which carries none
 //! of the operator's shell variables: everything here can be set in
@@ -12,6 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::endpoint::{env, route53_override, sts_override, Proxies, Route};
+use super::trust::{read_bundle, CaBundle};
 use crate::settings::{Settings, Source};
 
 /// An AWS partition: where Route 53's API lives and how it is signed.
@@ -102,8 +105,8 @@ pub fn home() -> Option<Home> {
         });
     }
     let uid = crate::lock::effective_uid()?;
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd_home(&passwd, uid).map(|path| Home {
+    let passwd = crate::bounded::read_regular(Path::new("/etc/passwd"), 4 << 20).ok()?;
+    passwd_home(&String::from_utf8_lossy(&passwd), uid).map(|path| Home {
         path,
         source: "the password database (HOME is unset)",
     })
@@ -123,7 +126,7 @@ pub fn passwd_home(passwd: &str, uid: u32) -> Option<PathBuf> {
 /// else `.aws/config` and `.aws/credentials` in the home.
 pub fn profile_paths(home: Option<&Home>) -> (Option<PathBuf>, Option<PathBuf>) {
     let pick = |var: &str, default: &str| -> Option<PathBuf> {
-        match std::env::var(var).ok().filter(|v| !v.is_empty()) {
+        match env(var) {
             Some(v) => match (v.strip_prefix("~/"), home) {
                 (Some(rest), Some(h)) => Some(h.path.join(rest)),
                 _ => Some(PathBuf::from(v)),
@@ -137,78 +140,6 @@ pub fn profile_paths(home: Option<&Home>) -> (Option<PathBuf>, Option<PathBuf>) 
     )
 }
 
-/// A PEM bundle of extra trusted certificates, checked.
-#[derive(Debug, Clone)]
-pub struct CaBundle {
-    pub path: PathBuf,
-    /// Where it was named: `ROUTE53_CA_BUNDLE (file:line)` or `AWS_CA_BUNDLE`.
-    pub named_by: String,
-    /// The certificates that can be trust anchors, as PEM.
-    pub pem: Vec<u8>,
-    pub count: usize,
-    /// What was wrong with the rest, or with the file.
-    pub problems: Vec<String>,
-}
-
-/// Read and check a PEM bundle: every certificate that cannot be a trust
-/// anchor is named (by its place in the file) and left out, so that a bad
-/// certificate is reported instead of breaking every HTTPS request.
-pub fn read_bundle(path: &Path, named_by: String) -> CaBundle {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let mut bundle = CaBundle {
-        path: path.to_path_buf(),
-        named_by,
-        pem: Vec::new(),
-        count: 0,
-        problems: Vec::new(),
-    };
-    let bytes = match crate::settings::read_capped(path, 4 << 20) {
-        Ok(b) => b,
-        Err(why) => {
-            bundle.problems.push(format!("{}: {why}", path.display()));
-            return bundle;
-        }
-    };
-    for (i, cert) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
-        let n = i + 1;
-        match cert {
-            Ok(der) => match webpki::anchor_from_trusted_cert(&der) {
-                Ok(_) => {
-                    bundle.count += 1;
-                    bundle.pem.extend_from_slice(pem_of(&der).as_bytes());
-                }
-                Err(e) => bundle.problems.push(format!(
-                    "{}: certificate {n} cannot be a trust anchor ({e:?}); left out",
-                    path.display()
-                )),
-            },
-            Err(e) => bundle.problems.push(format!(
-                "{}: PEM block {n} is not readable ({e:?}); the rest of the file is left out",
-                path.display()
-            )),
-        }
-    }
-    if bundle.count == 0 && bundle.problems.is_empty() {
-        bundle.problems.push(format!(
-            "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it",
-            path.display()
-        ));
-    }
-    bundle
-}
-
-fn pem_of(der: &[u8]) -> String {
-    let b64 = aws_smithy_types::base64::encode(der);
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
-}
-
 /// This node's name, for the default session name.
 pub fn node_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -218,23 +149,32 @@ pub fn node_name() -> String {
         .unwrap_or_else(|| "node".into())
 }
 
+/// The profile of the AWS config files to use, and who named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub named_by: String,
+}
+
 /// Everything the run decided about its AWS side.
 #[derive(Debug, Clone)]
 pub struct Estate {
     pub region: Option<String>,
     pub region_source: RegionSource,
     pub partition: Partition,
-    /// The profile of the config files to use, and who named it.
-    pub profile: Option<(String, String)>,
+    pub profile: Option<Profile>,
     pub home: Option<Home>,
     pub config_file: Option<PathBuf>,
     pub credentials_file: Option<PathBuf>,
     pub role: Option<Role>,
     pub ca_bundle: Option<CaBundle>,
-}
-
-fn env(key: &str) -> Option<String> {
-    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+    /// `SSL_CERT_FILE`, where it replaces the system trust store.
+    pub ssl_cert_file: Option<String>,
+    pub proxies: Proxies,
+    /// Where Route 53 requests go, and how.
+    pub route53: Route,
+    /// Where the role is assumed, and how.
+    pub sts: Route,
 }
 
 impl Estate {
@@ -247,21 +187,18 @@ impl Estate {
             .aws
             .profile
             .as_ref()
-            .map(|(p, s)| (p.clone(), format!("ROUTE53_AWS_PROFILE, {s}")))
-            .or_else(|| env("AWS_PROFILE").map(|p| (p, "the environment, AWS_PROFILE".into())));
-        let (region, region_source) = if let Some((r, s)) = &settings.aws.region {
-            (Some(r.clone()), RegionSource::Setting(s.clone()))
-        } else if let Some(r) = env("AWS_REGION") {
-            (Some(r), RegionSource::Env("AWS_REGION"))
-        } else if let Some(r) = env("AWS_DEFAULT_REGION") {
-            (Some(r), RegionSource::Env("AWS_DEFAULT_REGION"))
-        } else {
-            let name = profile.as_ref().map_or("default", |(p, _)| p.as_str());
-            match profile_region(config_file.as_deref(), name).await {
-                Some(r) => (Some(r), RegionSource::Profile(name.to_string())),
-                None => (None, RegionSource::Unknown),
-            }
-        };
+            .map(|(p, s)| Profile {
+                name: p.clone(),
+                named_by: format!("ROUTE53_AWS_PROFILE, {s}"),
+            })
+            .or_else(|| {
+                env("AWS_PROFILE").map(|p| Profile {
+                    name: p,
+                    named_by: "the environment, AWS_PROFILE".into(),
+                })
+            });
+        let (region, region_source) =
+            region(settings, config_file.as_deref(), profile.as_ref()).await;
         let role = settings.aws.role_arn.as_ref().map(|(arn, _)| Role {
             arn: arn.clone(),
             external_id: settings.aws.external_id.as_ref().map(|(e, _)| e.clone()),
@@ -283,8 +220,22 @@ impl Estate {
             )),
             (None, None) => None,
         };
+        let partition = partition(region.as_deref());
+        let proxies = Proxies::from_env();
+        let route53 = proxies.route(
+            &route53_override()
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| partition.route53.to_string()),
+        );
+        let sts_region = region
+            .clone()
+            .unwrap_or_else(|| partition.signing_region.to_string());
+        let sts = proxies.route(
+            &sts_override()
+                .unwrap_or_else(|| format!("https://sts.{sts_region}.{}", partition.dns_suffix)),
+        );
         Estate {
-            partition: partition(region.as_deref()),
+            partition,
             region,
             region_source,
             profile,
@@ -293,6 +244,35 @@ impl Estate {
             credentials_file,
             role,
             ca_bundle,
+            ssl_cert_file: env("SSL_CERT_FILE"),
+            proxies,
+            route53,
+            sts,
+        }
+    }
+
+    /// An estate decided without the settings and the environment: the
+    /// commercial partition, the node's own credentials, no bundle and no
+    /// proxy, requests to `route53` (for scripted doubles).
+    pub fn fixed(route53: &str) -> Estate {
+        let direct = |url: &str| Route {
+            url: url.to_string(),
+            proxy: None,
+        };
+        Estate {
+            region: None,
+            region_source: RegionSource::Unknown,
+            partition: COMMERCIAL,
+            profile: None,
+            home: None,
+            config_file: None,
+            credentials_file: None,
+            role: None,
+            ca_bundle: None,
+            ssl_cert_file: None,
+            proxies: Proxies::default(),
+            route53: direct(route53),
+            sts: direct("https://sts.us-east-1.amazonaws.com"),
         }
     }
 
@@ -302,19 +282,6 @@ impl Estate {
         self.region
             .clone()
             .unwrap_or_else(|| self.partition.signing_region.to_string())
-    }
-
-    /// The STS endpoint the role is assumed at.
-    pub fn sts_endpoint(&self) -> String {
-        env("AWS_ENDPOINT_URL_STS")
-            .or_else(|| env("AWS_ENDPOINT_URL"))
-            .unwrap_or_else(|| {
-                format!(
-                    "https://sts.{}.{}",
-                    self.sts_region(),
-                    self.partition.dns_suffix
-                )
-            })
     }
 
     /// The config files as the SDK reads them: the ones found here (so
@@ -331,22 +298,27 @@ impl Estate {
         }
         b.build()
     }
+}
 
-    /// Where the client's trust comes from, in words.
-    pub fn trust_source(&self) -> String {
-        let system = match env("SSL_CERT_FILE") {
-            Some(f) => format!("the file SSL_CERT_FILE={f}"),
-            None => "the system trust store".to_string(),
-        };
-        match &self.ca_bundle {
-            Some(b) => format!(
-                "{system}, and {} certificate(s) of {} ({})",
-                b.count,
-                b.path.display(),
-                b.named_by
-            ),
-            None => system,
+/// The node's region and where it came from: `ROUTE53_REGION`, the
+/// environment, else the profile's `region`.
+async fn region(
+    settings: &Settings,
+    config_file: Option<&Path>,
+    profile: Option<&Profile>,
+) -> (Option<String>, RegionSource) {
+    if let Some((r, s)) = &settings.aws.region {
+        return (Some(r.clone()), RegionSource::Setting(s.clone()));
+    }
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Some(r) = env(var) {
+            return (Some(r), RegionSource::Env(var));
         }
+    }
+    let name = profile.map_or("default", |p| p.name.as_str());
+    match profile_region(config_file, name).await {
+        Some(r) => (Some(r), RegionSource::Profile(name.to_string())),
+        None => (None, RegionSource::Unknown),
     }
 }
 
@@ -392,25 +364,6 @@ async fn profile_region(config: Option<&Path>, profile: &str) -> Option<String> 
         .map(|r| r.to_string())
 }
 
-/// The proxy a request to `url` goes through, as the client decides it
-/// (the same environment rules: HTTPS_PROXY, HTTP_PROXY, NO_PROXY), with
-/// any password hidden; None for a direct connection.
-pub fn proxy_for(url: &str) -> Option<String> {
-    let uri: http::Uri = url.parse().ok()?;
-    let matcher = hyper_util::client::proxy::matcher::Matcher::from_env();
-    matcher
-        .intercept(&uri)
-        .map(|i| crate::route53::hide_userinfo(&i.uri().to_string()))
-}
-
-/// How a request to `url` travels, in words.
-pub fn route_of(url: &str) -> String {
-    match proxy_for(url) {
-        Some(p) => format!("{url} via proxy {p}"),
-        None => format!("{url} (direct)"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,33 +395,16 @@ mod tests {
     }
 
     #[test]
-    fn a_bundle_keeps_its_good_certificates_and_names_the_rest() {
-        let dir = std::env::temp_dir().join(format!("lkroute53-bundle-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let empty = dir.join("empty.pem");
-        std::fs::write(&empty, "nothing here\n").expect("write");
-        let b = read_bundle(&empty, "test".into());
-        assert_eq!(b.count, 0);
-        assert!(
-            b.problems[0].contains("no PEM certificate"),
-            "{:?}",
-            b.problems
+    fn signing_region_is_pinned_per_partition() {
+        assert_eq!(partition(None).signing_region, "us-east-1");
+        assert_eq!(partition(Some("eu-west-1")).signing_region, "us-east-1");
+        assert_eq!(
+            partition(Some("cn-north-1")).signing_region,
+            "cn-northwest-1"
         );
-        let garbage = dir.join("garbage.pem");
-        std::fs::write(
-            &garbage,
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-        )
-        .expect("write");
-        let b = read_bundle(&garbage, "test".into());
-        assert_eq!(b.count, 0);
-        assert!(b.problems[0].contains("certificate 1"), "{:?}", b.problems);
-        let missing = read_bundle(&dir.join("missing.pem"), "test".into());
-        assert!(
-            missing.problems[0].contains("missing.pem"),
-            "{:?}",
-            missing.problems
+        assert_eq!(
+            partition(Some("us-gov-east-1")).signing_region,
+            "us-gov-west-1"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

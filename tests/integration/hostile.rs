@@ -6,8 +6,6 @@
 //! each prints a row for the README's reliability table (see
 //! scripts/fault-table.sh).
 
-mod common;
-
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
@@ -15,8 +13,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::fault::Rules;
-use common::*;
+use crate::util::fault::Rules;
+use crate::util::*;
 
 /// A panic shows as exit 101 (test builds) or a signal (release builds).
 #[track_caller]

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod fault;
+pub mod r53;
 
 use std::fmt;
 use std::io::Read;
@@ -123,37 +124,46 @@ pub fn wait_for_port(port: u16) {
     }
 }
 
-/// A moto_server on a free loopback port, stopped when dropped.
+/// The moto_server of this test run, on a free loopback port: started once
+/// and shared by every test (each makes zones of its own). It is started
+/// under a small keeper that stops it when this process's end closes the
+/// keeper's stdin, however the tests end.
 pub struct Moto {
-    child: Child,
+    _keeper: Mutex<Child>,
     pub port: u16,
 }
 
 impl Moto {
-    pub fn start() -> Moto {
-        let port = free_port();
-        let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        let child = Command::new(&program)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {program} (bash scripts/ensure-tools.sh installs it): {e}")
-            });
-        wait_for_port(port);
-        Moto { child, port }
+    pub fn shared() -> &'static Moto {
+        static MOTO: OnceLock<Moto> = OnceLock::new();
+        MOTO.get_or_init(|| {
+            let port = free_port();
+            let program = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+            let keeper = Command::new("python3")
+                .args([
+                    "-c",
+                    "import subprocess, sys\n\
+                     p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\
+                     sys.stdin.read()\n\
+                     p.kill()",
+                ])
+                .args([program.as_str(), "-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot start {program} (bash scripts/ensure-tools.sh installs it): {e}")
+                });
+            wait_for_port(port);
+            Moto {
+                _keeper: Mutex::new(keeper),
+                port,
+            }
+        })
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -541,7 +551,7 @@ impl Cluster {
         )
     }
 
-    /// Route 53 seen from outside the kit (tests/fixtures/r53.py, boto3).
+    /// Route 53 seen from outside the kit (util/r53.rs).
     pub fn r53(&self, args: &[&str]) -> String {
         r53(&self.moto, args)
     }
@@ -630,8 +640,8 @@ pub fn row(fault: &str, out: &Out, c: &Cluster) {
 }
 
 /// moto and the two-node cluster with the resource created on both nodes.
-pub fn ready() -> (Moto, Cluster) {
-    let moto = Moto::start();
+pub fn ready() -> (&'static Moto, Cluster) {
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.create(NODE1, ADDR1).ok();
     c.create(NODE2, ADDR2).ok();
@@ -639,7 +649,7 @@ pub fn ready() -> (Moto, Cluster) {
 }
 
 /// The same, with the kit talking to moto through a fault proxy.
-pub fn ready_behind(rules: fault::Rules) -> (Moto, fault::FaultProxy, Cluster) {
+pub fn ready_behind(rules: fault::Rules) -> (&'static Moto, fault::FaultProxy, Cluster) {
     let (moto, mut c) = ready();
     let proxy = fault::FaultProxy::start(moto.port, rules);
     c.endpoint = proxy.url();
@@ -654,17 +664,8 @@ impl Drop for Cluster {
     }
 }
 
+/// Route 53 from outside the kit, as tests/fixtures/r53.py offers it to
+/// the demo (the same commands and answers), spoken to moto directly.
 pub fn r53(endpoint: &str, args: &[&str]) -> String {
-    let out = Command::new("python3")
-        .arg(repo().join("tests/fixtures/r53.py"))
-        .args(args)
-        .env("AWS_ENDPOINT_URL_ROUTE_53", endpoint)
-        .output()
-        .expect("run r53.py");
-    assert!(
-        out.status.success(),
-        "r53.py {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    r53::run(endpoint, args)
 }

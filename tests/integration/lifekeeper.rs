@@ -6,9 +6,7 @@
 //! and doctor's field capture. The simulated LCD's modes are documented in
 //! tests/fixtures/lcdsim.py.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 const MODES: &[&str] = &[
     "{}",
@@ -32,7 +30,7 @@ fn eqvs(c: &Cluster, node: &str) -> String {
 #[test]
 fn create_extend_by_hook_switch_over_and_delete_under_every_lcd_mode() {
     for mode in MODES {
-        let moto = Moto::start();
+        let moto = Moto::shared();
         let c = Cluster::new(&moto.url());
         c.set_lcd_mode(mode);
         c.create(NODE1, ADDR1).ok();
@@ -75,7 +73,7 @@ fn create_extend_by_hook_switch_over_and_delete_under_every_lcd_mode() {
 
 #[test]
 fn canextend_names_what_is_missing() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.add_node("node3", "10.0.3.30");
     c.create(NODE1, ADDR1).ok();
@@ -109,7 +107,7 @@ fn canextend_names_what_is_missing() {
 /// resource through its equivalency with the template's, among several.
 #[test]
 fn the_extend_hook_finds_the_ip_resource_tied_to_the_templates() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.create(NODE1, ADDR1).ok();
     // A second IP resource on node2, and the equivalency LifeKeeper made
@@ -186,7 +184,7 @@ fn the_extend_hook_finds_the_ip_resource_tied_to_the_templates() {
 
 #[test]
 fn the_address_is_taken_from_whichever_field_holds_it() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.create(NODE1, ADDR1).ok();
     // The address first, and a dotted netmask too.
@@ -228,7 +226,7 @@ fn the_delete_action_removes_the_lock_file_and_leaves_the_record() {
 
 #[test]
 fn switchback_is_set_at_create_and_copied_by_extend() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     let zone = c.zone.clone();
     c.lkroute53(
@@ -311,7 +309,7 @@ fn the_field_capture_holds_what_support_needs_and_no_secret() {
         "version: lkroute53 ",
         "== OS release",
         "ROUTE53_TTL = 10 s (default)",
-        "/bin/ins_list -t r53-app",
+        "/bin/ins_list -t lkroute53-probe-no-such-tag-",
         "/bin/dep_list -c r53-app",
         "exit status: 0",
         "reading: r53-app (gen/route53)",

@@ -11,12 +11,10 @@
 //! builds them and runs it with LKROUTE53_RPM (and LKROUTE53_RPM_UPGRADE,
 //! a newer build of the same package).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::util::*;
 
 fn rpm(root: &Path, args: &[&str]) {
     let out = Command::new("rpm")
@@ -88,7 +86,7 @@ fn rpm_installs_runs_upgrades_and_erases_cleanly() {
     assert_eq!(meta.permissions().mode() & 0o7777, 0o755);
     assert_eq!((meta.uid(), meta.gid()), (0, 0));
 
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let mut c = Cluster::new(&moto.url());
     c.kit = root.clone();
     c.create(NODE1, ADDR1).ok();

@@ -5,21 +5,19 @@
 //! 127.0.0.1: moto, recording proxies in front of it, a fake
 //! instance-metadata server and an HTTPS front with a CA made by the test.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use common::fault::{FaultProxy, Rules};
-use common::*;
+use crate::util::fault::{FaultProxy, Rules};
+use crate::util::*;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/lk-route53";
 
 /// moto and the cluster, the kit sending Route 53 requests through a
 /// recording proxy; STS (moto's) behind a recording proxy of its own.
-fn estate() -> (Moto, FaultProxy, FaultProxy, Cluster) {
+fn estate() -> (&'static Moto, FaultProxy, FaultProxy, Cluster) {
     let (moto, mut c) = ready();
     let r53 = FaultProxy::start(moto.port, Rules::default());
     let sts = FaultProxy::start(moto.port, Rules::default());
@@ -27,7 +25,7 @@ fn estate() -> (Moto, FaultProxy, FaultProxy, Cluster) {
     (moto, r53, sts, c)
 }
 
-fn route53_requests(proxy: &FaultProxy) -> Vec<common::fault::Signed> {
+fn route53_requests(proxy: &FaultProxy) -> Vec<crate::util::fault::Signed> {
     proxy.signed.lock().expect("signed").clone()
 }
 
@@ -277,7 +275,7 @@ fn tls_front(moto: &Moto) -> (Child, u16, std::path::PathBuf) {
 #[test]
 fn a_private_ca_is_trusted_through_the_bundle_setting_or_aws_ca_bundle() {
     let (moto, mut c) = ready();
-    let (mut front, port, ca) = tls_front(&moto);
+    let (mut front, port, ca) = tls_front(moto);
     c.endpoint = format!("https://127.0.0.1:{port}");
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\n");
 

@@ -10,12 +10,35 @@
 //! finds it), and ignores further arguments. The README lists this among
 //! its assumptions.
 
-use crate::actions::extend::{Request, DEFAULT_PRIORITY};
+use crate::actions::extend::{self, Request};
+use lkroute53::cli::{HookCall, EXTEND};
+use lkroute53::context::Ctx;
+use lkroute53::error::ActionError;
+use lkroute53::lcd::Lcd;
+use lkroute53::log::Msg;
+use lkroute53::resource::{ResourceError, DEFAULT_PRIORITY};
 
-pub const CANEXTEND: &str = "canextend";
-pub const EXTEND: &str = "extend";
-/// Where the hooks are installed, under `$LKROOT`.
-pub const HOOK_DIR: &str = "lkadm/subsys/gen/route53/bin";
+/// canextend: say whether (and over which IP resource) the template could
+/// be extended here; extend: do it.
+pub async fn run(ctx: &Ctx<impl Lcd>, hook: &HookCall) -> Result<(), ActionError> {
+    let req = request(&hook.args).map_err(|reason| ResourceError::BadArgument {
+        what: "hook arguments",
+        value: hook.args.join(" "),
+        reason,
+    })?;
+    if hook.name == EXTEND {
+        return extend::run(ctx, &req).await;
+    }
+    let plan = extend::check(ctx, &req).await?;
+    ctx.log.info(
+        Msg::Extended,
+        &format!(
+            "{} on {} can be extended here as {} over IP resource {} ({}; {})",
+            req.template_tag, req.from, req.tag, plan.ip_tag, plan.address, plan.ip_how
+        ),
+    );
+    Ok(())
+}
 
 /// The request a hook's arguments make, or why they make none.
 pub fn request(args: &[String]) -> Result<Request, String> {

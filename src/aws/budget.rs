@@ -51,27 +51,30 @@ const FILE: &str = "budget";
 const PENDING_PREFIX: &str = "pending.";
 
 /// The node's budget, as the settings give it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Budget {
     /// Requests a second.
     pub rate: u32,
     /// Requests that may go at once after a quiet time.
     pub burst: u32,
+    /// The lock folder, where the budget file and the waiting processes'
+    /// files are kept.
+    pub dir: PathBuf,
 }
 
 impl Budget {
-    fn interval_ns(self) -> u64 {
+    fn interval_ns(&self) -> u64 {
         1_000_000_000 / u64::from(self.rate.max(1))
     }
 
-    fn tolerance_ns(self) -> u64 {
+    fn tolerance_ns(&self) -> u64 {
         self.interval_ns() * u64::from(self.burst.max(1) - 1)
     }
 
     /// One GCRA step: the slot of a request made at `now` and the new TAT,
     /// from the stored TAT. A TAT further ahead than any real one could be
     /// (the clock was set back) is taken as none.
-    pub fn step(self, tat: u64, now: u64) -> (u64, u64) {
+    pub fn step(&self, tat: u64, now: u64) -> (u64, u64) {
         let t = self.interval_ns();
         let tau = self.tolerance_ns();
         let ceiling =
@@ -83,7 +86,7 @@ impl Budget {
     }
 
     /// Wait for a slot of the node's budget.
-    pub async fn take(self) {
+    pub async fn take(&self) {
         if let Some(wait) = self.reserve(0) {
             if !wait.is_zero() {
                 tracing::debug!(
@@ -96,20 +99,20 @@ impl Budget {
     }
 
     /// Count a request already made (an SDK retry) against the budget.
-    pub fn charge(self) {
+    pub fn charge(&self) {
         let _ = self.reserve(0);
     }
 
     /// Route 53 answered `Throttling`: the node holds back for a while.
-    pub fn throttled(self) {
+    pub fn throttled(&self) {
         let _ = self.reserve(THROTTLE_PENALTY.as_nanos() as u64);
     }
 
     /// Reserve a slot (and push the TAT `extra` further); the wait until
     /// the slot, at most [`MAX_WAIT`]. None where the budget file cannot be
     /// used.
-    fn reserve(self, extra: u64) -> Option<Duration> {
-        let (mut file, _) = lock::open_in_dir(FILE).ok()?;
+    fn reserve(&self, extra: u64) -> Option<Duration> {
+        let (mut file, _) = lock::open_in_dir(&self.dir, FILE).ok()?;
         let start = std::time::Instant::now();
         loop {
             match file.try_lock() {
@@ -129,10 +132,15 @@ impl Budget {
     }
 
     /// Register this process as waiting for a change to be INSYNC.
-    pub fn waiting(self) -> Waiting {
+    pub fn waiting(&self) -> Waiting {
         let name = format!("{PENDING_PREFIX}{}", std::process::id());
-        let path = lock::open_in_dir(&name).ok().map(|(_, path)| path);
-        Waiting { budget: self, path }
+        let path = lock::open_in_dir(&self.dir, &name)
+            .ok()
+            .map(|(_, path)| path);
+        Waiting {
+            budget: self.clone(),
+            path,
+        }
     }
 }
 
@@ -147,7 +155,11 @@ impl Waiting {
     /// A wait the node does not share (where no budget is kept).
     pub fn alone() -> Waiting {
         Waiting {
-            budget: Budget { rate: 1, burst: 1 },
+            budget: Budget {
+                rate: 1,
+                burst: 1,
+                dir: PathBuf::new(),
+            },
             path: None,
         }
     }
@@ -158,7 +170,7 @@ impl Waiting {
         if self.path.is_none() {
             return Duration::ZERO;
         }
-        let pending = pending_count();
+        let pending = pending_count(&self.budget.dir);
         Duration::from_nanos(self.budget.interval_ns() * 2 * pending as u64)
     }
 }
@@ -173,9 +185,8 @@ impl Drop for Waiting {
 
 /// The processes of the node waiting for INSYNC; the files of processes
 /// that have ended are removed.
-fn pending_count() -> usize {
-    let dir = lock::folder();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+fn pending_count(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return 1;
     };
     let mut n = 0;
@@ -235,7 +246,11 @@ mod tests {
 
     #[test]
     fn a_burst_goes_at_once_then_the_rate_holds() {
-        let b = Budget { rate: 10, burst: 5 };
+        let b = Budget {
+            rate: 10,
+            burst: 5,
+            dir: PathBuf::new(),
+        };
         let (mut tat, now) = (0, 100 * S);
         let mut slots = Vec::new();
         for _ in 0..8 {
@@ -249,7 +264,11 @@ mod tests {
 
     #[test]
     fn a_quiet_time_refills_the_burst() {
-        let b = Budget { rate: 10, burst: 5 };
+        let b = Budget {
+            rate: 10,
+            burst: 5,
+            dir: PathBuf::new(),
+        };
         let mut tat = 0;
         for _ in 0..20 {
             tat = b.step(tat, 100 * S).1;
@@ -261,7 +280,11 @@ mod tests {
 
     #[test]
     fn a_tat_far_in_the_future_is_taken_as_none() {
-        let b = Budget { rate: 10, burst: 5 };
+        let b = Budget {
+            rate: 10,
+            burst: 5,
+            dir: PathBuf::new(),
+        };
         let (slot, next) = b.step(u64::MAX / 2, 100 * S);
         assert_eq!(slot, 100 * S);
         assert_eq!(next, 100 * S + S / 10);

@@ -1,9 +1,7 @@
 //! `lkroute53 create`: every check before any change, and a failure leaves
 //! the LCD exactly as it was.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 fn create(c: &Cluster, tag: &str, zone: &str, host: &str, ip: &str) -> Out {
     c.lkroute53(
@@ -24,7 +22,7 @@ fn create(c: &Cluster, tag: &str, zone: &str, host: &str, ip: &str) -> Out {
 
 #[test]
 fn create_stores_zone_and_host_and_depends_on_the_ip_resource() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     create(
         &c,
@@ -56,7 +54,7 @@ fn create_stores_zone_and_host_and_depends_on_the_ip_resource() {
 
 #[test]
 fn each_bad_request_is_named_and_changes_nothing() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     let zone = c.zone.clone();
     let ip = ip_tag(ADDR1);
@@ -95,7 +93,7 @@ fn each_bad_request_is_named_and_changes_nothing() {
 
 #[test]
 fn a_taken_tag_or_a_non_ip_child_is_refused() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     let zone = c.zone.clone();
     create(&c, TAG, &zone, HOST, &ip_tag(ADDR1)).ok();
@@ -111,7 +109,7 @@ fn a_taken_tag_or_a_non_ip_child_is_refused() {
 
 #[test]
 fn a_routing_policy_record_at_the_name_is_left_alone() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.r53(&[
         "set-weighted",
@@ -132,7 +130,7 @@ fn a_routing_policy_record_at_the_name_is_left_alone() {
 
 #[test]
 fn a_failed_dependency_rolls_the_new_resource_back() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     let before = c.lcd_db(NODE1);
     c.lcd_faults(
@@ -150,7 +148,7 @@ fn a_failed_dependency_rolls_the_new_resource_back() {
 
 #[test]
 fn a_failed_rollback_says_how_to_clean_up() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.lcd_faults(
         NODE1,

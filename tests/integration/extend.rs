@@ -2,9 +2,7 @@
 //! by SHARED equivalencies, and every failure leaving both nodes as they
 //! were.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 fn extend(c: &Cluster, node: &str, from: &str, ip: &str) -> Out {
     c.lkroute53(
@@ -19,7 +17,7 @@ fn eqvs(c: &Cluster, node: &str) -> String {
 
 #[test]
 fn extend_then_switch_over_both_ways() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.create(NODE1, ADDR1).ok();
     extend(&c, NODE2, NODE1, &ip_tag(ADDR2))
@@ -69,7 +67,7 @@ fn extend_then_switch_over_both_ways() {
 
 #[test]
 fn extend_with_a_priority() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.create(NODE1, ADDR1).ok();
     c.lkroute53(
@@ -111,7 +109,7 @@ fn extend_with_a_priority() {
 
 #[test]
 fn each_failure_leaves_both_nodes_as_they_were() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.create(NODE1, ADDR1).ok();
     let both = || format!("{}\n==\n{}", c.lcd_db(NODE1), c.lcd_db(NODE2));
@@ -179,7 +177,7 @@ fn each_failure_leaves_both_nodes_as_they_were() {
 
 #[test]
 fn extend_warns_when_both_nodes_publish_the_same_address() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.add_node("node3", ADDR1);
     c.create(NODE1, ADDR1).ok();

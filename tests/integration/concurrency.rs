@@ -3,15 +3,13 @@
 //! says what it saw. Every step waits on observable state (the fault
 //! proxy's request count), never on a sleep.
 
-mod common;
-
 use std::thread;
 
-use common::fault::{FaultProxy, Rules};
-use common::*;
+use crate::util::fault::{FaultProxy, Rules};
+use crate::util::*;
 
 /// The kit behind a proxy that holds every change PENDING until released.
-fn held() -> (Moto, FaultProxy, Cluster) {
+fn held() -> (&'static Moto, FaultProxy, Cluster) {
     let (m, p, c) = ready_behind(Rules {
         pending: usize::MAX,
         ..Rules::default()

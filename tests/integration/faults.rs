@@ -3,12 +3,10 @@
 //! For each: the exit status, a bounded duration, and a record that holds
 //! the old or the new address, never nothing.
 
-mod common;
-
 use std::time::Duration;
 
-use common::fault::Rules;
-use common::*;
+use crate::util::fault::Rules;
+use crate::util::*;
 
 #[test]
 fn pending_then_insync_succeeds_and_reports_each_check() {

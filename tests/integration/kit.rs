@@ -1,9 +1,7 @@
 //! The kit end to end: installed actions and `lkroute53` against moto and
 //! a simulated two-node LifeKeeper cluster.
 
-mod common;
-
-use common::*;
+use crate::util::*;
 
 #[test]
 fn restore_check_tamper_recover_and_switch_over() {
@@ -251,7 +249,7 @@ fn hostile_tags_are_refused_and_reach_no_shell() {
 
 #[test]
 fn a_resource_in_a_private_zone_leaves_the_public_zone_of_the_same_name_alone() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     let private = c.r53(&["create-zone", "example.com", "--private"]);
     c.r53(&["set", &c.zone, HOST, "A", "300", "198.51.100.1"]);
@@ -282,7 +280,7 @@ fn a_resource_in_a_private_zone_leaves_the_public_zone_of_the_same_name_alone() 
 
 #[test]
 fn remove_makes_no_api_call() {
-    let (_moto, proxy, c) = ready_behind(common::fault::Rules::default());
+    let (_moto, proxy, c) = ready_behind(crate::util::fault::Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     let before = proxy.seen.lock().expect("seen").len();
     assert!(before > 0, "the proxy saw the restore");
@@ -351,7 +349,7 @@ fn a_weighted_or_alias_record_is_named_never_failed_over_and_left_alone() {
 /// right, so restore succeeds with a warning.
 #[test]
 fn only_the_ttl_differing_and_a_refused_write_warns_and_succeeds() {
-    let (_moto, proxy, c) = ready_behind(common::fault::Rules::default());
+    let (_moto, proxy, c) = ready_behind(crate::util::fault::Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_TTL=60\n");
     proxy.set(|r| r.refuse_changes = Some("AccessDenied"));
@@ -391,7 +389,7 @@ fn actions_need_a_tag_and_explain_themselves() {
 /// read is not used and the record of the LCD's resource is read.
 #[test]
 fn quickcheck_reads_the_id_record_at_once_and_trusts_only_the_lcd() {
-    let (_moto, proxy, c) = ready_behind(common::fault::Rules::default());
+    let (_moto, proxy, c) = ready_behind(crate::util::fault::Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     let reads = || proxy.count("GET", "/rrset");
 

@@ -18,6 +18,8 @@ use std::sync::Arc;
 
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::{tls, Builder, ConnectorBuilder};
+
+use super::endpoint::{env, Proxies, Url};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -32,31 +34,12 @@ fn metadata_hosts() -> Vec<String> {
         "169.254.169.254:80".to_string(),
         "[fd00:ec2::254]:80".to_string(),
     ];
-    if let Some(host) = std::env::var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-        .ok()
-        .and_then(|url| authority(&url).map(|(host, _)| host))
-    {
-        hosts.push(host);
+    if let Some(url) = env("AWS_EC2_METADATA_SERVICE_ENDPOINT") {
+        if let Some(u) = Url::parse(&url) {
+            hosts.push(u.host_port());
+        }
     }
     hosts
-}
-
-/// The host and port (80 where none is given), in lower case, and the
-/// scheme of a URL: ("169.254.169.254:80", "http").
-fn authority(url: &str) -> Option<(String, &str)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let hostport = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let hostport = hostport.rsplit_once('@').map_or(hostport, |(_, h)| h);
-    let has_port = match hostport.rfind(']') {
-        Some(end) => hostport[end..].contains(':'),
-        None => hostport.contains(':'),
-    };
-    let hostport = if has_port {
-        hostport.to_ascii_lowercase()
-    } else {
-        format!("{}:80", hostport.to_ascii_lowercase())
-    };
-    Some((hostport, scheme))
 }
 
 /// Where a request goes, and so which connector carries it.
@@ -72,8 +55,9 @@ pub enum Route {
 }
 
 pub fn route(url: &str, metadata: &[String]) -> Route {
-    match authority(url) {
-        Some((host, scheme)) if scheme.eq_ignore_ascii_case("http") => {
+    match Url::parse(url) {
+        Some(u) if u.scheme.eq_ignore_ascii_case("http") => {
+            let host = u.host_port();
             if metadata.iter().any(|m| m.eq_ignore_ascii_case(&host)) {
                 Route::Metadata
             } else {
@@ -98,8 +82,9 @@ pub struct RunClient(Arc<Clients>);
 
 impl RunClient {
     /// The client; `extra_pem` holds certificates trusted besides the
-    /// system trust store (a checked CA bundle).
-    pub fn new(extra_pem: Option<Vec<u8>>) -> RunClient {
+    /// system trust store (a checked CA bundle); `proxies` are the proxy
+    /// settings in force.
+    pub fn new(extra_pem: Option<Vec<u8>>, proxies: &Proxies) -> RunClient {
         let context = {
             let mut store = tls::TrustStore::default();
             if let Some(pem) = extra_pem.filter(|p| !p.is_empty()) {
@@ -110,7 +95,7 @@ impl RunClient {
                 .build()
                 .unwrap_or_default()
         };
-        let connector = move |proxy: bool, tls: bool| {
+        let connector = move |proxy: ProxyConfig, tls: bool| {
             let context = context.clone();
             move |settings: Option<&HttpConnectorSettings>,
                   components: Option<&RuntimeComponents>| {
@@ -119,11 +104,7 @@ impl RunClient {
                 if let Some(c) = components {
                     b.set_sleep_impl(c.sleep_impl());
                 }
-                b.set_proxy_config(Some(if proxy {
-                    ProxyConfig::from_env()
-                } else {
-                    ProxyConfig::disabled()
-                }));
+                b.set_proxy_config(Some(proxy.clone()));
                 if tls {
                     // Building it parses the trust store (bench/run.sh
                     // counts this line to show it happens once a run).
@@ -140,20 +121,17 @@ impl RunClient {
         };
         RunClient(Arc::new(Clients {
             metadata_hosts: metadata_hosts(),
-            metadata: Builder::new().build_with_connector_fn(connector(false, false)),
-            plain: Builder::new().build_with_connector_fn(connector(true, false)),
-            tls: Builder::new().build_with_connector_fn(connector(true, true)),
+            metadata: Builder::new()
+                .build_with_connector_fn(connector(ProxyConfig::disabled(), false)),
+            plain: Builder::new()
+                .build_with_connector_fn(connector(proxies.client_config(false), false)),
+            tls: Builder::new()
+                .build_with_connector_fn(connector(proxies.client_config(true), true)),
         }))
     }
 
     pub fn shared(&self) -> SharedHttpClient {
         SharedHttpClient::new(self.clone())
-    }
-}
-
-impl Default for RunClient {
-    fn default() -> Self {
-        RunClient::new(None)
     }
 }
 
@@ -217,18 +195,5 @@ mod tests {
         ] {
             assert_eq!(route(url, &md), want, "{url}");
         }
-    }
-
-    #[test]
-    fn the_authority_is_the_host_without_user_or_port() {
-        assert_eq!(
-            authority("http://u:p@Example.com:8080/x?y").map(|(h, s)| (h, s.to_string())),
-            Some(("example.com:8080".to_string(), "http".to_string()))
-        );
-        assert_eq!(
-            authority("http://[fd00:ec2::254]/").map(|(h, _)| h),
-            Some("[fd00:ec2::254]:80".to_string())
-        );
-        assert_eq!(authority("example.com"), None);
     }
 }

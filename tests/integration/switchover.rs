@@ -6,14 +6,10 @@
 //! throttled requests), never timed: the speed of a mass switchover is the
 //! benchmark's (bench/run.sh).
 
-mod common;
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::util::*;
 
 /// tests/fixtures/ratelimit.py in front of moto.
 struct Limited {
@@ -65,30 +61,9 @@ impl Drop for Limited {
     }
 }
 
-/// One plain HTTP/1.1 request: (status, body). moto does not check
-/// signatures, so none is made.
+/// One plain HTTP/1.1 request to a local port: (status, body).
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("answer");
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    crate::util::r53::http(&format!("http://127.0.0.1:{port}"), method, path, body)
 }
 
 fn upsert_body(name: &str, addr: &str) -> String {
@@ -99,7 +74,7 @@ fn upsert_body(name: &str, addr: &str) -> String {
 
 #[test]
 fn the_rate_limited_endpoint_throttles_past_its_burst_and_holds_changes_pending() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
 
     // A burst of 3, refilled at 1 a second: of 6 requests sent at once,
@@ -194,7 +169,7 @@ fn restore_all(c: &Cluster, all: &[(String, String)]) -> Vec<Out> {
 
 #[test]
 fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() {
-    let moto = Moto::start();
+    let moto = Moto::shared();
     let mut c = Cluster::new(&moto.url());
     let all = many(&c);
     tamper(&c, &all);

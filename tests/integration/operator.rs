@@ -1,12 +1,10 @@
 //! The operator's tools: status, doctor, delete, list, --dry-run, the
 //! manual pages and the log lines in syslog.
 
-mod common;
-
 use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
-use common::*;
+use crate::util::*;
 
 #[test]
 fn status_shows_record_address_settings_and_their_sources() {

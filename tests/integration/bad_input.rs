@@ -2,14 +2,12 @@
 //! printing garbage; a settings file that is a folder, binary or huge; a
 //! huge resource ID. Never a panic, always a verdict that names the thing.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::util::*;
 
-fn ready_on_node1() -> (Moto, Cluster) {
-    let moto = Moto::start();
+fn ready_on_node1() -> (&'static Moto, Cluster) {
+    let moto = Moto::shared();
     let c = Cluster::new(&moto.url());
     c.create(NODE1, ADDR1).ok();
     (moto, c)

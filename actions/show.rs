@@ -1,0 +1,110 @@
+//! The AWS side of the run in words, as doctor and status show it: one
+//! line per fact, made from the typed estate. Decisions (is a role set?
+//! is the CA bundle broken?) are taken on the estate, never on these lines.
+
+use lkroute53::aws::Estate;
+
+/// One fact about the AWS side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsLine {
+    pub name: &'static str,
+    pub text: String,
+    /// Something is wrong with it (a CA bundle's bad certificate).
+    pub problem: bool,
+}
+
+fn line(name: &'static str, text: String) -> AwsLine {
+    AwsLine {
+        name,
+        text,
+        problem: false,
+    }
+}
+
+/// The partition and where it came from, profile, config files, role,
+/// routes, instance metadata and trust, then the trust's problems.
+pub fn aws_lines(e: &Estate) -> Vec<AwsLine> {
+    let path = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map_or("none".to_string(), |p| p.display().to_string())
+    };
+    let mut out = vec![
+        line(
+            "partition",
+            format!(
+                "{} (signing region {}; node region {}, from {})",
+                e.partition.name,
+                e.partition.signing_region,
+                e.region.as_deref().unwrap_or("unknown"),
+                e.region_source
+            ),
+        ),
+        line(
+            "profile",
+            match &e.profile {
+                Some(p) => format!("{} (from {})", p.name, p.named_by),
+                None => "default".into(),
+            },
+        ),
+        line(
+            "config files",
+            format!(
+                "{} and {}{}",
+                path(&e.config_file),
+                path(&e.credentials_file),
+                e.home
+                    .as_ref()
+                    .map(|h| format!(" (home from {})", h.source))
+                    .unwrap_or_default()
+            ),
+        ),
+        line(
+            "role",
+            match &e.role {
+                Some(r) => format!(
+                    "{} as session {}{}, assumed at {}",
+                    r.arn,
+                    r.session_name,
+                    if r.external_id.is_some() {
+                        " with an external ID"
+                    } else {
+                        ""
+                    },
+                    e.sts
+                ),
+                None => "none (the node's own credentials)".into(),
+            },
+        ),
+        line("route 53", e.route53.to_string()),
+        line(
+            "metadata",
+            "instance metadata is reached directly, never through a proxy".into(),
+        ),
+        line("trust", trust(e)),
+    ];
+    if let Some(b) = &e.ca_bundle {
+        out.extend(b.problems.iter().map(|p| AwsLine {
+            name: "trust",
+            text: p.clone(),
+            problem: true,
+        }));
+    }
+    out
+}
+
+/// Where the HTTPS client's trust comes from, in words.
+pub fn trust(e: &Estate) -> String {
+    let system = match &e.ssl_cert_file {
+        Some(f) => format!("the file SSL_CERT_FILE={f}"),
+        None => "the system trust store".to_string(),
+    };
+    match &e.ca_bundle {
+        Some(b) => format!(
+            "{system}, and {} certificate(s) of {} ({})",
+            b.count,
+            b.path.display(),
+            b.named_by
+        ),
+        None => system,
+    }
+}

@@ -1,0 +1,537 @@
+//! Scripted doubles for the procedures' unit tests: a Route 53 that holds
+//! one A record and answers from scripts where a test gives them, noting
+//! every call with the (paused) time it came; and an LCD of several nodes
+//! in memory that honours the documented exit statuses, fails where a test
+//! says, and notes every command in order.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use lkroute53::aws::budget::Waiting;
+use lkroute53::aws::{Accepted, Cause, ChangeState, Estate, Probe, RecordApi, Route53Error, Zone};
+use lkroute53::context::Ctx;
+use lkroute53::lcd::{
+    status, DepLayout, Equivalency, Instance, Lcd, LcdError, NewInstance, NoMatch, Select, Shared,
+};
+use lkroute53::record::ARecord;
+
+pub struct Scripted {
+    /// What Route 53 holds at the name.
+    pub record: RefCell<Option<ARecord>>,
+    pub reads: RefCell<VecDeque<Result<Option<ARecord>, Route53Error>>>,
+    /// The answers to UPSERTs, in turn; where none is scripted, change C1,
+    /// PENDING (as Route 53 answers).
+    pub upserts: RefCell<VecDeque<Result<Accepted, Route53Error>>>,
+    pub changes: RefCell<VecDeque<Result<ChangeState, Route53Error>>>,
+    /// The answers to GetHostedZone, in turn; where none is scripted, the
+    /// public zone example.com.
+    pub zones: RefCell<VecDeque<Result<Zone, Route53Error>>>,
+    pub credentials: Result<String, String>,
+    /// Every call: when (since the double was made) and what.
+    pub calls: RefCell<Vec<(Duration, String)>>,
+    start: Instant,
+    estate: Estate,
+}
+
+impl Scripted {
+    pub fn new(record: Option<ARecord>) -> Scripted {
+        Scripted {
+            record: RefCell::new(record),
+            reads: RefCell::default(),
+            upserts: RefCell::default(),
+            changes: RefCell::default(),
+            zones: RefCell::default(),
+            credentials: Ok("environment variables (AWS_ACCESS_KEY_ID)".into()),
+            calls: RefCell::default(),
+            start: Instant::now(),
+            estate: Estate::fixed("scripted"),
+        }
+    }
+
+    /// A simple record of this address and TTL at app.example.com.
+    pub fn holding(address: &str, ttl: i64) -> Scripted {
+        Scripted::new(Some(ARecord::simple("app.example.com.", &[address], ttl)))
+    }
+
+    fn note(&self, what: String) {
+        self.calls.borrow_mut().push((self.start.elapsed(), what));
+    }
+
+    /// The calls of one kind ("read", "upsert", "change", "zone").
+    pub fn count(&self, kind: &str) -> usize {
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|(_, c)| c.split(' ').next() == Some(kind))
+            .count()
+    }
+
+    pub fn current(&self) -> Option<ARecord> {
+        self.record.borrow().clone()
+    }
+}
+
+pub fn throttled(operation: &'static str) -> Route53Error {
+    Route53Error::Refused {
+        operation,
+        zone: "Z1".into(),
+        code: "Throttling".into(),
+        message: "Rate exceeded".into(),
+        retryable: true,
+    }
+}
+
+pub fn denied(operation: &'static str) -> Route53Error {
+    Route53Error::Refused {
+        operation,
+        zone: "Z1".into(),
+        code: "AccessDenied".into(),
+        message: "User is not authorized".into(),
+        retryable: false,
+    }
+}
+
+pub fn no_answer(operation: &'static str) -> Route53Error {
+    Route53Error::NoAnswer {
+        operation,
+        zone: "Z1".into(),
+        endpoint: "http://127.0.0.1:1".into(),
+        cause: Cause::ConnectionRefused,
+    }
+}
+
+impl RecordApi for Scripted {
+    async fn read_a(&self, _zone: &str, _name: &str) -> Result<Option<ARecord>, Route53Error> {
+        self.note("read".into());
+        match self.reads.borrow_mut().pop_front() {
+            Some(answer) => answer,
+            None => Ok(self.current()),
+        }
+    }
+
+    async fn upsert_a(
+        &self,
+        _zone: &str,
+        name: &str,
+        address: Ipv4Addr,
+        ttl: u32,
+        _comment: &str,
+    ) -> Result<Accepted, Route53Error> {
+        self.note(format!("upsert {address} {ttl}"));
+        let answer = self.upserts.borrow_mut().pop_front().unwrap_or_else(|| {
+            Ok(Accepted {
+                id: "C1".into(),
+                state: ChangeState::Pending,
+            })
+        });
+        if answer.is_ok() {
+            let addr = address.to_string();
+            *self.record.borrow_mut() = Some(ARecord::simple(
+                &format!("{name}."),
+                &[addr.as_str()],
+                i64::from(ttl),
+            ));
+        }
+        answer
+    }
+
+    async fn change_state(&self, change_id: &str) -> Result<ChangeState, Route53Error> {
+        self.note(format!("change {change_id}"));
+        self.changes
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or(Ok(ChangeState::InSync))
+    }
+
+    fn waiting(&self) -> Waiting {
+        Waiting::alone()
+    }
+}
+
+impl Probe for Scripted {
+    async fn zone(&self, zone: &str) -> Result<Zone, Route53Error> {
+        self.note(format!("zone {zone}"));
+        self.zones.borrow_mut().pop_front().unwrap_or_else(|| {
+            Ok(Zone {
+                name: "example.com.".into(),
+                private: false,
+            })
+        })
+    }
+
+    async fn credentials(&self) -> Result<String, String> {
+        self.credentials.clone()
+    }
+
+    async fn identity(&self) -> Result<String, String> {
+        Ok("arn:aws:sts::123456789012:assumed-role/scripted/lkroute53-node1".into())
+    }
+
+    fn server_date(&self) -> Option<SystemTime> {
+        Some(SystemTime::now())
+    }
+
+    fn estate(&self) -> &Estate {
+        &self.estate
+    }
+}
+
+/// One node's database.
+#[derive(Debug, Clone, Default)]
+pub struct NodeDb {
+    pub instances: Vec<Instance>,
+    /// (parent, child)
+    pub deps: Vec<(String, String)>,
+    pub eqvs: Vec<Equivalency>,
+}
+
+/// A cluster's databases, and what the commands are to do.
+#[derive(Debug, Default)]
+pub struct Cluster {
+    pub nodes: BTreeMap<String, NodeDb>,
+    /// Failures to give, in turn: (node, command, exit status, stderr).
+    pub failures: Vec<(String, &'static str, i32, &'static str)>,
+    /// `eqv_create`/`eqv_remove` with a system named write the mirrored
+    /// row there too, as SIOS documents for Windows.
+    pub mirror: bool,
+    /// Every command, in order: "node command args".
+    pub calls: Vec<String>,
+}
+
+/// The LCD of one node of a scripted cluster.
+#[derive(Debug, Clone)]
+pub struct ScriptedLcd {
+    pub cluster: Rc<RefCell<Cluster>>,
+    pub node: String,
+}
+
+/// An instance as `ins_list` would print it.
+pub fn instance(node: &str, app: &str, rtype: &str, tag: &str, info: &str) -> Instance {
+    Instance {
+        system: node.into(),
+        app: app.into(),
+        rtype: rtype.into(),
+        tag: tag.into(),
+        id: format!("{tag}-id"),
+        info: info.into(),
+        state: "ISP".into(),
+        fields: 9,
+        switchback: Some(lkroute53::lcd::Switchback::Intelligent),
+    }
+}
+
+impl ScriptedLcd {
+    /// node1 and node2, each with the IP resource of its own address
+    /// (ip-10.0.1.10, ip-10.0.2.20).
+    pub fn two_nodes() -> ScriptedLcd {
+        let mut c = Cluster::default();
+        for (node, addr) in [("node1", "10.0.1.10"), ("node2", "10.0.2.20")] {
+            c.nodes.insert(
+                node.into(),
+                NodeDb {
+                    instances: vec![instance(
+                        node,
+                        "comm",
+                        "ip",
+                        &format!("ip-{addr}"),
+                        &format!("{node} eth0 {addr} ffffff00 none"),
+                    )],
+                    ..NodeDb::default()
+                },
+            );
+        }
+        ScriptedLcd {
+            cluster: Rc::new(RefCell::new(c)),
+            node: "node1".into(),
+        }
+    }
+
+    /// The next `command` on `node` fails with this exit status.
+    pub fn fail(&self, node: &str, command: &'static str, status: i32, stderr: &'static str) {
+        self.cluster
+            .borrow_mut()
+            .failures
+            .push((node.into(), command, status, stderr));
+    }
+
+    /// The commands run so far that change something, in order.
+    pub fn writes(&self) -> Vec<String> {
+        self.cluster
+            .borrow()
+            .calls
+            .iter()
+            .filter(|c| !c.contains("_list"))
+            .cloned()
+            .collect()
+    }
+
+    pub fn db(&self, node: &str) -> NodeDb {
+        self.cluster
+            .borrow()
+            .nodes
+            .get(node)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Run one command on this node's database: noted, failed where
+    /// scripted, unreachable where the node does not exist.
+    fn with<T>(
+        &self,
+        command: &'static str,
+        args: &str,
+        f: impl FnOnce(&mut NodeDb, &mut Cluster) -> Result<T, (i32, String)>,
+    ) -> Result<T, LcdError> {
+        let mut c = self.cluster.borrow_mut();
+        c.calls.push(format!("{} {command} {args}", self.node));
+        let failed = |status: i32, stderr: String| LcdError::Failed {
+            command: format!("{command} {args}"),
+            status,
+            silent: stderr.is_empty(),
+            stderr,
+        };
+        if let Some(i) = c
+            .failures
+            .iter()
+            .position(|(n, cmd, _, _)| *n == self.node && *cmd == command)
+        {
+            let (_, _, status, stderr) = c.failures.remove(i);
+            return Err(failed(status, stderr.into()));
+        }
+        let Some(mut db) = c.nodes.remove(&self.node) else {
+            return Err(failed(
+                status::UNREACHABLE,
+                format!("system {} cannot be reached", self.node),
+            ));
+        };
+        let out = f(&mut db, &mut c);
+        c.nodes.insert(self.node.clone(), db);
+        out.map_err(|(status, stderr)| failed(status, stderr))
+    }
+}
+
+fn missing(tag: &str) -> (i32, String) {
+    (
+        status::NO_SUCH_OBJECT,
+        format!("resource {tag} does not exist"),
+    )
+}
+
+fn has(db: &NodeDb, tag: &str) -> Result<(), (i32, String)> {
+    match db.instances.iter().any(|i| i.tag == tag) {
+        true => Ok(()),
+        false => Err(missing(tag)),
+    }
+}
+
+impl Lcd for ScriptedLcd {
+    async fn ins_list(&self, select: Select<'_>) -> Result<Vec<Instance>, LcdError> {
+        self.with("ins_list", &format!("{select:?}"), |db, _| {
+            Ok(db
+                .instances
+                .iter()
+                .filter(|i| match select {
+                    Select::All => true,
+                    Select::Tag(t) => i.tag == t,
+                    Select::Type { app, rtype } => i.app == app && i.rtype == rtype,
+                })
+                .cloned()
+                .collect())
+        })
+    }
+
+    async fn children_and_layout(
+        &self,
+        parent: &str,
+    ) -> Result<(Vec<String>, Option<DepLayout>), LcdError> {
+        self.with("dep_list", &format!("-c {parent}"), |db, _| {
+            let children: Vec<String> = db
+                .deps
+                .iter()
+                .filter(|(p, _)| p == parent)
+                .map(|(_, c)| c.clone())
+                .collect();
+            let layout = (!children.is_empty()).then_some(DepLayout::ParentFirst);
+            Ok((children, layout))
+        })
+    }
+
+    async fn dep_list(&self) -> Result<Vec<(String, String)>, LcdError> {
+        self.with("dep_list", "", |db, _| Ok(db.deps.clone()))
+    }
+
+    async fn eqv_list(&self, tag: &str) -> Result<Vec<Equivalency>, LcdError> {
+        self.with("eqv_list", &format!("-t {tag}"), |db, _| {
+            Ok(db.eqvs.iter().filter(|e| e.tag == tag).cloned().collect())
+        })
+    }
+
+    async fn ins_create(&self, n: &NewInstance<'_>) -> Result<(), LcdError> {
+        let node = self.node.clone();
+        self.with("ins_create", n.tag, |db, _| {
+            if db.instances.iter().any(|i| i.tag == n.tag) {
+                return Err((status::EXISTS, format!("resource {} exists", n.tag)));
+            }
+            let mut i = instance(&node, n.app, n.rtype, n.tag, n.info);
+            i.id = n.id.into();
+            i.state = "OSU".into();
+            i.switchback = Some(n.switchback);
+            db.instances.push(i);
+            Ok(())
+        })
+    }
+
+    async fn ins_remove(&self, tag: &str) -> Result<(), LcdError> {
+        self.with("ins_remove", tag, |db, _| {
+            has(db, tag)?;
+            if db.deps.iter().any(|(_, c)| c == tag) {
+                return Err((
+                    status::HAS_DEPENDENTS,
+                    format!("resource {tag} has dependents"),
+                ));
+            }
+            db.instances.retain(|i| i.tag != tag);
+            db.deps.retain(|(p, _)| p != tag);
+            Ok(())
+        })
+    }
+
+    async fn dep_create(&self, parent: &str, child: &str) -> Result<(), LcdError> {
+        self.with("dep_create", &format!("{parent} {child}"), |db, _| {
+            has(db, parent)?;
+            has(db, child)?;
+            let dep = (parent.to_string(), child.to_string());
+            if db.deps.contains(&dep) {
+                return Err((status::EXISTS, "dependency exists".into()));
+            }
+            db.deps.push(dep);
+            Ok(())
+        })
+    }
+
+    async fn dep_remove(&self, parent: &str, child: &str) -> Result<(), LcdError> {
+        self.with("dep_remove", &format!("{parent} {child}"), |db, _| {
+            let dep = (parent.to_string(), child.to_string());
+            let before = db.deps.len();
+            db.deps.retain(|d| *d != dep);
+            match db.deps.len() < before {
+                true => Ok(()),
+                false => Err((status::NO_SUCH_OBJECT, "no such dependency".into())),
+            }
+        })
+    }
+
+    async fn eqv_create(&self, e: &Shared<'_>) -> Result<(), LcdError> {
+        let node = self.node.clone();
+        self.with(
+            "eqv_create",
+            &format!("{} {} {}", e.tag, e.other_system, e.other_tag),
+            |db, c| {
+                has(db, e.tag)?;
+                let row = Equivalency {
+                    system: node.clone(),
+                    tag: e.tag.into(),
+                    other_system: e.other_system.into(),
+                    other_tag: e.other_tag.into(),
+                    etype: "SHARED".into(),
+                    priority: e.prio.to_string(),
+                    other_priority: e.other_prio.to_string(),
+                };
+                if db.eqvs.iter().any(|r| same_row(r, &row)) {
+                    return Err((status::EXISTS, "equivalency exists".into()));
+                }
+                db.eqvs.push(row.clone());
+                if c.mirror {
+                    if let Some(other) = c.nodes.get_mut(e.other_system) {
+                        other.eqvs.push(mirrored(&row));
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    async fn eqv_remove(
+        &self,
+        tag: &str,
+        other_system: &str,
+        other_tag: &str,
+    ) -> Result<(), LcdError> {
+        let node = self.node.clone();
+        self.with(
+            "eqv_remove",
+            &format!("{tag} {other_system} {other_tag}"),
+            |db, c| {
+                let row = Equivalency {
+                    system: node.clone(),
+                    tag: tag.into(),
+                    other_system: other_system.into(),
+                    other_tag: other_tag.into(),
+                    etype: "SHARED".into(),
+                    priority: String::new(),
+                    other_priority: String::new(),
+                };
+                let before = db.eqvs.len();
+                db.eqvs.retain(|r| !same_row(r, &row));
+                if db.eqvs.len() == before {
+                    return Err((status::NO_SUCH_OBJECT, "no such equivalency".into()));
+                }
+                if c.mirror {
+                    if let Some(other) = c.nodes.get_mut(other_system) {
+                        let m = mirrored(&row);
+                        other.eqvs.retain(|r| !same_row(r, &m));
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    async fn no_match_form(&self) -> Result<NoMatch, LcdError> {
+        Ok(NoMatch::Empty)
+    }
+
+    fn remote(&self, node: &str) -> ScriptedLcd {
+        ScriptedLcd {
+            cluster: self.cluster.clone(),
+            node: node.into(),
+        }
+    }
+
+    fn has(&self, _: &str) -> bool {
+        true
+    }
+
+    fn root(&self) -> &Path {
+        Path::new("/opt/LifeKeeper")
+    }
+}
+
+fn same_row(a: &Equivalency, b: &Equivalency) -> bool {
+    (&a.tag, &a.other_system, &a.other_tag, &a.etype)
+        == (&b.tag, &b.other_system, &b.other_tag, &b.etype)
+}
+
+fn mirrored(row: &Equivalency) -> Equivalency {
+    Equivalency {
+        system: row.other_system.clone(),
+        tag: row.other_tag.clone(),
+        other_system: row.system.clone(),
+        other_tag: row.tag.clone(),
+        etype: row.etype.clone(),
+        priority: row.other_priority.clone(),
+        other_priority: row.priority.clone(),
+    }
+}
+
+/// A context for a procedure's unit test: these settings, a logger that
+/// keeps its lines, and a scripted two-node LCD seen from node1.
+pub fn ctx(settings: &str) -> Ctx<ScriptedLcd> {
+    Ctx::for_tests(settings, ScriptedLcd::two_nodes())
+}

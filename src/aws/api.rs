@@ -1,0 +1,84 @@
+//! The two seams between the procedures and Route 53. [`RecordApi`] is what
+//! restore, recover and quickCheck ask: read the A record, UPSERT it, ask a
+//! change's state, and wait for it among the node's other changes.
+//! [`Probe`] is what create, doctor and status ask besides: the zone, the
+//! credentials, who the calls are made as, the server's clock and the AWS
+//! side as decided for the run. The procedures' unit tests drive scripted
+//! doubles of both.
+
+use std::future::Future;
+use std::net::Ipv4Addr;
+use std::time::SystemTime;
+
+use super::budget::Waiting;
+use super::error::Route53Error;
+use super::estate::Estate;
+use crate::record::ARecord;
+
+/// A change's state as GetChange reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeState {
+    Pending,
+    InSync,
+}
+
+/// A change Route 53 accepted: its ID, and its status in the answer that
+/// accepted it (a change can be INSYNC at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub id: String,
+    pub state: ChangeState,
+}
+
+/// A hosted zone as GetHostedZone reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    /// With the final dot, as Route 53 gives it.
+    pub name: String,
+    pub private: bool,
+}
+
+/// What restore, recover and quickCheck ask of Route 53.
+pub trait RecordApi {
+    /// The A record `name` in `zone`, read with one exact lookup.
+    fn read_a(
+        &self,
+        zone: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<ARecord>, Route53Error>>;
+    /// UPSERT exactly this name's A record; the change as accepted.
+    fn upsert_a(
+        &self,
+        zone: &str,
+        name: &str,
+        address: Ipv4Addr,
+        ttl: u32,
+        comment: &str,
+    ) -> impl Future<Output = Result<Accepted, Route53Error>>;
+    fn change_state(
+        &self,
+        change_id: &str,
+    ) -> impl Future<Output = Result<ChangeState, Route53Error>>;
+    /// This process waits for a change: registered with the node's other
+    /// kit processes until dropped; its `gap()` spaces the status checks.
+    fn waiting(&self) -> Waiting;
+}
+
+/// What create, doctor and status ask of Route 53 and of the AWS side.
+pub trait Probe: RecordApi {
+    fn zone(&self, zone: &str) -> impl Future<Output = Result<Zone, Route53Error>>;
+    /// Find credentials the way every call does and say which source gave
+    /// them; never the credentials themselves.
+    fn credentials(&self) -> impl Future<Output = Result<String, String>>;
+    /// Who the calls are made as (sts:GetCallerIdentity): an ARN, never a
+    /// credential.
+    fn identity(&self) -> impl Future<Output = Result<String, String>>;
+    /// The server's clock at its last answer, where it sent one.
+    fn server_date(&self) -> Option<SystemTime>;
+    /// The AWS side as decided for this run.
+    fn estate(&self) -> &Estate;
+    /// Where requests go, for messages: the URL and any proxy.
+    fn endpoint(&self) -> String {
+        self.estate().route53.endpoint_text()
+    }
+}

@@ -1,0 +1,28 @@
+//! The AWS side of the kit: everything that knows the AWS SDK or the shape
+//! of an AWS estate, in files named after their job.
+//!
+//! - [`estate`]: the node's AWS facts for the run, as typed values (region
+//!   and partition, profile, role, CA bundle, proxies and routes);
+//! - [`endpoint`]: the endpoint, URL and proxy rules;
+//! - [`trust`]: what HTTPS trusts besides the system store;
+//! - [`http`]: the run's one HTTP client;
+//! - [`client`]: the Route 53 client and the one call path of its requests;
+//! - [`classify`] and [`error`]: an SDK error in the kit's words, and the
+//!   one table of Route 53's error codes;
+//! - [`budget`]: the node's request budget, shared by the kit's processes;
+//! - [`api`]: the two seams the procedures see, [`RecordApi`] and [`Probe`].
+
+pub mod api;
+pub mod budget;
+pub mod classify;
+pub mod client;
+pub mod endpoint;
+pub mod error;
+pub mod estate;
+pub mod http;
+pub mod trust;
+
+pub use api::{Accepted, ChangeState, Probe, RecordApi, Zone};
+pub use client::Route53;
+pub use error::{Cause, Route53Error};
+pub use estate::Estate;

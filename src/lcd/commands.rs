@@ -1,0 +1,335 @@
+//! The LCD commands as LifeKeeper installs them in `$LKROOT/bin`, run by
+//! absolute path with an argument vector (never a shell), each with a time
+//! limit and its output capped.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::parse::{
+    clean, describe, parse_dep_children, parse_deps, parse_eqv_list, parse_ins_list,
+};
+use super::{
+    DepLayout, Equivalency, Instance, Lcd, LcdError, NewInstance, NoMatch, Recorded, Select,
+    Shared, DEFAULT_LKROOT,
+};
+
+/// Output beyond this size is not the documented form: reading stops and
+/// the command is stopped.
+const MAX_OUTPUT: usize = 4 << 20;
+/// The part of stderr kept for messages; the rest is read and dropped.
+const MAX_STDERR: usize = 64 << 10;
+/// What a field capture keeps of each stream.
+const MAX_RECORDED: usize = 64 << 10;
+
+/// The LCD commands of one node, acting on this node's database or, with
+/// [`Lcd::remote`], on another node's (`-d NODE`).
+#[derive(Debug, Clone)]
+pub struct Commands {
+    root: PathBuf,
+    remote: Option<String>,
+    timeout: Duration,
+    /// Where `doctor --capture` keeps every command run and its output.
+    recorder: Option<Arc<Mutex<Vec<Recorded>>>>,
+}
+
+impl Commands {
+    /// The LCD of this node, from `LKROOT`, each command limited to
+    /// `timeout` (`ROUTE53_LCD_TIMEOUT`).
+    pub fn from_env(timeout: Duration) -> Commands {
+        let root = std::env::var_os("LKROOT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_LKROOT));
+        Commands {
+            root,
+            remote: None,
+            timeout,
+            recorder: None,
+        }
+    }
+
+    /// The same commands, each noted with its output from now on.
+    pub fn recording(mut self) -> Commands {
+        self.recorder = Some(Arc::new(Mutex::new(Vec::new())));
+        self
+    }
+
+    fn note(&self, command: &str, status: i32, stdout: &[u8], stderr: &[u8]) {
+        let Some(rec) = &self.recorder else { return };
+        let text = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(MAX_RECORDED)]).into_owned();
+        if let Ok(mut v) = rec.lock() {
+            v.push(Recorded {
+                command: command.to_string(),
+                status,
+                stdout: text(stdout),
+                stderr: text(stderr),
+            });
+        }
+    }
+
+    fn program(&self, name: &str) -> PathBuf {
+        self.root.join("bin").join(name)
+    }
+
+    /// Run one LCD command; its stdout on success.
+    pub async fn run(&self, name: &str, args: &[&str]) -> Result<String, LcdError> {
+        let program = self.program(name);
+        let mut all: Vec<&str> = Vec::with_capacity(args.len() + 2);
+        if let Some(node) = &self.remote {
+            all.extend(["-d", node.as_str()]);
+        }
+        all.extend_from_slice(args);
+        let command = describe(&program, &all);
+        tracing::debug!(%command, "running LCD command");
+        let (status, stdout, stderr) = self.spawn_and_read(&program, &all, &command).await?;
+        self.note(&command, status, &stdout, &stderr);
+        if status != 0 {
+            return Err(LcdError::Failed {
+                command,
+                status,
+                silent: stdout.iter().all(u8::is_ascii_whitespace)
+                    && stderr.iter().all(u8::is_ascii_whitespace),
+                stderr: clean(&stderr),
+            });
+        }
+        String::from_utf8(stdout).map_err(|_| LcdError::BadOutput {
+            command,
+            line: 0,
+            reason: "output is not UTF-8".into(),
+        })
+    }
+
+    /// Start the command and read its exit status, stdout and stderr,
+    /// within the time limit and the output caps.
+    async fn spawn_and_read(
+        &self,
+        program: &Path,
+        args: &[&str],
+        command: &str,
+    ) -> Result<(i32, Vec<u8>, Vec<u8>), LcdError> {
+        let spawn_error = |source| LcdError::Spawn {
+            program: program.to_path_buf(),
+            source,
+        };
+        let mut child = tokio::process::Command::new(program)
+            .args(args)
+            .env("LKROOT", &self.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(spawn_error)?;
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err(spawn_error(std::io::Error::other(
+                "no pipes to the command",
+            )));
+        };
+        let ran = tokio::time::timeout(self.timeout, async {
+            // stderr is read beside stdout, so that neither pipe can fill
+            // and stall the command.
+            let errors = tokio::spawn(read_capped(stderr, MAX_STDERR, true));
+            let out = read_capped(stdout, MAX_OUTPUT, false).await;
+            if out.as_ref().is_ok_and(|o| o.len() > MAX_OUTPUT) {
+                let _ = child.kill().await;
+                errors.abort();
+                return Ok(None);
+            }
+            let status = child.wait().await?;
+            let errors = errors.await.ok().and_then(Result::ok).unwrap_or_default();
+            Ok::<_, std::io::Error>(Some((status.code().unwrap_or(-1), out?, errors)))
+        })
+        .await;
+        match ran {
+            Ok(Ok(Some(done))) => Ok(done),
+            Ok(Ok(None)) => Err(LcdError::BadOutput {
+                command: command.to_string(),
+                line: 0,
+                reason: format!("more than {MAX_OUTPUT} bytes of output; the command was stopped"),
+            }),
+            Ok(Err(source)) => Err(spawn_error(source)),
+            Err(_) => Err(LcdError::Timeout {
+                command: command.to_string(),
+                timeout: self.timeout,
+            }),
+        }
+    }
+
+    /// Run a listing command and parse its output; a listing of nothing
+    /// (see [`LcdError::no_match`]) is empty.
+    async fn query<T: Default>(
+        &self,
+        name: &str,
+        args: &[&str],
+        parse: impl FnOnce(&str) -> Result<T, (usize, String)>,
+    ) -> Result<T, LcdError> {
+        let out = match self.run(name, args).await {
+            Ok(out) => out,
+            Err(e) if e.is_no_match() => return Ok(T::default()),
+            Err(e) => return Err(e),
+        };
+        parse(&out).map_err(|(line, reason)| LcdError::BadOutput {
+            command: describe(&self.program(name), args),
+            line,
+            reason,
+        })
+    }
+}
+
+/// Read a pipe up to `cap` bytes (and one more, to tell that it went
+/// beyond). With `drain`, the rest is read and dropped until the pipe
+/// closes; without, reading stops there.
+async fn read_capped(
+    pipe: impl tokio::io::AsyncRead + Unpin,
+    cap: usize,
+    drain: bool,
+) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut pipe = pipe;
+    (&mut pipe)
+        .take(cap as u64 + 1)
+        .read_to_end(&mut buf)
+        .await?;
+    if drain {
+        tokio::io::copy(&mut pipe, &mut tokio::io::sink()).await?;
+    }
+    Ok(buf)
+}
+
+impl Lcd for Commands {
+    async fn ins_list(&self, select: Select<'_>) -> Result<Vec<Instance>, LcdError> {
+        let args: Vec<&str> = match select {
+            Select::All => Vec::new(),
+            Select::Tag(tag) => vec!["-t", tag],
+            Select::Type { app, rtype } => vec!["-a", app, "-r", rtype],
+        };
+        self.query("ins_list", &args, parse_ins_list).await
+    }
+
+    async fn children_and_layout(
+        &self,
+        parent: &str,
+    ) -> Result<(Vec<String>, Option<DepLayout>), LcdError> {
+        self.query("dep_list", &["-c", parent], |out| {
+            parse_dep_children(out, parent)
+        })
+        .await
+    }
+
+    async fn dep_list(&self) -> Result<Vec<(String, String)>, LcdError> {
+        self.query("dep_list", &[], parse_deps).await
+    }
+
+    async fn eqv_list(&self, tag: &str) -> Result<Vec<Equivalency>, LcdError> {
+        self.query("eqv_list", &["-t", tag], parse_eqv_list).await
+    }
+
+    async fn ins_create(&self, n: &NewInstance<'_>) -> Result<(), LcdError> {
+        let args = [
+            "-a",
+            n.app,
+            "-r",
+            n.rtype,
+            "-t",
+            n.tag,
+            "-i",
+            n.id,
+            "-v",
+            n.info,
+            "-s",
+            n.switchback.as_lcd(),
+        ];
+        self.run("ins_create", &args).await.map(drop)
+    }
+
+    async fn ins_remove(&self, tag: &str) -> Result<(), LcdError> {
+        self.run("ins_remove", &["-t", tag]).await.map(drop)
+    }
+
+    async fn dep_create(&self, parent: &str, child: &str) -> Result<(), LcdError> {
+        self.run("dep_create", &["-p", parent, "-c", child])
+            .await
+            .map(drop)
+    }
+
+    async fn dep_remove(&self, parent: &str, child: &str) -> Result<(), LcdError> {
+        self.run("dep_remove", &["-p", parent, "-c", child])
+            .await
+            .map(drop)
+    }
+
+    async fn eqv_create(&self, e: &Shared<'_>) -> Result<(), LcdError> {
+        let (p, r) = (e.prio.to_string(), e.other_prio.to_string());
+        let args = [
+            "-t",
+            e.tag,
+            "-p",
+            &p,
+            "-S",
+            e.other_system,
+            "-o",
+            e.other_tag,
+            "-r",
+            &r,
+            "-e",
+            "SHARED",
+        ];
+        self.run("eqv_create", &args).await.map(drop)
+    }
+
+    async fn eqv_remove(
+        &self,
+        tag: &str,
+        other_system: &str,
+        other_tag: &str,
+    ) -> Result<(), LcdError> {
+        let args = [
+            "-t",
+            tag,
+            "-S",
+            other_system,
+            "-o",
+            other_tag,
+            "-e",
+            "SHARED",
+        ];
+        self.run("eqv_remove", &args).await.map(drop)
+    }
+
+    async fn no_match_form(&self) -> Result<NoMatch, LcdError> {
+        let tag = format!("lkroute53-probe-no-such-tag-{}", std::process::id());
+        match self.run("ins_list", &["-t", &tag]).await {
+            Ok(_) => Ok(NoMatch::Empty),
+            Err(e) => e.no_match().ok_or(e),
+        }
+    }
+
+    fn remote(&self, node: &str) -> Commands {
+        Commands {
+            root: self.root.clone(),
+            remote: Some(node.to_string()),
+            timeout: self.timeout,
+            recorder: self.recorder.clone(),
+        }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(self.program(name))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn recorded(&self) -> Vec<Recorded> {
+        self.recorder
+            .as_ref()
+            .and_then(|r| r.lock().ok().map(|v| v.clone()))
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,22 @@
+//! The integration tests, one test binary: the kit as installed by
+//! `packaging/install-tree.sh`, run as LifeKeeper and operators run it,
+//! against a real Route 53 endpoint (`moto_server` on 127.0.0.1, one for the
+//! whole run) and a simulated LifeKeeper cluster whose `$LKROOT/bin`
+//! commands (tests/fixtures/lcdsim.py) honour the documented synopses.
+//! What moto cannot do comes from a scripted fault proxy in front of it
+//! (`util/fault.rs`) or from fixtures of their own (`tests/fixtures`).
+
+mod util;
+
+mod aws;
+mod bad_input;
+mod concurrency;
+mod create;
+mod extend;
+mod faults;
+mod hostile;
+mod kit;
+mod lifekeeper;
+mod operator;
+mod rpm;
+mod switchover;
