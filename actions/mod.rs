@@ -38,7 +38,7 @@ pub async fn run(ctx: &Ctx, command: &Command) -> Result<(), ActionError> {
         Command::Man { .. } => return Ok(()),
         _ => {}
     }
-    let api = Route53::connect(&ctx.settings, &ctx.locks).await;
+    let api = Route53::connect(&ctx.settings, &ctx.locks, ctx.log.clone()).await;
     match command {
         Command::Create(a) => create::run(ctx, &api, &create::Request::from(a)).await,
         Command::Status(a) => status::run(ctx, &api, &a.tag, a.json).await,

@@ -70,6 +70,9 @@ pub async fn put_right<A: RecordApi>(
         "reading the A record {} in zone {}",
         s.name, s.zone
     ));
+    if !ctx.dry_run {
+        api.will_write(s.zone);
+    }
     let current = read_first(ctx, api, l).await?;
     let outcome = match &current {
         Some(record) => {
@@ -133,25 +136,42 @@ pub async fn put_right<A: RecordApi>(
 
 /// The record before the change: `None` when it could not be read for a
 /// reason another try might mend (the write goes ahead and verification
-/// tells); an error no retry can mend ends the action.
+/// tells); an error no retry can mend ends the action. A read throttled
+/// past its call is tried again with the record tries: in a storm the
+/// record is read before it is written.
 async fn read_first<A: RecordApi>(
     ctx: &Ctx<impl Lcd>,
     api: &A,
     l: &Loaded,
 ) -> Result<Option<Option<ARecord>>, ActionError> {
-    match api.read_a(&l.resource.zone_id, &l.resource.hostname).await {
-        Ok(r) => Ok(Some(r)),
-        Err(e) if e.is_retryable() && !ctx.dry_run => {
-            ctx.log.warn(
-                Msg::ReadRetry,
-                &format!(
-                    "could not read the A record {} first ({e}); updating it anyway",
-                    l.resource.hostname
-                ),
-            );
-            Ok(None)
+    let tries = ctx.settings.record_tries();
+    let mut try_no = 1;
+    loop {
+        match api.read_a(&l.resource.zone_id, &l.resource.hostname).await {
+            Ok(r) => return Ok(Some(r)),
+            Err(e) if e.is_throttling() && try_no < tries.count => {
+                ctx.log.warn(
+                    Msg::ReadRetry,
+                    &format!(
+                        "reading the A record {} first, try {try_no} of {}, was throttled ({e}); trying again",
+                        l.resource.hostname, tries.count
+                    ),
+                );
+                tokio::time::sleep(lkroute53::aws::budget::jitter(tries.interval)).await;
+                try_no += 1;
+            }
+            Err(e) if e.is_retryable() && !ctx.dry_run => {
+                ctx.log.warn(
+                    Msg::ReadRetry,
+                    &format!(
+                        "could not read the A record {} first ({e}); updating it anyway",
+                        l.resource.hostname
+                    ),
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -223,39 +243,32 @@ async fn wait<A: RecordApi>(
 ) -> Result<(), ActionError> {
     let tries = ctx.settings.changeid_tries();
     let due = poll::schedule(ctx.settings.poll_mode(), tries);
-    let waiting = api.waiting();
-    let outcome = poll::wait_insync(
-        api,
-        change_id,
-        accepted,
-        &due,
-        || waiting.gap(),
-        |p| match p {
-            Poll::Pending {
-                try_no,
-                of,
-                elapsed,
-            } => ctx.log.info(
-                Msg::Waiting,
-                &format!(
-                    "change {change_id} still PENDING (check {try_no} of {of}, {:.1} s elapsed)",
-                    elapsed.as_secs_f64()
-                ),
+    let waiting = api.waiting(change_id);
+    let outcome = poll::wait_insync(api, change_id, accepted, &due, &waiting, |p| match p {
+        Poll::Pending {
+            try_no,
+            of,
+            elapsed,
+        } => ctx.log.info(
+            Msg::Waiting,
+            &format!(
+                "change {change_id} still PENDING (check {try_no} of {of}, {:.1} s elapsed)",
+                elapsed.as_secs_f64()
             ),
-            Poll::Error {
-                try_no,
-                of,
-                elapsed,
-                error,
-            } => ctx.log.warn(
-                Msg::Waiting,
-                &format!(
+        ),
+        Poll::Error {
+            try_no,
+            of,
+            elapsed,
+            error,
+        } => ctx.log.warn(
+            Msg::Waiting,
+            &format!(
                 "change {change_id}: status check {try_no} of {of} failed after {:.1} s: {error}",
                 elapsed.as_secs_f64()
             ),
-            ),
-        },
-    )
+        ),
+    })
     .await?;
     match outcome {
         poll::Outcome::InSync { elapsed, polls } => {
@@ -269,14 +282,26 @@ async fn wait<A: RecordApi>(
             );
             Ok(())
         }
-        poll::Outcome::GaveUp { .. } => Err(ActionError::NotInSync {
-            name: l.resource.hostname.clone(),
-            zone: l.resource.zone_id.clone(),
-            change_id: change_id.to_string(),
-            budget: tries.budget(),
-            interval: tries.interval,
-            tries: tries.count,
-        }),
+        poll::Outcome::GaveUp { .. } => {
+            let e = ActionError::NotInSync {
+                name: l.resource.hostname.clone(),
+                zone: l.resource.zone_id.clone(),
+                change_id: change_id.to_string(),
+                budget: tries.budget(),
+                interval: tries.interval,
+                tries: tries.count,
+            };
+            if !ctx.settings.accept_not_insync() {
+                return Err(e);
+            }
+            // The site prefers the service up: the read that follows
+            // decides (Route 53 reads include pending changes).
+            ctx.log.warn(
+                Msg::NotInSyncAccepted,
+                &format!("{e}; ROUTE53_NOT_INSYNC=warn: the restore succeeds if the record reads as the address"),
+            );
+            Ok(())
+        }
     }
 }
 
@@ -528,6 +553,59 @@ pub(crate) mod tests {
         assert_eq!(start.elapsed(), Duration::from_secs(6));
         assert!(e.to_string().contains("was written (change C1)"), "{e}");
         assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_site_that_prefers_the_service_up_accepts_a_change_not_yet_insync() {
+        let ctx = crate::actions::testing::ctx(
+            "ROUTE53_CHANGEID_INTERVAL=2\nROUTE53_CHANGEID_TRY_COUNT=3\nROUTE53_NOT_INSYNC=warn\n",
+        );
+        let api = Scripted::new(None);
+        api.changes
+            .borrow_mut()
+            .extend((0..20).map(|_| Ok(ChangeState::Pending)));
+        restore(&ctx, &api).await.expect("accepted with a warning");
+        assert!(ctx.log.said("WARN:route53:restore:r53-app:053017:the A record app.example.com in zone Z1 was written (change C1)"));
+        assert!(ctx.log.said(":053015:"), "verified by a read");
+        // The read decides: another writer after ours still fails it.
+        let ctx = crate::actions::testing::ctx(
+            "ROUTE53_CHANGEID_INTERVAL=2\nROUTE53_CHANGEID_TRY_COUNT=3\nROUTE53_NOT_INSYNC=warn\n",
+        );
+        let api = Scripted::new(None);
+        api.changes
+            .borrow_mut()
+            .extend((0..20).map(|_| Ok(ChangeState::Pending)));
+        api.reads.borrow_mut().extend([
+            Ok(None),
+            Ok(Some(ARecord::simple(
+                "app.example.com.",
+                &["10.0.2.20"],
+                10,
+            ))),
+        ]);
+        let e = restore(&ctx, &api).await.expect_err("another writer");
+        assert_eq!(e.exit_status(), ExitStatus::Failed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_first_read_is_read_again_and_never_skipped() {
+        let ctx = crate::actions::testing::ctx(SETTINGS);
+        let api = Scripted::holding("10.0.2.20", 10);
+        api.reads.borrow_mut().extend([
+            Err(throttled("ListResourceRecordSets")),
+            Err(throttled("ListResourceRecordSets")),
+        ]);
+        restore(&ctx, &api).await.expect("written");
+        assert_eq!(
+            api.count("read"),
+            4,
+            "two throttled, the one that read, the verifying one"
+        );
+        assert!(!ctx.log.said("updating it anyway"));
+        assert!(ctx
+            .log
+            .said("reading the A record app.example.com first, try 2 of 3, was throttled"));
+        assert!(ctx.log.said("10.0.2.20 TTL 10 -> 10.0.1.10 TTL 10"));
     }
 
     #[tokio::test(start_paused = true)]

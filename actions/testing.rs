@@ -149,7 +149,7 @@ impl RecordApi for Scripted {
             .unwrap_or(Ok(ChangeState::InSync))
     }
 
-    fn waiting(&self) -> Waiting {
+    fn waiting(&self, _: &str) -> Waiting {
         Waiting::alone()
     }
 }

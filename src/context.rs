@@ -4,7 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::lcd::{Commands, Lcd};
 use crate::log::{Logger, Msg};
@@ -13,7 +13,8 @@ use crate::settings::Settings;
 #[derive(Debug)]
 pub struct Ctx<L = Commands> {
     pub settings: Settings,
-    pub log: Logger,
+    /// Shared with the Route 53 client, which says why a request waits.
+    pub log: Arc<Logger>,
     pub lcd: L,
     /// The lock folder: one action at a time per resource, and the node's
     /// request budget.
@@ -81,7 +82,7 @@ impl<L: Lcd> Ctx<L> {
     pub fn with(settings: Settings, log: Logger, lcd: L, locks: PathBuf) -> Ctx<L> {
         Ctx {
             settings,
-            log,
+            log: Arc::new(log),
             lcd,
             locks,
             dry_run: false,

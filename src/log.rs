@@ -68,6 +68,13 @@ pub enum Msg {
     InSync = 53014,
     Verified = 53015,
     NotInSync = 53016,
+    /// Not reported INSYNC in time, accepted (ROUTE53_NOT_INSYNC=warn).
+    NotInSyncAccepted = 53017,
+    /// Route 53 throttled a request; the node holds back and tries again.
+    Throttled = 53018,
+    /// The budget file's time was further ahead than the budget explains
+    /// (the clock was set back): reset.
+    ClockStep = 53019,
     ReadRetry = 53020,
     CheckUnreadable = 53021,
     CheckMismatch = 53022,

@@ -12,6 +12,14 @@
 //! - fixed (`ROUTE53_CHANGEID_POLL=fixed`): the documented cadence, a check
 //!   every interval, the first one interval after the change was accepted.
 //!
+//! In a storm (the node saw Route 53 throttle lately), either schedule
+//! yields: the first check waits [`STORM_FIRST`], about as long as a
+//! change usually takes to be INSYNC (Route 53 says they generally are
+//! within 60 s), and the later ones back off from [`STORM_GAP`] by half
+//! each time, never more than the interval apart, so that a storm's
+//! changes are checked about once each. A lone resource keeps its
+//! schedule.
+//!
 //! No check starts after the budget's end, however long the checks before
 //! it took, so the wait overruns its budget by at most one call.
 
@@ -19,8 +27,84 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::aws::budget::Waiting;
 use crate::aws::{ChangeState, RecordApi, Route53Error};
 use crate::settings::{PollMode, Tries};
+
+/// In a storm, the first check comes this long after the change was
+/// accepted.
+pub const STORM_FIRST: Duration = Duration::from_secs(30);
+/// In a storm, the checks after the first are this far apart, then half as
+/// far again each time.
+pub const STORM_GAP: Duration = Duration::from_secs(5);
+
+/// What the node says about the pace of status checks, asked before each.
+pub trait Pacing {
+    /// The least time between two checks of this process.
+    fn gap(&self) -> Duration;
+    /// Whether the node is in a storm.
+    fn storm(&self) -> bool;
+    /// The change's state as another process of the node saw it lately,
+    /// where that stands for a check.
+    fn known(&self) -> Option<ChangeState> {
+        None
+    }
+    /// The state this process saw, for the others.
+    fn saw(&self, _state: ChangeState) {}
+    /// A number from 0 to 1 that spreads the storm checks of this change.
+    fn spread(&self) -> f64 {
+        0.0
+    }
+    /// The node's processes waiting for the same change that check before
+    /// this one.
+    fn rank(&self) -> usize {
+        0
+    }
+}
+
+/// How much later than the first a process that waits for the same change
+/// as others makes its checks, per place: by then, what the first saw
+/// stands for its check.
+const RANK_STEP: Duration = Duration::from_millis(300);
+
+impl Pacing for Waiting {
+    fn gap(&self) -> Duration {
+        Waiting::gap(self)
+    }
+
+    fn storm(&self) -> bool {
+        Waiting::storm(self)
+    }
+
+    fn known(&self) -> Option<ChangeState> {
+        Waiting::known(self)
+    }
+
+    fn saw(&self, state: ChangeState) {
+        Waiting::saw(self, Some(state))
+    }
+
+    fn spread(&self) -> f64 {
+        Waiting::spread(self)
+    }
+
+    fn rank(&self) -> usize {
+        Waiting::rank(self)
+    }
+}
+
+/// The pace of a lone process: no gap, no storm.
+pub struct Alone;
+
+impl Pacing for Alone {
+    fn gap(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn storm(&self) -> bool {
+        false
+    }
+}
 
 /// When each change-status check is due, counted from the accepted change.
 pub fn schedule(mode: PollMode, tries: Tries) -> Vec<Duration> {
@@ -84,15 +168,16 @@ pub enum Outcome {
 /// INSYNC or the schedule ends. A check that fails with a retryable error
 /// counts as one check; any other error ends the wait. A check whose due
 /// time has passed while an earlier one ran is made at once, and none is
-/// started after the last due time. Two checks are at least `min_gap()`
-/// apart (the node's pending changes share the request budget), which may
-/// put a check after its due time, never after the last one.
+/// started after the last due time. Two checks are at least `pace.gap()`
+/// apart (the node's pending changes share the request budget), and in a
+/// storm further (see the module's words); either may put a check after
+/// its due time, never after the last one.
 pub async fn wait_insync<A: RecordApi>(
     api: &A,
     change_id: &str,
     start: Instant,
     due: &[Duration],
-    min_gap: impl Fn() -> Duration,
+    pace: &impl Pacing,
     mut report: impl FnMut(Poll<'_>),
 ) -> Result<Outcome, Route53Error> {
     let of = due.len();
@@ -103,6 +188,7 @@ pub async fn wait_insync<A: RecordApi>(
         });
     };
     let mut polls = 0;
+    let mut storm_checks = 0;
     let mut last: Option<Instant> = None;
     for (i, at) in due.iter().enumerate() {
         let now = Instant::now();
@@ -115,14 +201,39 @@ pub async fn wait_insync<A: RecordApi>(
             continue;
         }
         let mut when = start + *at;
-        if let Some(last) = last {
-            when = when.max(last + min_gap()).min(deadline);
+        // A wait that saw a storm keeps to the storm's pace.
+        if storm_checks > 0 || pace.storm() {
+            // The first check of a storm comes at a random part of a gap
+            // after STORM_FIRST, so that changes accepted together are not
+            // checked together.
+            let first = STORM_FIRST + STORM_GAP.mul_f64(pace.spread());
+            when = when.max(start + first);
+            if let Some(last) = last.filter(|_| storm_checks > 0) {
+                when = when.max(last + storm_gap(storm_checks, due));
+            }
+            storm_checks += 1;
         }
-        tokio::time::sleep_until(when).await;
+        if let Some(last) = last {
+            when = when.max(last + pace.gap());
+        }
+        let when = when + RANK_STEP * pace.rank().min(20) as u32;
+        tokio::time::sleep_until(when.min(deadline)).await;
         last = Some(Instant::now());
-        let try_no = i + 1;
-        polls = try_no;
-        match api.change_state(change_id).await {
+        polls += 1;
+        let try_no = polls;
+        // A state another restore of the batch saw lately stands for a
+        // check; only a state seen here is passed on.
+        let state = match pace.known() {
+            Some(state) => Ok(state),
+            None => {
+                let state = api.change_state(change_id).await;
+                if let Ok(s) = &state {
+                    pace.saw(*s);
+                }
+                state
+            }
+        };
+        match state {
             Ok(ChangeState::InSync) => {
                 return Ok(Outcome::InSync {
                     elapsed: start.elapsed(),
@@ -147,6 +258,21 @@ pub async fn wait_insync<A: RecordApi>(
         elapsed: start.elapsed(),
         polls,
     })
+}
+
+/// The gap after the `k`th check of a storm: [`STORM_GAP`], half as much
+/// again each time, never more than the schedule's widest gap (the
+/// interval).
+fn storm_gap(k: u32, due: &[Duration]) -> Duration {
+    let widest = due
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .chain(due.first().copied())
+        .max()
+        .unwrap_or(STORM_GAP);
+    STORM_GAP
+        .mul_f64(1.5f64.powi(k.saturating_sub(1).min(20) as i32))
+        .min(widest.max(STORM_GAP))
 }
 
 #[cfg(test)]
@@ -204,8 +330,23 @@ mod tests {
                 .pop_front()
                 .unwrap_or(Ok(ChangeState::InSync))
         }
-        fn waiting(&self) -> crate::aws::budget::Waiting {
+        fn waiting(&self, _: &str) -> crate::aws::budget::Waiting {
             crate::aws::budget::Waiting::alone()
+        }
+    }
+
+    /// A node that asks for this gap, in a storm or not.
+    struct Paced {
+        gap: Duration,
+        storm: bool,
+    }
+
+    impl Pacing for Paced {
+        fn gap(&self) -> Duration {
+            self.gap
+        }
+        fn storm(&self) -> bool {
+            self.storm
         }
     }
 
@@ -248,16 +389,9 @@ mod tests {
         ]);
         let due = schedule(PollMode::Fixed, tries(20, 5));
         let mut seen = 0;
-        let out = wait_insync(
-            &api,
-            "C1",
-            Instant::now(),
-            &due,
-            || Duration::ZERO,
-            |_| seen += 1,
-        )
-        .await
-        .expect("no fatal error");
+        let out = wait_insync(&api, "C1", Instant::now(), &due, &Alone, |_| seen += 1)
+            .await
+            .expect("no fatal error");
         assert_eq!(
             out,
             Outcome::InSync {
@@ -333,7 +467,7 @@ mod tests {
             .borrow_mut()
             .extend((0..10).map(|_| Ok(ChangeState::Pending)));
         let due = schedule(PollMode::Fixed, tries(20, 5));
-        let out = wait_insync(&api, "C1", Instant::now(), &due, || Duration::ZERO, |_| {})
+        let out = wait_insync(&api, "C1", Instant::now(), &due, &Alone, |_| {})
             .await
             .expect("ok");
         assert_eq!(
@@ -374,7 +508,7 @@ mod tests {
                 tokio::time::sleep(Duration::from_secs(7)).await;
                 r
             }
-            fn waiting(&self) -> crate::aws::budget::Waiting {
+            fn waiting(&self, _: &str) -> crate::aws::budget::Waiting {
                 crate::aws::budget::Waiting::alone()
             }
         }
@@ -385,7 +519,7 @@ mod tests {
             .extend((0..50).map(|_| Err(throttled("GetChange"))));
         let start = Instant::now();
         let due = schedule(PollMode::Adaptive, tries(1, 10));
-        let out = wait_insync(&api, "C1", start, &due, || Duration::ZERO, |_| {})
+        let out = wait_insync(&api, "C1", start, &due, &Alone, |_| {})
             .await
             .expect("ok");
         // The budget is 10 s; the last check starts by then and takes 7 s.
@@ -405,7 +539,7 @@ mod tests {
         api.changes.borrow_mut().push_back(Err(denied("GetChange")));
         let due = schedule(PollMode::Fixed, tries(20, 5));
         assert!(
-            wait_insync(&api, "C1", Instant::now(), &due, || Duration::ZERO, |_| {})
+            wait_insync(&api, "C1", Instant::now(), &due, &Alone, |_| {})
                 .await
                 .is_err()
         );
@@ -426,7 +560,10 @@ mod tests {
             "C1",
             Instant::now(),
             &due,
-            || Duration::from_secs(12),
+            &Paced {
+                gap: Duration::from_secs(12),
+                storm: false,
+            },
             |_| {},
         )
         .await
@@ -444,5 +581,42 @@ mod tests {
         );
         assert!(before.iter().all(|t| t < end), "{at:?}");
         assert!(matches!(out, Outcome::GaveUp { .. }));
+    }
+
+    /// In a storm, the first check waits about as long as a change usually
+    /// takes, the later ones back off, and the last still comes at the
+    /// budget's end: a change INSYNC at 31 s costs two checks, not 25.
+    #[tokio::test(start_paused = true)]
+    async fn in_a_storm_the_checks_wait_then_back_off() {
+        let api = Scripted::new(None);
+        api.changes
+            .borrow_mut()
+            .extend((0..30).map(|_| Ok(ChangeState::Pending)));
+        let due = schedule(PollMode::Adaptive, tries(20, 5));
+        let storm = Paced {
+            gap: Duration::ZERO,
+            storm: true,
+        };
+        let out = wait_insync(&api, "C1", Instant::now(), &due, &storm, |_| {})
+            .await
+            .expect("ok");
+        let at: Vec<f64> = asked_at(&api).iter().map(Duration::as_secs_f64).collect();
+        assert_eq!(at[..4], [30.0, 35.0, 42.5, 53.75], "{at:?}");
+        assert_eq!(at.last().copied(), Some(100.0), "{at:?}");
+        assert!(at.len() <= 8, "{at:?}");
+        assert!(matches!(out, Outcome::GaveUp { .. }));
+
+        let api = Scripted::new(None);
+        api.changes.borrow_mut().push_back(Ok(ChangeState::Pending));
+        let out = wait_insync(&api, "C1", Instant::now(), &due, &storm, |_| {})
+            .await
+            .expect("ok");
+        assert_eq!(
+            out,
+            Outcome::InSync {
+                elapsed: Duration::from_secs(35),
+                polls: 2
+            }
+        );
     }
 }

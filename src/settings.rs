@@ -334,7 +334,27 @@ pub enum PollMode {
     Fixed,
 }
 
-pub const CHANGEID_POLL: &str = "ROUTE53_CHANGEID_POLL";
+/// A setting that takes one of a few words.
+#[derive(Debug, Clone, Copy)]
+pub struct WordSpec {
+    pub key: &'static str,
+    /// The words it takes; the first is the default.
+    pub words: &'static [&'static str],
+}
+
+pub const CHANGEID_POLL: WordSpec = WordSpec {
+    key: "ROUTE53_CHANGEID_POLL",
+    words: &["adaptive", "fixed"],
+};
+/// What restore does with a change accepted but not reported INSYNC within
+/// the status-check budget: `fail` (exit 5), or `warn` and succeed where a
+/// read shows the record holding the address.
+pub const NOT_INSYNC: WordSpec = WordSpec {
+    key: "ROUTE53_NOT_INSYNC",
+    words: &["fail", "warn"],
+};
+/// Every word setting, in the order the README lists them.
+pub const WORD_SPECS: &[WordSpec] = &[CHANGEID_POLL, NOT_INSYNC];
 
 impl PollMode {
     pub fn name(self) -> &'static str {
@@ -433,8 +453,9 @@ pub fn text_problem(key: &str, v: &str) -> Option<&'static str> {
 pub struct Settings {
     pub path: PathBuf,
     values: HashMap<&'static str, Value>,
-    /// `ROUTE53_CHANGEID_POLL` and where it came from.
-    pub poll: (PollMode, Source),
+    /// The word settings in force (the word, as the spec spells it), and
+    /// where each came from.
+    words: HashMap<&'static str, (&'static str, Source)>,
     /// The AWS side: role, profile, region, CA bundle.
     pub aws: AwsSettings,
     /// `LKSYSLOGSELECTOR`, where the file sets it.
@@ -513,7 +534,10 @@ impl Settings {
             .iter()
             .map(|spec| (spec.key, numeric(spec, &last, path, &mut warnings)))
             .collect();
-        let poll = poll_mode(&last, path, &mut warnings);
+        let words = WORD_SPECS
+            .iter()
+            .map(|spec| (spec.key, word_setting(spec, &last, path, &mut warnings)))
+            .collect();
         let mut text = |key: &'static str| text_setting(key, &last, path, &mut warnings);
         let aws = AwsSettings {
             role_arn: text(ROLE_ARN),
@@ -527,7 +551,7 @@ impl Settings {
         Settings {
             path: path.to_path_buf(),
             values,
-            poll,
+            words,
             aws,
             syslog_selector: last.get("LKSYSLOGSELECTOR").map(|e| e.value.clone()),
             warnings,
@@ -585,8 +609,25 @@ impl Settings {
         }
     }
 
+    /// A word setting in force, and where it came from.
+    pub fn word(&self, spec: WordSpec) -> (&'static str, Source) {
+        self.words
+            .get(spec.key)
+            .cloned()
+            .unwrap_or((spec.words[0], Source::Default))
+    }
+
     pub fn poll_mode(&self) -> PollMode {
-        self.poll.0
+        match self.word(CHANGEID_POLL).0 {
+            "fixed" => PollMode::Fixed,
+            _ => PollMode::Adaptive,
+        }
+    }
+
+    /// `ROUTE53_NOT_INSYNC=warn`: a change not reported INSYNC in time is
+    /// accepted where a read shows the record holding the address.
+    pub fn accept_not_insync(&self) -> bool {
+        self.word(NOT_INSYNC).0 == "warn"
     }
 
     pub fn connect_timeout(&self) -> Duration {
@@ -657,11 +698,14 @@ impl Settings {
                     source: v.source.to_string(),
                 }
             })
-            .chain(std::iter::once(Listed {
-                key: CHANGEID_POLL,
-                value: Shown::Word(self.poll_mode().name()),
-                unit: "",
-                source: self.poll.1.to_string(),
+            .chain(WORD_SPECS.iter().map(|spec| {
+                let (w, source) = self.word(*spec);
+                Listed {
+                    key: spec.key,
+                    value: Shown::Word(w),
+                    unit: "",
+                    source: source.to_string(),
+                }
             }))
             .collect()
     }
@@ -735,32 +779,38 @@ fn numeric(
     }
 }
 
-/// `ROUTE53_CHANGEID_POLL`, and where it came from.
-fn poll_mode(
+/// A word setting, and where it came from; a word it does not take is
+/// replaced by the default, with a warning.
+fn word_setting(
+    spec: &WordSpec,
     last: &HashMap<&str, &Entry>,
     path: &Path,
     warnings: &mut Vec<Warning>,
-) -> (PollMode, Source) {
-    let Some(e) = last.get(CHANGEID_POLL) else {
-        return (PollMode::Adaptive, Source::Default);
+) -> (&'static str, Source) {
+    let default = spec.words[0];
+    let Some(e) = last.get(spec.key) else {
+        return (default, Source::Default);
     };
-    let source = Source::File {
-        path: path.to_path_buf(),
-        line: e.line,
-    };
-    match e.value.trim().to_ascii_lowercase().as_str() {
-        "adaptive" => (PollMode::Adaptive, source),
-        "fixed" => (PollMode::Fixed, source),
-        _ => {
-            warnings.push(Warning(format!(
-                "{}:{}: {CHANGEID_POLL}={:?} is neither adaptive nor fixed; using the default adaptive",
-                path.display(),
-                e.line,
-                short(&e.value)
-            )));
-            (PollMode::Adaptive, Source::Default)
-        }
+    let wanted = e.value.trim().to_ascii_lowercase();
+    if let Some(w) = spec.words.iter().find(|w| **w == wanted) {
+        let source = Source::File {
+            path: path.to_path_buf(),
+            line: e.line,
+        };
+        return (w, source);
     }
+    let allowed = match spec.words {
+        [a, b] => format!("neither {a} nor {b}"),
+        many => format!("none of {}", many.join(", ")),
+    };
+    warnings.push(Warning(format!(
+        "{}:{}: {}={:?} is {allowed}; using the default {default}",
+        path.display(),
+        e.line,
+        spec.key,
+        short(&e.value)
+    )));
+    (default, Source::Default)
 }
 
 /// A text setting: set and usable, with where it was set; an empty value
@@ -800,7 +850,7 @@ fn unknown_keys(entries: &[Entry], path: &Path) -> Vec<Warning> {
         .iter()
         .filter(|e| {
             e.key.starts_with("ROUTE53_")
-                && e.key != CHANGEID_POLL
+                && !WORD_SPECS.iter().any(|w| w.key == e.key)
                 && !TEXT_KEYS.contains(&e.key.as_str())
                 && !SPECS.iter().any(|s| s.key == e.key)
         })
@@ -1026,13 +1076,13 @@ mod tests {
 
     #[test]
     fn poll_mode_is_adaptive_unless_fixed_is_asked_for() {
-        assert_eq!(settings("").poll.0, PollMode::Adaptive);
+        assert_eq!(settings("").poll_mode(), PollMode::Adaptive);
         assert_eq!(
-            settings("ROUTE53_CHANGEID_POLL=Fixed\n").poll.0,
+            settings("ROUTE53_CHANGEID_POLL=Fixed\n").poll_mode(),
             PollMode::Fixed
         );
         let s = settings("ROUTE53_CHANGEID_POLL=sometimes\n");
-        assert_eq!(s.poll.0, PollMode::Adaptive);
+        assert_eq!(s.poll_mode(), PollMode::Adaptive);
         assert!(s.warnings[0].0.contains("neither adaptive nor fixed"));
     }
 

@@ -59,9 +59,13 @@ pub trait RecordApi {
         &self,
         change_id: &str,
     ) -> impl Future<Output = Result<ChangeState, Route53Error>>;
-    /// This process waits for a change: registered with the node's other
-    /// kit processes until dropped; its `gap()` spaces the status checks.
-    fn waiting(&self) -> Waiting;
+    /// This process waits for change `change_id`: registered with the
+    /// node's other kit processes until dropped; it paces the status checks
+    /// ([`Waiting::gap`], [`Waiting::storm`]).
+    fn waiting(&self, change_id: &str) -> Waiting;
+    /// This process will write a record of `zone` once it has read it: in
+    /// a storm, the node's batch for the zone waits for it a while.
+    fn will_write(&self, _zone: &str) {}
 }
 
 /// What create, doctor and status ask of Route 53 and of the AWS side.

@@ -1,57 +1,148 @@
 //! The node's Route 53 request budget, shared by every kit process on the
-//! node without a daemon.
+//! node without a daemon, and the node's view of a storm.
 //!
-//! Route 53 allows an account about 10 requests a second (with a burst) and
-//! answers `Throttling` beyond it. When a node fails, every hierarchy on it
-//! moves at once and each Route 53 resource's restore is its own process:
-//! without a shared budget they would together ask for far more than the
-//! account allows, and a restore throttled past its tries is a failed
-//! failover. So:
+//! Route 53 allows an account about 10 requests a second (with a burst of
+//! 50) and answers `Throttling` beyond it. When a node fails, every
+//! hierarchy on it moves at once; when an Availability Zone fails, every
+//! cluster of the account does. So:
 //!
 //! - **A shared rate.** Every request first takes a slot from one generic
 //!   cell rate algorithm (GCRA) state, kept in the file `budget` in the lock
-//!   folder: one number, the theoretical arrival time (TAT) of the next
-//!   request, in nanoseconds since the epoch. Under an exclusive lock on
-//!   that file a process reads the TAT, reserves the slot
-//!   `max(now, TAT - tolerance)`, writes `max(TAT, now) + 1/rate` back, lets
-//!   go of the lock, then sleeps until its slot. `ROUTE53_API_RATE`
-//!   (requests a second) and `ROUTE53_API_BURST` (the tolerance, in
-//!   requests) set the budget; the node's processes together never exceed
-//!   it, whatever their number.
-//! - **Status checks spaced by how many changes are pending.** A process
-//!   waiting for INSYNC registers itself (`pending.PID` in the lock folder,
-//!   gone when it ends; the file of a process that no longer exists is not
-//!   counted and is removed), and spaces its checks at least
-//!   `pending / (rate / 2)` apart: the status checks of the node together
-//!   take at most half the budget, leaving the rest for reads and UPSERTs.
-//!   One resource alone keeps the adaptive schedule.
-//! - **Throttling slows the whole node.** A `Throttling` answer pushes the
-//!   TAT one second ahead for every process; the try that was throttled is
-//!   made again after a jittered pause (see [`jitter`]).
+//!   folder: the theoretical arrival time (TAT) of the next request, in
+//!   nanoseconds since the epoch. Under an exclusive lock on that file a
+//!   process reads the state, reserves the slot `max(now, TAT - tolerance)`,
+//!   writes `max(TAT, now) + 1/rate` back, lets go of the lock, then sleeps
+//!   until its slot. `ROUTE53_API_RATE` (requests a second) and
+//!   `ROUTE53_API_BURST` (the tolerance, in requests) set it.
+//! - **A storm, seen from the node.** A `Throttling` answer means the
+//!   account is saturated, by this node or by others the node cannot see.
+//!   The node then holds back for a second (nobody sends before
+//!   [`THROTTLE_PAUSE`] has passed) and is in a storm for [`STORM_HOLD`]
+//!   after the last throttled answer. In a storm, every request that starts
+//!   new work (a first read, an UPSERT, a status check) waits a random part
+//!   of the node's spread window before its slot, so that the requests of
+//!   nodes that failed together spread out over the window instead of
+//!   hitting the account in the same second; a throttled request is tried
+//!   again after a random part of the window, never counted as a try. The
+//!   window starts at [`WINDOW_START`], doubles with each new throttled
+//!   second (up to [`WINDOW_MAX`]) and shrinks by a tenth with each answer
+//!   that was not throttled (down to [`WINDOW_MIN`]), and it halves with
+//!   every [`WINDOW_HALF_LIFE`] without a throttled answer: the node's own
+//!   measure of how crowded the account is.
+//! - **Status checks spaced by how many changes are pending, and shared.**
+//!   A process waiting for INSYNC registers itself (`pending.PID` in the
+//!   lock folder, holding its change ID and the last state it saw; gone
+//!   when it ends; the file of a process that no longer exists, or whose
+//!   name is no plain PID, is removed), and spaces its checks at least
+//!   `changes / (rate / 2)` apart, counting each pending change once. The
+//!   restores of one batch wait for one change: a state another of them
+//!   saw lately stands for a check.
 //!
-//! Nothing here may stop an action: a wait is at most [`MAX_WAIT`]; where
-//! the lock folder or the file cannot be used, or the lock is not had
-//! within [`LOCK_PATIENCE`], the request goes without the budget.
+//! Nothing here may stop an action: a wait for a slot is at most
+//! [`MAX_WAIT`]; where the lock folder or the file cannot be used, or the
+//! lock is not had within [`LOCK_PATIENCE`], the request goes without the
+//! budget. A TAT further ahead than the budget can explain is a clock that
+//! was set back (NTP, a resumed VM): the state is reset, and the first
+//! process to see it says so once.
 
+use std::collections::BTreeSet;
 use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::api::ChangeState;
 use crate::lock;
 
-/// The longest any request waits for its slot.
+/// The longest any request waits for its slot of the rate.
 pub const MAX_WAIT: Duration = Duration::from_secs(10);
 /// How long a process tries to lock the budget file before it goes on
 /// without the budget (the lock is held for microseconds).
 pub const LOCK_PATIENCE: Duration = Duration::from_millis(500);
-/// What a `Throttling` answer costs the node.
-pub const THROTTLE_PENALTY: Duration = Duration::from_secs(1);
+/// After a `Throttling` answer, nobody on the node sends for this long.
+pub const THROTTLE_PAUSE: Duration = Duration::from_secs(1);
+/// A storm lasts this long after the last throttled answer.
+pub const STORM_HOLD: Duration = Duration::from_secs(60);
+/// The spread window of a storm: where it starts, and its bounds.
+pub const WINDOW_START: Duration = Duration::from_secs(20);
+pub const WINDOW_MIN: Duration = Duration::from_secs(5);
+pub const WINDOW_MAX: Duration = Duration::from_secs(40);
+/// The window halves with each this long without a throttled answer.
+pub const WINDOW_HALF_LIFE: Duration = Duration::from_secs(10);
+/// Throttled answers within this long of the last one are one event: the
+/// window doubles once for them.
+const SAME_EVENT: Duration = Duration::from_secs(1);
 const FILE: &str = "budget";
 const PENDING_PREFIX: &str = "pending.";
 
+/// The node's shared state, as kept in the budget file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct State {
+    /// The theoretical arrival time of the next request (ns since the epoch).
+    pub tat: u64,
+    /// The storm lasts until then (ns since the epoch); 0: no storm.
+    pub storm_until: u64,
+    /// The spread window, in milliseconds.
+    pub window_ms: u64,
+}
+
+impl State {
+    /// The file's text: `v2 TAT STORM_UNTIL WINDOW_MS`, or a lone TAT (an
+    /// older version's). Anything else is no state.
+    pub fn parse(text: &str) -> Option<State> {
+        let f: Vec<&str> = text.split_whitespace().collect();
+        let num = |s: &str| -> Option<u64> {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        match f.as_slice() {
+            [tat] => Some(State {
+                tat: num(tat)?,
+                ..State::default()
+            }),
+            ["v2", tat, until, window] => Some(State {
+                tat: num(tat)?,
+                storm_until: num(until)?,
+                window_ms: num(window)?,
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        format!("v2 {} {} {}\n", self.tat, self.storm_until, self.window_ms)
+    }
+
+    pub fn storm(&self, now: u64) -> bool {
+        now < self.storm_until
+    }
+
+    fn window(&self) -> Duration {
+        Duration::from_millis(self.window_ms).clamp(WINDOW_MIN, WINDOW_MAX)
+    }
+
+    /// The window as it spreads a request at `now`: halved for every
+    /// [`WINDOW_HALF_LIFE`] since the last throttled answer, so that a
+    /// storm that has calmed lets its stragglers through sooner.
+    fn window_at(&self, now: u64) -> Duration {
+        let last = self.storm_until.saturating_sub(ns(STORM_HOLD));
+        let since = Duration::from_nanos(now.saturating_sub(last));
+        let halvings = since.as_secs_f64() / WINDOW_HALF_LIFE.as_secs_f64();
+        self.window()
+            .mul_f64(0.5f64.powf(halvings.min(30.0)))
+            .max(WINDOW_MIN)
+    }
+}
+
+fn ns(d: Duration) -> u64 {
+    d.as_nanos() as u64
+}
+
 /// The node's budget, as the settings give it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Budget {
     /// Requests a second.
     pub rate: u32,
@@ -60,9 +151,29 @@ pub struct Budget {
     /// The lock folder, where the budget file and the waiting processes'
     /// files are kept.
     pub dir: PathBuf,
+    /// A clock step was seen and said (once a run).
+    clock_step: Arc<AtomicBool>,
+}
+
+/// What the budget says to a request about to be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    /// How long to wait before sending.
+    pub wait: Duration,
+    /// The node is in a storm.
+    pub storm: bool,
 }
 
 impl Budget {
+    pub fn new(rate: u32, burst: u32, dir: PathBuf) -> Budget {
+        Budget {
+            rate,
+            burst,
+            dir,
+            clock_step: Arc::default(),
+        }
+    }
+
     fn interval_ns(&self) -> u64 {
         1_000_000_000 / u64::from(self.rate.max(1))
     }
@@ -71,47 +182,122 @@ impl Budget {
         self.interval_ns() * u64::from(self.burst.max(1) - 1)
     }
 
-    /// One GCRA step: the slot of a request made at `now` and the new TAT,
-    /// from the stored TAT. A TAT further ahead than any real one could be
-    /// (the clock was set back) is taken as none.
-    pub fn step(&self, tat: u64, now: u64) -> (u64, u64) {
-        let t = self.interval_ns();
-        let tau = self.tolerance_ns();
-        let ceiling =
-            now + tau + t + MAX_WAIT.as_nanos() as u64 + THROTTLE_PENALTY.as_nanos() as u64 * 60;
-        let tat = if tat > ceiling { now } else { tat };
-        let base = tat.max(now);
-        let slot = now.max(base.saturating_sub(tau));
-        (slot, base + t)
+    /// The state as it can be trusted at `now`: a TAT or a storm further
+    /// ahead than the budget can explain (the burst, a slot, the longest
+    /// wait and a throttle pause; a storm's hold) is a clock set back, and
+    /// is reset. Whether it was.
+    pub fn sane(&self, s: State, now: u64) -> (State, bool) {
+        let tat_ceiling =
+            now + self.tolerance_ns() + self.interval_ns() + ns(MAX_WAIT) + ns(THROTTLE_PAUSE);
+        let storm_ceiling = now + ns(STORM_HOLD);
+        if s.tat > tat_ceiling || s.storm_until > storm_ceiling {
+            return (State::default(), true);
+        }
+        (s, false)
     }
 
-    /// Wait for a slot of the node's budget.
-    pub async fn take(&self) {
-        if let Some(wait) = self.reserve(0) {
-            if !wait.is_zero() {
-                tracing::debug!(
-                    wait_ms = wait.as_millis() as u64,
-                    "waiting for the node's request budget"
-                );
-                tokio::time::sleep(wait).await;
-            }
+    /// One request's step: its slot of the rate and, in a storm where it
+    /// starts new work (`spread`), a part `fraction` (0 to 1) of the
+    /// window on top; the new state.
+    pub fn step(&self, s: State, now: u64, spread: bool, fraction: f64) -> (Slot, State) {
+        let t = self.interval_ns();
+        let base = s.tat.max(now);
+        let slot = now.max(base.saturating_sub(self.tolerance_ns()));
+        let storm = s.storm(now);
+        let extra = if storm && spread {
+            ns(s.window_at(now).mul_f64(fraction.clamp(0.0, 1.0)))
+        } else {
+            0
+        };
+        let wait = Duration::from_nanos(slot - now).min(MAX_WAIT) + Duration::from_nanos(extra);
+        (Slot { wait, storm }, State { tat: base + t, ..s })
+    }
+
+    /// A `Throttling` answer at `now`: nobody sends for a moment, the storm
+    /// holds on, and the window grows once per throttled second.
+    pub fn on_throttle(&self, s: State, now: u64) -> State {
+        let last = s.storm_until.saturating_sub(ns(STORM_HOLD));
+        let window_ms = if !s.storm(now) {
+            WINDOW_START.as_millis() as u64
+        } else if now > last + ns(SAME_EVENT) {
+            (s.window() * 2).min(WINDOW_MAX).as_millis() as u64
+        } else {
+            s.window().as_millis() as u64
+        };
+        State {
+            // The next slot comes at the end of the pause, even within the
+            // burst's tolerance.
+            tat: s.tat.max(now + ns(THROTTLE_PAUSE) + self.tolerance_ns()),
+            storm_until: now + ns(STORM_HOLD),
+            window_ms,
         }
     }
 
-    /// Count a request already made (an SDK retry) against the budget.
-    pub fn charge(&self) {
-        let _ = self.reserve(0);
+    /// An answer that was not throttled: in a storm, the window shrinks.
+    pub fn on_answer(&self, s: State, now: u64) -> State {
+        if !s.storm(now) {
+            return s;
+        }
+        let window = s.window().mul_f64(0.9).max(WINDOW_MIN);
+        State {
+            window_ms: window.as_millis() as u64,
+            ..s
+        }
     }
 
-    /// Route 53 answered `Throttling`: the node holds back for a while.
-    pub fn throttled(&self) {
-        let _ = self.reserve(THROTTLE_PENALTY.as_nanos() as u64);
+    /// Reserve a slot of the node's budget (`spread`: the request starts
+    /// new work); how long to wait for it.
+    pub fn slot(&self, spread: bool) -> Duration {
+        let fraction = random_fraction();
+        let Some(slot) = self.update(|s, now| {
+            let (slot, s) = self.step(s, now, spread, fraction);
+            (s, slot)
+        }) else {
+            return Duration::ZERO;
+        };
+        if !slot.wait.is_zero() {
+            tracing::debug!(
+                wait_ms = slot.wait.as_millis() as u64,
+                storm = slot.storm,
+                "waiting for the node's request budget"
+            );
+        }
+        slot.wait
     }
 
-    /// Reserve a slot (and push the TAT `extra` further); the wait until
-    /// the slot, at most [`MAX_WAIT`]. None where the budget file cannot be
-    /// used.
-    fn reserve(&self, extra: u64) -> Option<Duration> {
+    /// Route 53 answered `Throttling`: the node holds back. The pause
+    /// before the throttled request is tried again: a random part of the
+    /// window (at least half a second).
+    pub fn throttled(&self) -> Duration {
+        let window = self
+            .update(|s, now| {
+                let s = self.on_throttle(s, now);
+                (s, s.window())
+            })
+            .unwrap_or(WINDOW_START);
+        let floor = Duration::from_millis(500);
+        floor + (window.saturating_sub(floor)).mul_f64(random_fraction())
+    }
+
+    /// Route 53 answered (not throttled).
+    pub fn answered(&self) {
+        let _ = self.update(|s, now| (self.on_answer(s, now), ()));
+    }
+
+    /// Whether the node is in a storm now.
+    pub fn storm(&self) -> bool {
+        self.update(|s, now| (s, s.storm(now))).unwrap_or(false)
+    }
+
+    /// Whether this run found (and reset) a clock step since it was last
+    /// asked: the first process to see one says so, once.
+    pub fn clock_step_seen(&self) -> bool {
+        self.clock_step.swap(false, Ordering::SeqCst)
+    }
+
+    /// Read the state under the file's lock, change it, write it back.
+    /// None where the budget file cannot be used.
+    fn update<R>(&self, f: impl FnOnce(State, u64) -> (State, R)) -> Option<R> {
         let (mut file, _) = lock::open_in_dir(&self.dir, FILE).ok()?;
         let start = std::time::Instant::now();
         loop {
@@ -124,23 +310,30 @@ impl Budget {
             }
         }
         let now = now_ns();
-        let tat = read_tat(&mut file).unwrap_or(0);
-        let (slot, next) = self.step(tat, now);
-        let written = write_tat(&mut file, next + extra).is_ok();
+        let (state, stepped) = self.sane(read_state(&mut file).unwrap_or_default(), now);
+        if stepped {
+            self.clock_step.store(true, Ordering::SeqCst);
+        }
+        let (state, out) = f(state, now);
+        let written = write_state(&mut file, &state).is_ok();
         let _ = file.unlock();
-        written.then(|| Duration::from_nanos(slot.saturating_sub(now)).min(MAX_WAIT))
+        written.then_some(out)
     }
 
-    /// Register this process as waiting for a change to be INSYNC.
-    pub fn waiting(&self) -> Waiting {
+    /// Register this process as waiting for change `change_id` to be
+    /// INSYNC.
+    pub fn waiting(&self, change_id: &str) -> Waiting {
         let name = format!("{PENDING_PREFIX}{}", std::process::id());
-        let path = lock::open_in_dir(&self.dir, &name)
-            .ok()
-            .map(|(_, path)| path);
-        Waiting {
+        let path = lock::open_in_dir(&self.dir, &name).ok().map(|(_, p)| p);
+        let w = Waiting {
             budget: self.clone(),
             path,
-        }
+            change_id: change_id.to_string(),
+            spread: fraction_of(change_id),
+            insync: std::cell::Cell::new(false),
+        };
+        w.saw(None);
+        w
     }
 }
 
@@ -149,19 +342,112 @@ impl Budget {
 pub struct Waiting {
     budget: Budget,
     path: Option<PathBuf>,
+    change_id: String,
+    /// A number from 0 to 1 drawn for this wait.
+    spread: f64,
+    /// This process saw the change INSYNC.
+    insync: std::cell::Cell<bool>,
+}
+
+/// How long a state another process saw stands for a check.
+const FRESH: Duration = Duration::from_secs(2);
+
+/// A pending file's text: `CHANGE_ID STATE NS`, STATE one of `-`,
+/// `PENDING`, `INSYNC`.
+fn pending_line(change_id: &str, state: Option<ChangeState>, at: u64) -> String {
+    let state = match state {
+        None => "-",
+        Some(ChangeState::Pending) => "PENDING",
+        Some(ChangeState::InSync) => "INSYNC",
+    };
+    format!("{change_id} {state} {at}\n")
+}
+
+fn parse_pending(text: &str) -> Option<(String, Option<ChangeState>, u64)> {
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let [id, state, at] = f.as_slice() else {
+        return None;
+    };
+    let state = match *state {
+        "PENDING" => Some(ChangeState::Pending),
+        "INSYNC" => Some(ChangeState::InSync),
+        _ => None,
+    };
+    Some((id.to_string(), state, at.parse().ok()?))
 }
 
 impl Waiting {
     /// A wait the node does not share (where no budget is kept).
     pub fn alone() -> Waiting {
         Waiting {
-            budget: Budget {
-                rate: 1,
-                burst: 1,
-                dir: PathBuf::new(),
-            },
+            budget: Budget::new(1, 1, PathBuf::new()),
             path: None,
+            change_id: String::new(),
+            spread: 0.0,
+            insync: std::cell::Cell::new(false),
         }
+    }
+
+    /// A number from 0 to 1 for this change: the same in every process
+    /// that waits for it, so that they check it at the same moment and one
+    /// check serves them all.
+    pub fn spread(&self) -> f64 {
+        self.spread
+    }
+
+    /// How many of the node's other processes waiting for this change come
+    /// before this one (by PID): the first checks, the others read what it
+    /// saw.
+    pub fn rank(&self) -> usize {
+        let Some(path) = &self.path else { return 0 };
+        let me = std::process::id();
+        pending_files(&self.budget.dir)
+            .into_iter()
+            .filter(|(file, text, alive)| {
+                *alive
+                    && file != path
+                    && parse_pending(text).is_some_and(|(id, _, _)| id == self.change_id)
+                    && file
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(pending_pid)
+                        .is_some_and(|pid| pid < me)
+            })
+            .count()
+    }
+
+    /// Note the state this process saw (None: nothing yet).
+    pub fn saw(&self, state: Option<ChangeState>) {
+        if state == Some(ChangeState::InSync) {
+            self.insync.set(true);
+        }
+        if let Some(path) = &self.path {
+            let _ = std::fs::write(path, pending_line(&self.change_id, state, now_ns()));
+        }
+    }
+
+    /// The state another process of the node saw of the same change, where
+    /// it stands for a check: INSYNC, or PENDING seen within [`FRESH`].
+    pub fn known(&self) -> Option<ChangeState> {
+        let path = self.path.as_ref()?;
+        let now = now_ns();
+        let mut known = None;
+        for (file, text, _) in pending_files(&self.budget.dir) {
+            let Some((id, state, at)) = parse_pending(&text) else {
+                continue;
+            };
+            if file == *path || id != self.change_id {
+                continue;
+            }
+            match state {
+                Some(ChangeState::InSync) => return Some(ChangeState::InSync),
+                Some(ChangeState::Pending) if now.saturating_sub(at) < ns(FRESH) => {
+                    known = Some(ChangeState::Pending)
+                }
+                _ => {}
+            }
+        }
+        known
     }
 
     /// The least time between two status checks of this process: the
@@ -170,42 +456,86 @@ impl Waiting {
         if self.path.is_none() {
             return Duration::ZERO;
         }
-        let pending = pending_count(&self.budget.dir);
+        let pending = pending_changes(&self.budget.dir);
         Duration::from_nanos(self.budget.interval_ns() * 2 * pending as u64)
+    }
+
+    /// Whether the node is in a storm.
+    pub fn storm(&self) -> bool {
+        self.path.is_some() && self.budget.storm()
     }
 }
 
 impl Drop for Waiting {
+    /// The registration goes; one that saw INSYNC stays a while for the
+    /// other restores of the batch (see [`pending_files`]).
     fn drop(&mut self) {
-        if let Some(path) = &self.path {
+        if let Some(path) = self.path.as_ref().filter(|_| !self.insync.get()) {
             let _ = std::fs::remove_file(path);
         }
     }
 }
 
-/// The processes of the node waiting for INSYNC; the files of processes
-/// that have ended are removed.
-fn pending_count(dir: &std::path::Path) -> usize {
+/// The PID a file name `pending.PID` names: digits only, no sign, no
+/// leading zero (so that one process is never counted twice).
+pub fn pending_pid(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix(PENDING_PREFIX)?;
+    let plain = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !(digits.len() > 1 && digits.starts_with('0'));
+    plain.then(|| digits.parse().ok()).flatten()
+}
+
+/// How long the file of a process that saw its change INSYNC stays for
+/// the other restores of its batch.
+const KEEP_INSYNC: Duration = Duration::from_secs(60);
+
+/// The pending files of the node, with their text and whether their
+/// process lives. The files of processes that have ended are removed (but
+/// one that tells of INSYNC, for [`KEEP_INSYNC`]), and so are files named
+/// `pending.` that name no plain PID.
+fn pending_files(dir: &Path) -> Vec<(PathBuf, String, bool)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return 1;
+        return Vec::new();
     };
-    let mut n = 0;
+    let now = now_ns();
+    let mut out = Vec::new();
     for e in entries.flatten() {
         let name = e.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PENDING_PREFIX))
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with(PENDING_PREFIX) {
+            continue;
+        }
+        let Some(pid) = pending_pid(name) else {
+            let _ = std::fs::remove_file(e.path());
             continue;
         };
-        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            n += 1;
+        let text = crate::bounded::read_regular(&e.path(), 256).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let alive = Path::new(&format!("/proc/{pid}")).exists();
+        let kept = matches!(parse_pending(&text),
+            Some((_, Some(ChangeState::InSync), at)) if now.saturating_sub(at) < ns(KEEP_INSYNC));
+        if alive || kept {
+            out.push((e.path(), text, alive));
         } else {
             let _ = std::fs::remove_file(e.path());
         }
     }
-    n.max(1)
+    out
+}
+
+/// The changes the node's live processes wait for, each counted once (at
+/// least 1).
+fn pending_changes(dir: &Path) -> usize {
+    let changes: BTreeSet<String> = pending_files(dir)
+        .into_iter()
+        .filter(|(_, _, alive)| *alive)
+        .map(|(path, text, _)| match parse_pending(&text) {
+            Some((id, _, _)) => id,
+            None => path.display().to_string(),
+        })
+        .collect();
+    changes.len().max(1)
 }
 
 fn now_ns() -> u64 {
@@ -215,27 +545,41 @@ fn now_ns() -> u64 {
         .unwrap_or(0)
 }
 
-fn read_tat(file: &mut File) -> Option<u64> {
+fn read_state(file: &mut File) -> Option<State> {
     let mut text = String::new();
     file.seek(SeekFrom::Start(0)).ok()?;
-    file.take(64).read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
+    file.take(128).read_to_string(&mut text).ok()?;
+    State::parse(&text)
 }
 
-fn write_tat(file: &mut File, tat: u64) -> std::io::Result<()> {
+fn write_state(file: &mut File, state: &State) -> std::io::Result<()> {
     file.set_len(0)?;
     file.seek(SeekFrom::Start(0))?;
-    file.write_all(format!("{tat}\n").as_bytes())
+    file.write_all(state.render().as_bytes())
+}
+
+/// A number from 0 to 1 that a text always gives.
+fn fraction_of(text: &str) -> f64 {
+    // FNV-1a: stable across processes and runs.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % 1_000_000) as f64 / 1_000_000.0
+}
+
+/// A number from 0 to 1, different in every process and every call.
+pub fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(now_ns());
+    (h.finish() % 1_000_000) as f64 / 1_000_000.0
 }
 
 /// A pause of `base` stretched by a random 0-100 %: processes throttled at
 /// the same moment do not all try again at the same moment.
 pub fn jitter(base: Duration) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(now_ns());
-    let fraction = (h.finish() % 1000) as u32;
-    base + base * fraction / 1000
+    base + base.mul_f64(random_fraction())
 }
 
 #[cfg(test)]
@@ -244,50 +588,143 @@ mod tests {
 
     const S: u64 = 1_000_000_000;
 
+    fn budget() -> Budget {
+        Budget::new(10, 5, PathBuf::new())
+    }
+
     #[test]
     fn a_burst_goes_at_once_then_the_rate_holds() {
-        let b = Budget {
-            rate: 10,
-            burst: 5,
-            dir: PathBuf::new(),
-        };
-        let (mut tat, now) = (0, 100 * S);
-        let mut slots = Vec::new();
+        let b = budget();
+        let (mut s, now) = (State::default(), 100 * S);
+        let mut waits = Vec::new();
         for _ in 0..8 {
-            let (slot, next) = b.step(tat, now);
-            slots.push(slot - now);
-            tat = next;
+            let (slot, next) = b.step(s, now, true, 0.5);
+            waits.push(slot.wait.as_millis());
+            s = next;
         }
-        let ms: Vec<u64> = slots.iter().map(|s| s / 1_000_000).collect();
-        assert_eq!(ms, vec![0, 0, 0, 0, 0, 100, 200, 300]);
+        assert_eq!(waits, vec![0, 0, 0, 0, 0, 100, 200, 300]);
     }
 
     #[test]
     fn a_quiet_time_refills_the_burst() {
-        let b = Budget {
-            rate: 10,
-            burst: 5,
-            dir: PathBuf::new(),
-        };
-        let mut tat = 0;
+        let b = budget();
+        let mut s = State::default();
         for _ in 0..20 {
-            tat = b.step(tat, 100 * S).1;
+            s = b.step(s, 100 * S, false, 0.0).1;
         }
         // 20 requests reserved 2 s of budget; 3 s later the burst is back.
-        let (slot, _) = b.step(tat, 103 * S);
-        assert_eq!(slot, 103 * S);
+        assert_eq!(b.step(s, 103 * S, false, 0.0).0.wait, Duration::ZERO);
     }
 
     #[test]
-    fn a_tat_far_in_the_future_is_taken_as_none() {
-        let b = Budget {
-            rate: 10,
-            burst: 5,
-            dir: PathBuf::new(),
+    fn a_throttle_pauses_the_node_and_starts_a_storm_that_spreads_new_work() {
+        let b = budget();
+        let now = 100 * S;
+        let s = b.on_throttle(State::default(), now);
+        assert!(s.storm(now + 59 * S) && !s.storm(now + 60 * S));
+        assert_eq!(s.window(), WINDOW_START);
+        // Nobody sends for a second; new work waits a part of the window
+        // on top, work in progress does not.
+        let (slot, _) = b.step(s, now, false, 0.9);
+        assert_eq!(slot.wait, THROTTLE_PAUSE);
+        assert!(slot.storm);
+        let (slot, _) = b.step(s, now, true, 0.5);
+        assert_eq!(slot.wait, THROTTLE_PAUSE + WINDOW_START / 2);
+    }
+
+    #[test]
+    fn the_window_doubles_once_per_throttled_second_and_shrinks_with_answers() {
+        let b = budget();
+        let now = 100 * S;
+        let mut s = b.on_throttle(State::default(), now);
+        s = b.on_throttle(s, now + S / 2);
+        assert_eq!(s.window(), WINDOW_START, "the same throttled second");
+        s = b.on_throttle(s, now + 2 * S);
+        assert_eq!(s.window(), WINDOW_START * 2);
+        for k in 3..10 {
+            s = b.on_throttle(s, now + 2 * k * S);
+        }
+        assert_eq!(s.window(), WINDOW_MAX);
+        for _ in 0..50 {
+            s = b.on_answer(s, now + 20 * S);
+        }
+        assert_eq!(s.window(), WINDOW_MIN);
+        // Out of the storm, answers change nothing.
+        let calm = State::default();
+        assert_eq!(b.on_answer(calm, now), calm);
+    }
+
+    #[test]
+    fn a_calming_storm_spreads_less() {
+        let b = budget();
+        let now = 100 * S;
+        let s = b.on_throttle(State::default(), now);
+        assert_eq!(s.window_at(now), WINDOW_START);
+        assert_eq!(s.window_at(now + 10 * S), WINDOW_START / 2);
+        assert_eq!(s.window_at(now + 59 * S), WINDOW_MIN);
+    }
+
+    #[test]
+    fn a_state_from_the_future_is_a_clock_step_and_is_reset() {
+        let b = budget();
+        let now = 100 * S;
+        let ahead = State {
+            tat: now + 30 * S,
+            ..State::default()
         };
-        let (slot, next) = b.step(u64::MAX / 2, 100 * S);
-        assert_eq!(slot, 100 * S);
-        assert_eq!(next, 100 * S + S / 10);
+        assert_eq!(b.sane(ahead, now), (State::default(), true));
+        let storm = State {
+            storm_until: now + 120 * S,
+            ..State::default()
+        };
+        assert!(b.sane(storm, now).1);
+        // What the budget itself can explain stays.
+        let mut s = State::default();
+        for _ in 0..5 {
+            s = b.step(s, now, false, 0.0).1;
+        }
+        s = b.on_throttle(s, now);
+        assert_eq!(b.sane(s, now), (s, false));
+    }
+
+    #[test]
+    fn the_state_is_read_strictly() {
+        let s = State {
+            tat: 5,
+            storm_until: 6,
+            window_ms: 7,
+        };
+        assert_eq!(State::parse(&s.render()), Some(s));
+        assert_eq!(State::parse("123\n").map(|s| s.tat), Some(123));
+        for bad in [
+            "",
+            "-5",
+            "+5",
+            "v2 1 2",
+            "v2 1 2 x",
+            "1e9",
+            "v3 1 2 3",
+            "18446744073709551616",
+        ] {
+            assert_eq!(State::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pending_files_name_a_plain_pid_or_are_not_counted() {
+        assert_eq!(pending_pid("pending.1234"), Some(1234));
+        assert_eq!(pending_pid("pending.1"), Some(1));
+        for bad in [
+            "pending.0001",
+            "pending.+1",
+            "pending.-1",
+            "pending.",
+            "pending.1a",
+            "pending. 1",
+            "budget",
+        ] {
+            assert_eq!(pending_pid(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,14 +1,22 @@
 //! The Route 53 client of a run, built once: the signing region pinned per
 //! partition, a pinned behaviour version, timeouts on every attempt, the
 //! run's one HTTP client, and the role assumed where one is set. Every
-//! request goes through one call path, [`Route53::call`]: the endpoint
-//! checked, a slot of the node's request budget taken, the request sent,
-//! the answer classified; throttling is seen there and told to the budget.
+//! request goes through one call path, [`Route53::call`], which is where the
+//! retry policy lives: the endpoint checked, a slot of the node's request
+//! budget taken (spread over the storm window when the node is in a storm
+//! and the request starts new work), the request sent, the answer
+//! classified. A throttled answer is told to the budget and tried again
+//! after a random part of the storm window, never counted as a failed
+//! attempt; another failure that a retry can mend is tried again up to
+//! [`ATTEMPTS`] times with jittered exponential backoff; the whole call
+//! ends within [`call_bound`]. The SDK's own retries are off.
 
 use std::future::Future;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -20,27 +28,41 @@ use aws_sdk_route53::types::{
 use aws_sdk_route53::Client;
 
 use super::api::{Accepted, ChangeState, Probe, RecordApi, Zone};
+use super::batch::{self, Member, Queue};
 use super::budget::{Budget, Waiting};
 use super::classify::{classify, credentials_text, find, Attempt, MAX_BODY};
 use super::endpoint::bad_route53_override;
 use super::error::{chain, Route53Error};
 use super::estate::{node_name, Estate};
 use super::http::RunClient;
+use crate::log::Msg;
 use crate::record::{same_name, ARecord, Routing};
 use crate::settings::Settings;
 use crate::text::short;
 
-/// SDK attempts per API call (the first plus retries), with jittered
-/// exponential backoff between them.
-pub const SDK_ATTEMPTS: u32 = 3;
+/// Attempts per API call that fail without being throttled (the first
+/// plus retries), with jittered exponential backoff between them.
+pub const ATTEMPTS: u32 = 3;
 const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// The longest one API call can take: every attempt timing out, plus the
-/// backoff between attempts.
+/// The longest one API call can take, waits for the budget and throttled
+/// answers included: every attempt timing out, plus the backoff between
+/// attempts (`B = 3(C + R) + 10 s`).
 pub fn call_bound(settings: &Settings) -> Duration {
     let attempt = settings.connect_timeout() + settings.read_timeout();
-    attempt * SDK_ATTEMPTS + MAX_BACKOFF * (SDK_ATTEMPTS - 1)
+    attempt * ATTEMPTS + MAX_BACKOFF * (ATTEMPTS - 1)
+}
+
+/// How a request takes its place in the node's budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// It starts new work (the run's first read, an UPSERT): in a storm,
+    /// spread over the window.
+    New,
+    /// It serves work under way (a status check, which the INSYNC wait
+    /// paces itself; the verifying read): its slot only.
+    Prompt,
 }
 
 type HttpResponse = aws_sdk_route53::config::http::HttpResponse;
@@ -57,6 +79,14 @@ pub struct Route53 {
     /// The limit on one attempt (and on a credential lookup made outside a
     /// call, by doctor).
     attempt_limit: Duration,
+    /// The limit on one call, waits and retries included.
+    call_bound: Duration,
+    /// The run has sent its first request.
+    started: Arc<std::sync::atomic::AtomicBool>,
+    /// The changes this run has queued.
+    changes: Arc<std::sync::atomic::AtomicU64>,
+    /// Why a request waits is said in the run's log.
+    log: Arc<crate::log::Logger>,
     sent: Sent,
     /// The node's request budget, shared with the kit's other processes.
     budget: Budget,
@@ -122,30 +152,6 @@ impl aws_sdk_route53::config::Intercept for Sent {
     }
 }
 
-/// Counts the SDK's own retries against the node's budget: the first
-/// attempt of each call took its slot before the call (and waited for it).
-#[derive(Debug)]
-struct Metered(Budget);
-
-impl aws_sdk_route53::config::Intercept for Metered {
-    fn name(&self) -> &'static str {
-        "Metered"
-    }
-
-    fn read_before_attempt(
-        &self,
-        _: &aws_sdk_route53::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _: &aws_sdk_route53::config::RuntimeComponents,
-        cfg: &mut aws_sdk_route53::config::ConfigBag,
-    ) -> Result<(), aws_sdk_route53::error::BoxError> {
-        use aws_smithy_runtime_api::client::retries::RequestAttempts;
-        if cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts()) > 1 {
-            self.0.charge();
-        }
-        Ok(())
-    }
-}
-
 /// Caps every response body while it is read: an endless or huge body ends
 /// the attempt at [`MAX_BODY`] instead of filling memory.
 #[derive(Debug)]
@@ -174,7 +180,11 @@ impl aws_sdk_route53::config::Intercept for BodyCap {
 impl Route53 {
     /// Build the client from the default credential chain, with the
     /// settings' timeouts.
-    pub async fn connect(settings: &Settings, locks: &std::path::Path) -> Route53 {
+    pub async fn connect(
+        settings: &Settings,
+        locks: &std::path::Path,
+        log: Arc<crate::log::Logger>,
+    ) -> Route53 {
         let estate = Estate::resolve(settings, &node_name()).await;
         let connect = settings.connect_timeout();
         let read = settings.read_timeout();
@@ -182,17 +192,12 @@ impl Route53 {
         let server_date = ServerDate::default();
         let sent = Sent::default();
         let (rate, burst) = settings.api_budget();
-        let budget = Budget {
-            rate,
-            burst,
-            dir: locks.to_path_buf(),
-        };
+        let budget = Budget::new(rate, burst, locks.to_path_buf());
         let client = Client::from_conf(
             aws_sdk_route53::config::Builder::from(&conf)
                 .interceptor(server_date.clone())
                 .interceptor(BodyCap)
                 .interceptor(sent.clone())
-                .interceptor(Metered(budget.clone()))
                 .build(),
         );
         Route53 {
@@ -202,20 +207,23 @@ impl Route53 {
             server_date,
             bad_endpoint: bad_route53_override(),
             attempt_limit: connect + read,
+            call_bound: call_bound(settings),
             sent,
             budget,
+            started: Arc::default(),
+            changes: Arc::default(),
+            log,
         }
     }
 
-    /// The one call path of every Route 53 request: nothing is sent to an
-    /// endpoint that is no URL; the request waits for its slot of the
-    /// node's budget; the SDK's error is classified, and throttling is told
-    /// to the budget.
+    /// The one call path of every Route 53 request (see the module's
+    /// words): `send` makes the request anew for each attempt.
     async fn call<T, E, Fut>(
         &self,
         operation: &'static str,
         zone: &str,
-        send: impl FnOnce() -> Fut,
+        pace: Pace,
+        mut send: impl FnMut() -> Fut,
     ) -> Result<T, Route53Error>
     where
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
@@ -228,16 +236,161 @@ impl Route53 {
                 why: why.clone(),
             });
         }
-        self.budget.take().await;
-        let err = match send().await {
-            Ok(out) => return Ok(out),
-            Err(e) => e,
-        };
-        let e = self.fail(operation, zone, err);
-        if e.is_throttling() {
-            self.budget.throttled();
+        let deadline = Instant::now() + self.call_bound;
+        let mut spread = pace == Pace::New;
+        let mut failed = 0;
+        loop {
+            let room = deadline.saturating_duration_since(Instant::now());
+            let wait = self.budget.slot(spread);
+            if self.budget.clock_step_seen() {
+                self.log.warn(
+                    Msg::ClockStep,
+                    &format!(
+                        "the node's request budget ({}) held a time further ahead than it can explain: the clock was set back; reset",
+                        self.budget.dir.join("budget").display()
+                    ),
+                );
+            }
+            tokio::time::sleep(wait.min(room.saturating_sub(self.attempt_limit))).await;
+            let e = match send().await {
+                Ok(out) => {
+                    self.budget.answered();
+                    return Ok(out);
+                }
+                Err(err) => self.fail(operation, zone, err),
+            };
+            let pause = if e.is_throttling() {
+                let pause = self.budget.throttled();
+                self.log.warn(
+                    Msg::Throttled,
+                    &format!(
+                        "Route 53 throttled {operation} (the account's request quota is spent); the node holds back, and this request is tried again in {:.1} s",
+                        pause.as_secs_f64()
+                    ),
+                );
+                pause
+            } else {
+                if matches!(e, Route53Error::Refused { .. }) {
+                    self.budget.answered();
+                }
+                failed += 1;
+                if !e.is_retryable() || failed >= ATTEMPTS {
+                    return Err(e);
+                }
+                backoff(failed)
+            };
+            if Instant::now() + pause + self.attempt_limit > deadline {
+                return Err(e);
+            }
+            tracing::debug!(error = %e, pause_ms = pause.as_millis() as u64, "trying again");
+            tokio::time::sleep(pause).await;
+            spread = false;
         }
-        Err(e)
+    }
+
+    /// Lead a batch: when the request's turn comes, take every change
+    /// queued (more may join while a throttled attempt waits), send them as
+    /// one, and tell each member. Where a batch of several fails, each
+    /// member sends its own change (this one too).
+    async fn lead(&self, zone: &str, queue: &Queue, me: &Member) -> Result<Accepted, Route53Error> {
+        // The node's restores of the zone still reading their records join
+        // this batch: a moment at most (a read takes milliseconds), or a
+        // while in a storm (a read may wait for its turn).
+        let start = Instant::now();
+        while batch::readers(&self.budget.dir, zone) > 0 {
+            let patience = match self.budget.storm() {
+                true => batch::GATHER,
+                false => batch::GATHER_CALM,
+            };
+            if start.elapsed() >= patience {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let members = std::cell::RefCell::new(Vec::<Member>::new());
+        let result = self
+            .call("ChangeResourceRecordSets", zone, Pace::New, || {
+                let mut m = members.borrow_mut();
+                let joined = queue.take(&m, batch::alive);
+                m.extend(joined);
+                let change = upsert_batch(&m);
+                let client = self.client.clone();
+                let zone = zone.to_string();
+                async move {
+                    client
+                        .change_resource_record_sets()
+                        .hosted_zone_id(zone)
+                        .change_batch(change.map_err(SdkError::construction_failure)?)
+                        .send()
+                        .await
+                }
+            })
+            .await
+            .and_then(accepted);
+        let members = members.into_inner();
+        let others = members.iter().filter(|m| m.id != me.id);
+        match result {
+            Ok(a) => {
+                let outcome = batch::Outcome::Accepted {
+                    change_id: a.id.clone(),
+                    insync: a.state == ChangeState::InSync,
+                };
+                others.for_each(|m| queue.tell(&m.id, &outcome));
+                tracing::debug!(records = members.len(), change = %a.id, "batch accepted");
+                Ok(a)
+            }
+            Err(e) if members.len() <= 1 => Err(e),
+            Err(e) => {
+                tracing::debug!(error = %e, records = members.len(), "batch failed; each sends its own");
+                others.for_each(|m| queue.tell(&m.id, &batch::Outcome::Alone));
+                self.upsert(zone, std::slice::from_ref(me)).await
+            }
+        }
+    }
+
+    /// What a member makes of its batch's outcome.
+    async fn follow(
+        &self,
+        zone: &str,
+        me: &Member,
+        outcome: batch::Outcome,
+    ) -> Result<Accepted, Route53Error> {
+        match outcome {
+            batch::Outcome::Accepted { change_id, insync } => Ok(Accepted {
+                id: change_id,
+                state: if insync {
+                    ChangeState::InSync
+                } else {
+                    ChangeState::Pending
+                },
+            }),
+            batch::Outcome::Alone => self.upsert(zone, std::slice::from_ref(me)).await,
+        }
+    }
+
+    /// UPSERT these records in one change, without a queue.
+    async fn upsert(&self, zone: &str, members: &[Member]) -> Result<Accepted, Route53Error> {
+        let change = upsert_batch(members).map_err(|e| Route53Error::Unexpected {
+            operation: "ChangeResourceRecordSets",
+            detail: chain(&e),
+        })?;
+        self.call("ChangeResourceRecordSets", zone, Pace::New, || {
+            self.client
+                .change_resource_record_sets()
+                .hosted_zone_id(zone)
+                .change_batch(change.clone())
+                .send()
+        })
+        .await
+        .and_then(accepted)
+    }
+
+    /// How the run's next read takes its place: its first is new work.
+    fn read_pace(&self) -> Pace {
+        match self.started.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            false => Pace::New,
+            true => Pace::Prompt,
+        }
     }
 
     /// The SDK's error in the kit's words; where the credentials were to
@@ -358,12 +511,10 @@ async fn sdk_config(settings: &Settings, estate: &Estate) -> aws_config::SdkConf
         .connect_timeout(connect)
         .read_timeout(read)
         .operation_attempt_timeout(connect + read)
-        .operation_timeout(call_bound(settings))
+        .operation_timeout(connect + read)
         .build();
-    let retries = RetryConfig::standard()
-        .with_max_attempts(SDK_ATTEMPTS)
-        .with_initial_backoff(INITIAL_BACKOFF)
-        .with_max_backoff(MAX_BACKOFF);
+    // One attempt per call of the SDK's: the kit's call path retries.
+    let retries = RetryConfig::disabled();
     let http = RunClient::new(
         estate.ca_bundle.as_ref().map(|b| b.pem.clone()),
         &estate.proxies,
@@ -405,7 +556,7 @@ async fn sdk_config(settings: &Settings, estate: &Estate) -> aws_config::SdkConf
 impl RecordApi for Route53 {
     async fn read_a(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
         let out = self
-            .call("ListResourceRecordSets", zone, || {
+            .call("ListResourceRecordSets", zone, self.read_pace(), || {
                 self.client
                     .list_resource_record_sets()
                     .hosted_zone_id(zone)
@@ -439,35 +590,48 @@ impl RecordApi for Route53 {
         ttl: u32,
         comment: &str,
     ) -> Result<Accepted, Route53Error> {
-        let batch = upsert_batch(name, address, ttl, comment)?;
-        let out = self
-            .call("ChangeResourceRecordSets", zone, || {
-                self.client
-                    .change_resource_record_sets()
-                    .hosted_zone_id(zone)
-                    .change_batch(batch)
-                    .send()
-            })
-            .await?;
-        out.change_info()
-            .filter(|c| !c.id().is_empty())
-            .map(|c| Accepted {
-                id: c.id().to_string(),
-                state: if *c.status() == ChangeStatus::Insync {
-                    ChangeState::InSync
-                } else {
-                    ChangeState::Pending
-                },
-            })
-            .ok_or(Route53Error::Garbled {
-                operation: "ChangeResourceRecordSets",
-                detail: "no ChangeInfo in the answer".into(),
-            })
+        self.started
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let seq = self
+            .changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let me = Member {
+            id: batch::member_id(seq),
+            pid: std::process::id(),
+            name: name.to_string(),
+            address,
+            ttl,
+            comment: comment.to_string(),
+        };
+        let queue = Queue::new(&self.budget.dir, zone);
+        if !queue.join(&me) {
+            return self.upsert(zone, std::slice::from_ref(&me)).await;
+        }
+        let deadline = Instant::now() + self.call_bound;
+        loop {
+            if let Some(outcome) = queue.take_result(&me.id) {
+                return self.follow(zone, &me, outcome).await;
+            }
+            if let Some(_lead) = queue.lead() {
+                if queue.queued(&me.id) {
+                    return self.lead(zone, &queue, &me).await;
+                }
+                // Taken by a leader that ended without a word (or wrote it
+                // just now).
+                let outcome = queue.take_result(&me.id).unwrap_or(batch::Outcome::Alone);
+                return self.follow(zone, &me, outcome).await;
+            }
+            if Instant::now() > deadline {
+                queue.leave(&me.id);
+                return self.upsert(zone, std::slice::from_ref(&me)).await;
+            }
+            tokio::time::sleep(batch::look()).await;
+        }
     }
 
     async fn change_state(&self, change_id: &str) -> Result<ChangeState, Route53Error> {
         let out = self
-            .call("GetChange", "-", || {
+            .call("GetChange", "-", Pace::Prompt, || {
                 self.client.get_change().id(change_id).send()
             })
             .await?;
@@ -485,15 +649,19 @@ impl RecordApi for Route53 {
         }
     }
 
-    fn waiting(&self) -> Waiting {
-        self.budget.waiting()
+    fn waiting(&self, change_id: &str) -> Waiting {
+        self.budget.waiting(change_id)
+    }
+
+    fn will_write(&self, zone: &str) {
+        batch::reading(&self.budget.dir, zone);
     }
 }
 
 impl Probe for Route53 {
     async fn zone(&self, zone: &str) -> Result<Zone, Route53Error> {
         let out = self
-            .call("GetHostedZone", zone, || {
+            .call("GetHostedZone", zone, Pace::Prompt, || {
                 self.client.get_hosted_zone().id(zone).send()
             })
             .await?;
@@ -543,40 +711,66 @@ impl Probe for Route53 {
     }
 }
 
-/// The change batch of one UPSERT of this name's A record.
-fn upsert_batch(
-    name: &str,
-    address: Ipv4Addr,
-    ttl: u32,
-    comment: &str,
-) -> Result<ChangeBatch, Route53Error> {
-    let build = |e: aws_sdk_route53::error::BuildError| Route53Error::Unexpected {
-        operation: "ChangeResourceRecordSets",
-        detail: chain(&e),
-    };
-    let record = ResourceRecordSet::builder()
-        .name(name)
-        .r#type(RrType::A)
-        .ttl(i64::from(ttl))
-        .resource_records(
-            ResourceRecord::builder()
-                .value(address.to_string())
-                .build()
-                .map_err(build)?,
-        )
-        .build()
-        .map_err(build)?;
-    ChangeBatch::builder()
-        .comment(comment)
-        .changes(
+/// The pause before the `n`th retry of a failure that was not throttling:
+/// exponential from [`INITIAL_BACKOFF`] up to [`MAX_BACKOFF`], jittered.
+fn backoff(n: u32) -> Duration {
+    let base = (INITIAL_BACKOFF * 2u32.saturating_pow(n.saturating_sub(1))).min(MAX_BACKOFF);
+    super::budget::jitter(base / 2)
+}
+
+/// The change batch that UPSERTs each member's A record.
+fn upsert_batch(members: &[Member]) -> Result<ChangeBatch, aws_sdk_route53::error::BuildError> {
+    let mut changes = Vec::new();
+    for m in members {
+        let record = ResourceRecordSet::builder()
+            .name(&m.name)
+            .r#type(RrType::A)
+            .ttl(i64::from(m.ttl))
+            .resource_records(
+                ResourceRecord::builder()
+                    .value(m.address.to_string())
+                    .build()?,
+            )
+            .build()?;
+        changes.push(
             Change::builder()
                 .action(ChangeAction::Upsert)
                 .resource_record_set(record)
-                .build()
-                .map_err(build)?,
-        )
+                .build()?,
+        );
+    }
+    let comment: String = members
+        .iter()
+        .map(|m| m.comment.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+        .chars()
+        .take(256)
+        .collect();
+    ChangeBatch::builder()
+        .comment(comment)
+        .set_changes(Some(changes))
         .build()
-        .map_err(build)
+}
+
+/// The change of an accepted batch, as its answer says.
+fn accepted(
+    out: aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput,
+) -> Result<Accepted, Route53Error> {
+    out.change_info()
+        .filter(|c| !c.id().is_empty())
+        .map(|c| Accepted {
+            id: c.id().to_string(),
+            state: if *c.status() == ChangeStatus::Insync {
+                ChangeState::InSync
+            } else {
+                ChangeState::Pending
+            },
+        })
+        .ok_or(Route53Error::Garbled {
+            operation: "ChangeResourceRecordSets",
+            detail: "no ChangeInfo in the answer".into(),
+        })
 }
 
 /// A record set as the kit sees it.

@@ -10,9 +10,11 @@
 //! - [`classify`] and [`error`]: an SDK error in the kit's words, and the
 //!   one table of Route 53's error codes;
 //! - [`budget`]: the node's request budget, shared by the kit's processes;
+//! - [`batch`]: group commit, the node's UPSERTs of one zone in one change;
 //! - [`api`]: the two seams the procedures see, [`RecordApi`] and [`Probe`].
 
 pub mod api;
+pub mod batch;
 pub mod budget;
 pub mod classify;
 pub mod client;

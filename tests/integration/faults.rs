@@ -64,16 +64,29 @@ fn throttling_that_never_ends_fails_after_the_record_tries_and_keeps_the_old_rec
     c.action(NODE1, "restore", TAG).ok();
     proxy.set(|r| r.throttle_changes = usize::MAX);
     c.set_defaults(
-        "ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORD_TRY_COUNT=2\nROUTE53_RECORD_INTERVAL=1\n",
+        "ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORD_TRY_COUNT=2\nROUTE53_RECORD_INTERVAL=1\nROUTE53_CONNECT_TIMEOUT=1\nROUTE53_READ_TIMEOUT=1\n",
     );
     let before = proxy.count("POST", "/rrset");
     let out = c.action(NODE2, "restore", TAG);
-    row("UPSERT always throttled (2 tries, 1 s apart)", &out, &c);
+    row(
+        "UPSERT always throttled (2 tries, 1 s apart; C = R = 1 s)",
+        &out,
+        &c,
+    );
     out.status(4)
         .says("record update try 1 of 2 failed")
-        .says("Throttling");
-    // Two tries of the kit, each of which the SDK tries three times.
-    assert_eq!(proxy.count("POST", "/rrset") - before, 6);
+        .says("Throttling")
+        .says(":053018:Route 53 throttled ChangeResourceRecordSets");
+    // Throttling is no failed attempt: each try's call is tried again
+    // after a pause of the storm window until its bound (B = 3 x 2 + 10 s),
+    // so more than one request a try, and the restore ends within its
+    // bound.
+    let sent = proxy.count("POST", "/rrset") - before;
+    assert!(sent > 2, "{sent} UPSERTs");
+    assert!(
+        out.took < std::time::Duration::from_secs(2 * 16 + 5),
+        "{out}"
+    );
     assert_eq!(c.record(), format!("{ADDR1} 10"));
 }
 

@@ -19,4 +19,5 @@ mod kit;
 mod lifekeeper;
 mod operator;
 mod rpm;
+mod storm;
 mod switchover;

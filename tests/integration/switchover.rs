@@ -6,60 +6,9 @@
 //! throttled requests), never timed: the speed of a mass switchover is the
 //! benchmark's (bench/run.sh).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::*;
-
-/// tests/fixtures/ratelimit.py in front of moto.
-struct Limited {
-    child: Child,
-    port: u16,
-}
-
-impl Limited {
-    fn start(upstream: u16, rate: f64, burst: f64, insync_after: f64) -> Limited {
-        let port_file = unique_dir("ratelimit").join("port");
-        let child = Command::new("python3")
-            .arg(repo().join("tests/fixtures/ratelimit.py"))
-            .args(["--upstream", &upstream.to_string()])
-            .args(["--rate", &rate.to_string(), "--burst", &burst.to_string()])
-            .args(["--insync-after", &insync_after.to_string()])
-            .arg("--port-file")
-            .arg(&port_file)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start ratelimit.py");
-        let port = port_from_file(&port_file);
-        Limited { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// (requests, throttled) so far.
-    fn stats(&self) -> (u64, u64) {
-        let (_, body) = http(self.port, "GET", "/__stats", "");
-        let num = |key: &str| -> u64 {
-            let at = body.find(&format!("\"{key}\": ")).expect(key) + key.len() + 4;
-            body[at..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-                .parse()
-                .expect("a count")
-        };
-        (num("requests"), num("throttled"))
-    }
-}
-
-impl Drop for Limited {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// One plain HTTP/1.1 request to a local port: (status, body).
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
@@ -79,7 +28,10 @@ fn the_rate_limited_endpoint_throttles_past_its_burst_and_holds_changes_pending(
 
     // A burst of 3, refilled at 1 a second: of 6 requests sent at once,
     // the first 3 are answered and the rest throttled, as Route 53 does.
-    let tight = Limited::start(moto.port, 1.0, 3.0, 0.0);
+    let tight = Limited::start(
+        moto.port,
+        &["--rate", "1", "--burst", "3", "--insync-after", "0"],
+    );
     let statuses: Vec<u16> = (0..6)
         .map(|_| http(tight.port, "GET", "/2013-04-01/hostedzone", "").0)
         .collect();
@@ -96,7 +48,10 @@ fn the_rate_limited_endpoint_throttles_past_its_burst_and_holds_changes_pending(
 
     // A change is PENDING in its answer and in GetChange until 2 s after
     // it was accepted, then INSYNC.
-    let slow = Limited::start(moto.port, 100.0, 100.0, 2.0);
+    let slow = Limited::start(
+        moto.port,
+        &["--rate", "100", "--burst", "100", "--insync-after", "2"],
+    );
     let accepted = Instant::now();
     let (status, body) = http(
         slow.port,
@@ -177,7 +132,10 @@ fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() 
     // The account allows 10 requests a second with a burst of 10; the
     // node's budget is 4 a second with a burst of 4. Each change is INSYNC
     // 2 s after it was accepted.
-    let limited = Limited::start(moto.port, 10.0, 10.0, 2.0);
+    let limited = Limited::start(
+        moto.port,
+        &["--rate", "10", "--burst", "10", "--insync-after", "2"],
+    );
     c.endpoint = limited.url();
     c.set_defaults("ROUTE53_API_RATE=4\nROUTE53_API_BURST=4\nROUTE53_CHANGEID_INTERVAL=6\n");
     let outs = restore_all(&c, &all);
@@ -186,7 +144,17 @@ fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() 
     }
     let (requests, throttled) = limited.stats();
     assert_eq!(throttled, 0, "{throttled} of {requests} requests throttled");
-    assert!(requests >= 4 * RESOURCES as u64, "{requests}");
+    // Each restore read its record before and after; their UPSERTs went
+    // in batches (group commit), each record accepted once.
+    let counts = limited.counts();
+    assert!(requests >= 2 * RESOURCES as u64, "{requests}: {counts}");
+    let changes = counts["by_operation"]["change"]["requests"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(changes < RESOURCES as u64, "no batch: {counts}");
+    for (_, host) in &all {
+        assert_eq!(counts["accepted"][host.as_str()], 1, "{counts}");
+    }
     for (_, host) in &all {
         assert_eq!(c.r53(&["get", &c.zone, host, "A"]), format!("{ADDR1} 10"));
     }
@@ -195,7 +163,10 @@ fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() 
     // that allows 5 a second with a burst of 5: the endpoint throttles (the
     // kit's own retries may still carry the restores through).
     tamper(&c, &all);
-    let open = Limited::start(moto.port, 5.0, 5.0, 2.0);
+    let open = Limited::start(
+        moto.port,
+        &["--rate", "5", "--burst", "5", "--insync-after", "2"],
+    );
     c.endpoint = open.url();
     c.set_defaults("ROUTE53_API_RATE=1000\nROUTE53_API_BURST=1000\nROUTE53_CHANGEID_INTERVAL=6\n");
     restore_all(&c, &all);

@@ -6,7 +6,10 @@
 #![allow(dead_code)]
 
 pub mod fault;
+pub mod limited;
 pub mod r53;
+
+pub use limited::Limited;
 
 use std::fmt;
 use std::io::Read;
@@ -470,7 +473,7 @@ impl Cluster {
         let mut child = cmd.spawn().expect("start action");
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(String::new()));
-        let readers = [
+        let readers = vec![
             pump(child.stderr.take().expect("stderr"), stderr.clone()),
             pump(child.stdout.take().expect("stdout"), stdout.clone()),
         ];
@@ -565,7 +568,7 @@ impl Cluster {
 /// An action that is running; see [`Cluster::start_action`].
 pub struct Running {
     child: Child,
-    readers: [std::thread::JoinHandle<()>; 2],
+    readers: Vec<std::thread::JoinHandle<()>>,
     stderr: Arc<Mutex<String>>,
     stdout: Arc<Mutex<String>>,
     command: String,
@@ -589,6 +592,17 @@ fn pump(
     })
 }
 
+impl Drop for Running {
+    /// An action a test did not wait for (it failed first) is ended by its
+    /// PID, so that no kit process outlives its test.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Running {
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -604,13 +618,13 @@ impl Running {
 
     pub fn finish(mut self) -> Out {
         let status = self.child.wait().expect("wait for action");
-        for r in self.readers {
+        for r in std::mem::take(&mut self.readers) {
             let _ = r.join();
         }
         let stderr = self.stderr.lock().expect("stderr").clone();
         let stdout = self.stdout.lock().expect("stdout").clone();
         Out {
-            command: self.command,
+            command: std::mem::take(&mut self.command),
             status: status.code().unwrap_or(-1),
             stdout,
             stderr,

@@ -1,0 +1,385 @@
+//! Group commit: the restores of one node that write records of one zone
+//! at the same time send their UPSERTs as one ChangeResourceRecordSets (a
+//! batch is atomic and holds up to 1,000 records), share its change ID and
+//! so its status checks. There is no daemon: the queue is a file in the
+//! lock folder.
+//!
+//! A restore writes its change into the zone's queue (`batch.ZONE`), then
+//! either leads or follows. The leader holds the zone's lead lock
+//! (`batch.ZONE.lead`); when its request's turn in the node's budget comes
+//! (in a storm, after a random part of the window, so that the node's other
+//! restores join), it takes every change queued by a live process, sends
+//! them as one batch, and writes each member's result (`batch.ZONE.ID`).
+//! A follower waits for its result; where the lead lock is free and its
+//! change still queued, it leads. A leader waits for the node's restores of
+//! the zone that are still reading their records (`reading.PID`), a moment
+//! at most ([`GATHER_CALM`]), or a while in a storm ([`GATHER`]); a lone
+//! restore leads at once and never waits for company.
+//!
+//! A batch that Route 53 refuses or does not take is not the members'
+//! verdict: each member then sends its own change, so that one record's
+//! trouble (or a policy that allows each node role its own names) never
+//! fails another's restore. A change Route 53 accepted is never sent again:
+//! a member sends its own only where the batch failed, or where its leader
+//! died with no result written.
+
+use std::fs::{File, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::lock;
+
+/// How often a follower looks for its result.
+const LOOK: Duration = Duration::from_millis(20);
+/// Route 53 takes at most 1,000 records a batch; an UPSERT counts twice.
+pub const MAX_MEMBERS: usize = 500;
+
+/// One restore's change, as queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// `PID-N`: unique on the node while the process lives.
+    pub id: String,
+    pub pid: u32,
+    pub name: String,
+    pub address: Ipv4Addr,
+    pub ttl: u32,
+    pub comment: String,
+}
+
+impl Member {
+    fn line(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            self.id,
+            self.name,
+            self.address,
+            self.ttl,
+            self.comment.replace(['\t', '\n'], " ")
+        )
+    }
+
+    fn parse(line: &str) -> Option<Member> {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [id, name, address, ttl, comment] = f.as_slice() else {
+            return None;
+        };
+        let pid = id.split_once('-')?.0.parse().ok()?;
+        Some(Member {
+            id: id.to_string(),
+            pid,
+            name: name.to_string(),
+            address: address.parse().ok()?,
+            ttl: ttl.parse().ok()?,
+            comment: comment.to_string(),
+        })
+    }
+}
+
+/// What a member learns of its batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted as this change, INSYNC in the answer or not.
+    Accepted { change_id: String, insync: bool },
+    /// The batch failed: send the change alone.
+    Alone,
+}
+
+impl Outcome {
+    fn render(&self) -> String {
+        match self {
+            Outcome::Accepted { change_id, insync } => {
+                format!(
+                    "accepted {change_id} {}\n",
+                    if *insync { "INSYNC" } else { "PENDING" }
+                )
+            }
+            Outcome::Alone => "alone\n".into(),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Outcome> {
+        let f: Vec<&str> = text.split_whitespace().collect();
+        match f.as_slice() {
+            ["accepted", id, state] => Some(Outcome::Accepted {
+                change_id: id.to_string(),
+                insync: *state == "INSYNC",
+            }),
+            ["alone"] => Some(Outcome::Alone),
+            _ => None,
+        }
+    }
+}
+
+/// The queue of one zone on this node.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    dir: PathBuf,
+    zone: String,
+}
+
+/// The zone's lead lock, held; released when dropped.
+#[derive(Debug)]
+pub struct Lead(#[allow(dead_code)] File);
+
+impl Queue {
+    /// The queue of `zone` (a checked zone ID: letters and digits) in the
+    /// lock folder `dir`.
+    pub fn new(dir: &Path, zone: &str) -> Queue {
+        Queue {
+            dir: dir.to_path_buf(),
+            zone: zone.chars().filter(char::is_ascii_alphanumeric).collect(),
+        }
+    }
+
+    fn name(&self, suffix: &str) -> String {
+        format!("batch.{}{suffix}", self.zone)
+    }
+
+    /// Run `f` on the queue's members under the queue file's lock; its
+    /// result, and the members it leaves.
+    fn edit<R>(&self, f: impl FnOnce(Vec<Member>) -> (Vec<Member>, R)) -> Option<R> {
+        let (mut file, _) = lock::open_in_dir(&self.dir, &self.name("")).ok()?;
+        file.lock().ok()?;
+        let mut text = String::new();
+        file.seek(SeekFrom::Start(0)).ok()?;
+        (&mut file).take(1 << 20).read_to_string(&mut text).ok()?;
+        let members = text.lines().filter_map(Member::parse).collect();
+        let (keep, out) = f(members);
+        let body: String = keep.iter().map(Member::line).collect();
+        let written = file.set_len(0).is_ok()
+            && file.seek(SeekFrom::Start(0)).is_ok()
+            && file.write_all(body.as_bytes()).is_ok();
+        let _ = file.unlock();
+        written.then_some(out)
+    }
+
+    /// Put a change in the queue. False where the queue cannot be used
+    /// (the change is then sent alone).
+    pub fn join(&self, m: &Member) -> bool {
+        let _ = self.take_result(&m.id);
+        let _ = std::fs::remove_file(self.dir.join(format!("reading.{}", m.pid)));
+        self.edit(|mut all| {
+            all.push(m.clone());
+            (all, ())
+        })
+        .is_some()
+    }
+
+    /// Take the zone's lead, where nobody holds it.
+    pub fn lead(&self) -> Option<Lead> {
+        let (file, _) = lock::open_in_dir(&self.dir, &self.name(".lead")).ok()?;
+        match file.try_lock() {
+            Ok(()) => Some(Lead(file)),
+            Err(TryLockError::WouldBlock | TryLockError::Error(_)) => None,
+        }
+    }
+
+    /// Whether the change `id` is still queued.
+    pub fn queued(&self, id: &str) -> bool {
+        self.edit(|all| {
+            let there = all.iter().any(|m| m.id == id);
+            (all, there)
+        })
+        .unwrap_or(false)
+    }
+
+    /// Take the changes of live processes to add to a batch that holds
+    /// `batch` already: one per name (a second change of a name waits for
+    /// the next batch), up to [`MAX_MEMBERS`] in all; the changes of
+    /// processes that have ended are dropped.
+    pub fn take(&self, batch: &[Member], alive: impl Fn(u32) -> bool) -> Vec<Member> {
+        self.edit(|all| {
+            let (mut taken, mut keep): (Vec<Member>, Vec<Member>) = (Vec::new(), Vec::new());
+            for m in all.into_iter().filter(|m| alive(m.pid)) {
+                let free = batch.len() + taken.len() < MAX_MEMBERS
+                    && !batch.iter().chain(&taken).any(|t| t.name == m.name);
+                if free {
+                    taken.push(m);
+                } else {
+                    keep.push(m);
+                }
+            }
+            (keep, taken)
+        })
+        .unwrap_or_default()
+    }
+
+    /// Tell a member how its batch ended.
+    pub fn tell(&self, id: &str, outcome: &Outcome) {
+        if let Ok((mut f, _)) = lock::open_in_dir(&self.dir, &self.name(&format!(".{id}"))) {
+            let _ = f.set_len(0);
+            let _ = f.write_all(outcome.render().as_bytes());
+        }
+    }
+
+    /// A member's result, where its leader wrote one; the file goes.
+    pub fn take_result(&self, id: &str) -> Option<Outcome> {
+        let path = self.dir.join(self.name(&format!(".{id}")));
+        let text = crate::bounded::read_regular(&path, 256).ok()?;
+        let outcome = Outcome::parse(&String::from_utf8_lossy(&text))?;
+        let _ = std::fs::remove_file(&path);
+        Some(outcome)
+    }
+
+    /// Remove a change from the queue (its member gave up waiting).
+    pub fn leave(&self, id: &str) {
+        let _ = self.edit(|all| (all.into_iter().filter(|m| m.id != id).collect(), ()));
+    }
+}
+
+/// How long a leader in a storm waits for the node's other restores of the
+/// zone that are still reading their records to join its batch.
+pub const GATHER: Duration = Duration::from_secs(10);
+/// The same out of a storm, where a read takes milliseconds.
+pub const GATHER_CALM: Duration = Duration::from_secs(1);
+
+/// This process is about to write a record of the zone: it will join the
+/// queue once it has read its record (`reading.PID` in the lock folder,
+/// holding the zone; gone when it joins).
+pub fn reading(dir: &Path, zone: &str) {
+    let name = format!("reading.{}", std::process::id());
+    if let Ok((mut f, _)) = lock::open_in_dir(dir, &name) {
+        let _ = f.set_len(0);
+        let _ = f.write_all(zone.as_bytes());
+    }
+}
+
+/// The node's other live processes still reading a record of `zone` before
+/// they write it.
+pub fn readers(dir: &Path, zone: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let me = std::process::id();
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let pid = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("reading."))
+                .filter(|d| {
+                    !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
+                })
+                .and_then(|d| d.parse::<u32>().ok());
+            match pid {
+                Some(pid) if pid != me && alive(pid) => {
+                    crate::bounded::read_regular(&e.path(), 64).is_ok_and(|z| z == zone.as_bytes())
+                }
+                Some(pid) if pid != me => {
+                    let _ = std::fs::remove_file(e.path());
+                    false
+                }
+                _ => false,
+            }
+        })
+        .count()
+}
+
+/// The pause between two looks of a follower.
+pub fn look() -> Duration {
+    LOOK
+}
+
+/// A member ID for this process's `n`th change.
+pub fn member_id(n: u64) -> String {
+    format!("{}-{n}", std::process::id())
+}
+
+/// Whether process `pid` lives.
+pub fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("lkr53-batch-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn member(pid: u32, n: u64, name: &str) -> Member {
+        Member {
+            id: format!("{pid}-{n}"),
+            pid,
+            name: name.into(),
+            address: Ipv4Addr::new(10, 0, 1, 10),
+            ttl: 10,
+            comment: "LifeKeeper r53 on node1".into(),
+        }
+    }
+
+    #[test]
+    fn a_batch_takes_one_change_per_name_of_live_processes() {
+        let dir = scratch("take");
+        let q = Queue::new(&dir, "Z1");
+        for m in [
+            member(1, 1, "a.example.com"),
+            member(2, 1, "b.example.com"),
+            member(3, 1, "a.example.com"),
+            member(4, 1, "c.example.com"),
+        ] {
+            assert!(q.join(&m));
+        }
+        let taken = q.take(&[], |pid| pid != 4);
+        let ids: Vec<&str> = taken.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["1-1", "2-1"]);
+        assert!(q.queued("3-1"), "a second change of a name waits");
+        assert!(!q.queued("4-1"), "a dead process's change is dropped");
+        assert_eq!(
+            q.take(&taken, |_| true).len(),
+            0,
+            "a.example.com is in the batch"
+        );
+        assert_eq!(q.take(&[], |_| true).len(), 1);
+        assert!(q.take(&[], |_| true).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn results_reach_their_member_once() {
+        let dir = scratch("tell");
+        let q = Queue::new(&dir, "Z1");
+        let accepted = Outcome::Accepted {
+            change_id: "/change/C1".into(),
+            insync: false,
+        };
+        q.tell("7-1", &accepted);
+        q.tell("8-1", &Outcome::Alone);
+        assert_eq!(q.take_result("7-1"), Some(accepted));
+        assert_eq!(q.take_result("7-1"), None);
+        assert_eq!(q.take_result("8-1"), Some(Outcome::Alone));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn one_leader_at_a_time() {
+        let dir = scratch("lead");
+        let q = Queue::new(&dir, "Z1");
+        assert!(q.join(&member(1, 1, "a.example.com")));
+        let first = q.lead().expect("the lead is free");
+        assert!(Queue::new(&dir, "Z1").lead().is_none());
+        drop(first);
+        assert!(q.lead().is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn queue_lines_are_read_strictly() {
+        let m = member(12, 3, "a.example.com");
+        assert_eq!(Member::parse(m.line().trim_end()), Some(m));
+        for bad in [
+            "",
+            "x\ty",
+            "12-3\ta\t10.0.1.1\tten\tc",
+            "p-3\ta\t10.0.1.1\t10\tc",
+        ] {
+            assert_eq!(Member::parse(bad), None, "{bad:?}");
+        }
+    }
+}
