@@ -50,9 +50,19 @@ fn bad(what: &'static str, value: &str, reason: String) -> ResourceError {
 }
 
 pub async fn run<A: Probe>(ctx: &Ctx<impl Lcd>, api: &A, req: &Request) -> Result<(), ActionError> {
-    resource::check_tag("tag", &req.tag)?;
+    resource::check_new_tag("tag", &req.tag)?;
     resource::check_tag("IP resource tag", &req.ip_tag)?;
-    let _lock = lock::acquire(&ctx.locks, &req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    let held = lock::acquire(&ctx.locks, &req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    let result = create(ctx, api, req).await;
+    // A resource not made leaves no lock file of its tag behind.
+    if (result.is_err() || ctx.dry_run) && ctx.lcd.instance(&req.tag).await.ok().flatten().is_none()
+    {
+        held.discard();
+    }
+    result
+}
+
+async fn create<A: Probe>(ctx: &Ctx<impl Lcd>, api: &A, req: &Request) -> Result<(), ActionError> {
     let zone_id =
         resource::check_zone_id(&req.zone_id).map_err(|r| bad("zone ID", &req.zone_id, r))?;
     let hostname =
@@ -105,6 +115,13 @@ pub async fn run<A: Probe>(ctx: &Ctx<impl Lcd>, api: &A, req: &Request) -> Resul
 /// The instance and its dependency on the IP resource; where the
 /// dependency cannot be made, the instance is removed again.
 async fn make(ctx: &Ctx<impl Lcd>, r: &Route53Resource, req: &Request) -> Result<(), ActionError> {
+    resource::register_type(&ctx.lcd, &ctx.log).await;
+    let made = write(ctx, r, req).await;
+    resource::sync(&ctx.lcd, &ctx.log).await;
+    made
+}
+
+async fn write(ctx: &Ctx<impl Lcd>, r: &Route53Resource, req: &Request) -> Result<(), ActionError> {
     ctx.lcd
         .ins_create(&NewInstance {
             app: resource::APP,
@@ -282,10 +299,13 @@ mod tests {
         assert_eq!(
             ctx.lcd.writes(),
             vec![
+                "node1 app_create gen",
+                "node1 typ_create gen route53",
                 "node1 ins_create r53-app",
                 "node1 dep_create r53-app ip-10.0.1.10"
             ]
         );
+        assert_eq!(ctx.lcd.synced(), vec!["node1"]);
         let db = ctx.lcd.db("node1");
         let made = db
             .instances
@@ -313,11 +333,14 @@ mod tests {
         assert_eq!(
             ctx.lcd.writes(),
             vec![
+                "node1 app_create gen",
+                "node1 typ_create gen route53",
                 "node1 ins_create r53-app",
                 "node1 dep_create r53-app ip-10.0.1.10",
                 "node1 ins_remove r53-app"
             ]
         );
+        assert_eq!(ctx.lcd.synced(), vec!["node1"], "synced after the undo too");
         assert!(ctx
             .lcd
             .db("node1")
@@ -325,6 +348,57 @@ mod tests {
             .iter()
             .all(|i| i.tag != "r53-app"));
         assert!(ctx.log.said("removed the new resource again"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_type_is_registered_first_and_the_lcd_synced_whatever_answers() {
+        // An LCD that refuses an unregistered type: registration makes
+        // create work; "exists" is success on the next one.
+        let ctx = crate::actions::testing::ctx("");
+        ctx.lcd.cluster.borrow_mut().require_types = true;
+        run(&ctx, &Scripted::new(None), &request())
+            .await
+            .expect("made");
+        let mut again = request();
+        again.tag = "r53-two".into();
+        again.hostname = "two.example.com".into();
+        run(&ctx, &Scripted::new(None), &again).await.expect("made");
+        assert!(ctx
+            .lcd
+            .db("node1")
+            .instances
+            .iter()
+            .any(|i| i.tag == "r53-two"));
+        // Registration that fails, and an lcdsync that fails: said, and
+        // the resource is made all the same.
+        let ctx = crate::actions::testing::ctx("");
+        ctx.lcd
+            .fail("node1", "typ_create", 1, "typ_create: LCD busy");
+        ctx.lcd.fail("node1", "lcdsync", 1, "lcdsync: disk full");
+        run(&ctx, &Scripted::new(None), &request())
+            .await
+            .expect("made");
+        assert!(ctx
+            .log
+            .said(":053042:could not register resource type gen/route53"));
+        assert!(ctx
+            .log
+            .said(":053043:the changes are made, but lcdsync failed"));
+        assert!(ctx
+            .lcd
+            .db("node1")
+            .instances
+            .iter()
+            .any(|i| i.tag == "r53-app"));
+        // Without the commands: said once, no call.
+        let ctx = crate::actions::testing::ctx("");
+        ctx.lcd.cluster.borrow_mut().missing = vec!["typ_create", "lcdsync"];
+        run(&ctx, &Scripted::new(None), &request())
+            .await
+            .expect("made");
+        assert!(ctx.log.said("no typ_create in /opt/LifeKeeper/bin"));
+        assert!(ctx.lcd.synced().is_empty());
+        assert_eq!(ctx.lcd.writes()[0], "node1 ins_create r53-app");
     }
 
     #[tokio::test(start_paused = true)]

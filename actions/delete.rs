@@ -12,7 +12,7 @@ use lkroute53::resource::{self, ResourceError};
 
 pub async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
-    let _lock = lock::acquire(&ctx.locks, tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    let held = lock::acquire(&ctx.locks, tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let (inst, r) = resource::find(&ctx.lcd, tag).await?;
     let relatives = ctx.lcd.relatives(tag).await?;
     if !relatives.parents.is_empty() {
@@ -51,19 +51,34 @@ pub async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
             &format!("{tag} is in service; deleting it leaves the A record pointing at this node"),
         );
     }
-    for e in &eqvs {
+    let removed = remove(ctx, tag, &eqvs, &children).await;
+    resource::sync(&ctx.lcd, &ctx.log).await;
+    removed?;
+    // The resource is gone from this node: so is its lock file.
+    held.discard();
+    ctx.log
+        .info(Msg::Deleted, &format!("removed {}", plan.join("; ")));
+    Ok(())
+}
+
+/// The rows, the dependencies and the instance, in that order.
+async fn remove(
+    ctx: &Ctx<impl Lcd>,
+    tag: &str,
+    eqvs: &[lkroute53::lcd::Equivalency],
+    children: &[String],
+) -> Result<(), ActionError> {
+    for e in eqvs {
         // The other node's side first: if it cannot be reached, nothing
         // has changed here yet. Removing one side may remove the other too.
         let remote = ctx.lcd.remote(&e.other_system);
         gone(remote.eqv_remove(&e.other_tag, &e.system, tag).await)?;
         gone(ctx.lcd.eqv_remove(tag, &e.other_system, &e.other_tag).await)?;
     }
-    for c in &children {
+    for c in children {
         ctx.lcd.dep_remove(tag, c).await?;
     }
     ctx.lcd.ins_remove(tag).await?;
-    ctx.log
-        .info(Msg::Deleted, &format!("removed {}", plan.join("; ")));
     Ok(())
 }
 
@@ -119,6 +134,7 @@ mod tests {
                 "node1 ins_remove r53-app",
             ]
         );
+        assert_eq!(ctx.lcd.synced(), vec!["node1"]);
         let node2 = ctx.lcd.db("node2");
         assert!(
             node2.instances.iter().any(|i| i.tag == "r53-app"),

@@ -86,16 +86,19 @@ pub async fn run<A: Probe>(
 ) -> Result<(), ActionError> {
     let checks = checks(ctx, api, tag).await;
     render(&checks);
+    let mut failed = checks.iter().filter(|c| c.mark == Mark::Fail).count();
     if let Some(path) = capture {
         match crate::actions::capture::write(path, ctx, &checks) {
             Ok(()) => print(&format!("capture written to {}", path.display())),
-            Err(e) => print(&format!(
-                "[FAIL] capture: cannot write {}: {e}",
-                path.display()
-            )),
+            Err(e) => {
+                failed += 1;
+                print(&format!(
+                    "[FAIL] capture: cannot write {}: {e}",
+                    path.display()
+                ))
+            }
         }
     }
-    let failed = checks.iter().filter(|c| c.mark == Mark::Fail).count();
     if failed == 0 {
         print("all checks passed");
         Ok(())
@@ -124,6 +127,7 @@ fn render(checks: &[Check]) {
 pub async fn checks<A: Probe>(ctx: &Ctx<impl Lcd>, api: &A, tag: &str) -> Vec<Check> {
     let mut out = settings_checks(&ctx.settings);
     out.push(lcd_check(&ctx.lcd).await);
+    out.push(type_check(&ctx.lcd).await);
     let found = match resource::check_tag("tag", tag) {
         Ok(()) => resource::lookup(&ctx.lcd, tag).await,
         Err(e) => Err(e),
@@ -286,6 +290,53 @@ async fn lcd_check(lcd: &impl Lcd) -> Check {
             e.to_string(),
             "is LifeKeeper running? check lcdstatus and /var/log/lifekeeper.log",
         ),
+    }
+}
+
+/// Whether the kit's resource type is registered (`typ_list -a gen`).
+async fn type_check(lcd: &impl Lcd) -> Check {
+    let name = format!("{}/{}", resource::APP, resource::TYPE);
+    if !lcd.has("typ_list") {
+        return Check::info(
+            "LCD type",
+            format!(
+                "no typ_list in {}/bin: whether {name} is registered is not known",
+                lcd.root().display()
+            ),
+        );
+    }
+    let remedy = format!(
+        "create and extend register it; by hand: {root}/bin/app_create -a {app}; {root}/bin/typ_create -a {app} -r {rtype}",
+        root = lcd.root().display(),
+        app = resource::APP,
+        rtype = resource::TYPE
+    );
+    match lcd.typ_list(resource::APP).await {
+        Ok(types) if types.iter().any(|t| t == resource::TYPE) => {
+            Check::pass("LCD type", format!("resource type {name} is registered"))
+        }
+        Ok(types) => Check::fail(
+            "LCD type",
+            format!(
+                "resource type {name} is not registered (typ_list -a {} lists {})",
+                resource::APP,
+                if types.is_empty() {
+                    "none".to_string()
+                } else {
+                    types.join(", ")
+                }
+            ),
+            &remedy,
+        ),
+        Err(e) if e.is_no_match() => Check::fail(
+            "LCD type",
+            format!(
+                "resource type {name} is not registered (no application {}: {e})",
+                resource::APP
+            ),
+            &remedy,
+        ),
+        Err(e) => Check::fail("LCD type", e.to_string(), "check lcdstatus"),
     }
 }
 

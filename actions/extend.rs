@@ -180,8 +180,18 @@ async fn choose_ip(
 }
 
 pub async fn run(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<(), ActionError> {
-    resource::check_tag("tag", &req.tag)?;
-    let _lock = lock::acquire(&ctx.locks, &req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    resource::check_new_tag("tag", &req.tag)?;
+    let held = lock::acquire(&ctx.locks, &req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
+    let result = extend(ctx, req).await;
+    // A resource not made leaves no lock file of its tag behind.
+    if (result.is_err() || ctx.dry_run) && ctx.lcd.instance(&req.tag).await.ok().flatten().is_none()
+    {
+        held.discard();
+    }
+    result
+}
+
+async fn extend(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<(), ActionError> {
     if req.priority <= TEMPLATE_PRIORITY || req.priority > 999 {
         return Err(ResourceError::BadArgument {
             what: "priority",
@@ -241,6 +251,7 @@ async fn make(
     let remote = ctx.lcd.remote(&req.from);
     let r = &plan.template;
     let mut done: Vec<Undo> = Vec::new();
+    resource::register_type(&ctx.lcd, &ctx.log).await;
     let result = async {
         ctx.lcd
             .ins_create(&NewInstance {
@@ -287,6 +298,8 @@ async fn make(
     .await;
     if let Err(e) = result {
         let left = undo(&ctx.lcd, &remote, req, plan, &done).await;
+        // (registration may have written even where nothing else was)
+        resource::sync(&ctx.lcd, &ctx.log).await;
         let text = if left.is_empty() {
             format!(
                 "extend failed; undid what it had made ({} steps)",
@@ -301,6 +314,7 @@ async fn make(
         ctx.log.warn(Msg::RolledBack, &text);
         return Err(e.into());
     }
+    resource::sync(&ctx.lcd, &ctx.log).await;
     Ok(())
 }
 
@@ -397,6 +411,8 @@ mod tests {
         assert_eq!(
             ctx.lcd.writes(),
             vec![
+                "node2 app_create gen",
+                "node2 typ_create gen route53",
                 "node2 ins_create r53-app",
                 "node2 dep_create r53-app ip-10.0.2.20",
                 "node2 eqv_create r53-app node1 r53-app",
@@ -405,6 +421,7 @@ mod tests {
         );
         assert_eq!(shared(&ctx, "node2"), vec!["r53-app node1 r53-app 10 1"]);
         assert_eq!(shared(&ctx, "node1"), vec!["r53-app node2 r53-app 1 10"]);
+        assert_eq!(ctx.lcd.synced(), vec!["node2"]);
         assert!(ctx
             .log
             .said("the only IP resource here that no Route 53 resource uses"));
@@ -438,7 +455,7 @@ mod tests {
         let e = run(&ctx, &request()).await.expect_err("fails");
         assert!(e.to_string().contains("cannot be reached"), "{e}");
         assert_eq!(
-            ctx.lcd.writes()[4..],
+            ctx.lcd.writes()[6..],
             [
                 "node2 eqv_remove r53-app node1 r53-app",
                 "node2 dep_remove r53-app ip-10.0.2.20",

@@ -10,6 +10,7 @@ pub mod extend;
 pub mod hooks;
 pub mod policy;
 pub mod quick_check;
+pub mod recovery;
 pub mod remove;
 pub mod restore;
 pub mod show;
@@ -45,6 +46,7 @@ pub async fn run(ctx: &Ctx, command: &Command) -> Result<(), ActionError> {
         Command::Doctor(a) => doctor::run(ctx, &api, &a.tag, a.capture.as_deref()).await,
         Command::Restore(a) | Command::Recover(a) => restore::run(ctx, &api, &a.tag).await,
         Command::QuickCheck(a) => quick_check::run(ctx, &api, &a.tag, a.id.as_deref()).await,
+        Command::Recovery(e) => recovery::run(ctx, &api, e).await,
         _ => Ok(()),
     }
 }

@@ -24,7 +24,7 @@ use lkroute53::context::Ctx;
 use lkroute53::error::ActionError;
 use lkroute53::lcd::Lcd;
 use lkroute53::log::print;
-use lkroute53::resource;
+use lkroute53::resource::{self, ResourceError};
 
 /// What the role statements name where the settings do not say.
 pub const NODE_ROLE_PLACEHOLDER: &str = "arn:PARTITION:iam::NODE_ACCOUNT_ID:role/NODE_ROLE_NAME";
@@ -50,6 +50,12 @@ pub async fn run(
                     estate.partition.name
                 )
             });
+        if estate.role.is_some() {
+            concrete_role("ROUTE53_ROLE_ARN", &role_arn)?;
+        }
+        if let Some(n) = node_role {
+            concrete_role("--node-role", n)?;
+        }
         let node_role = node_role
             .map(str::to_string)
             .unwrap_or_else(|| NODE_ROLE_PLACEHOLDER.replace("PARTITION", estate.partition.name));
@@ -67,6 +73,46 @@ pub async fn run(
             .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string())),
     );
     Ok(())
+}
+
+/// A role a trust policy or a permission may name: one IAM role by its
+/// whole ARN (`arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`). A wildcard,
+/// an empty value or anything else is refused: a trust policy whose
+/// principal is `*` lets anyone assume the role that may change the zone.
+pub fn concrete_role(what: &'static str, arn: &str) -> Result<(), ResourceError> {
+    let refuse = |reason: &str| {
+        Err(ResourceError::BadArgument {
+            what,
+            value: arn.chars().take(80).collect(),
+            reason: reason.to_string(),
+        })
+    };
+    if arn.trim().is_empty() {
+        return refuse(
+            "is empty: name one IAM role by its ARN (arn:aws:iam::123456789012:role/NAME)",
+        );
+    }
+    if arn.contains(['*', '?']) {
+        return refuse("holds a wildcard: a policy naming it would let any principal in (name one IAM role by its ARN)");
+    }
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && !n.ends_with('/')
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+    };
+    match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource]
+            if !partition.is_empty()
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && resource.strip_prefix("role/").is_some_and(name_ok) =>
+        {
+            Ok(())
+        }
+        _ => refuse("is not the ARN of one IAM role (arn:aws:iam::123456789012:role/NAME)"),
+    }
 }
 
 /// The name as the condition key sees it: lower case, no final dot.
@@ -139,6 +185,31 @@ pub fn assume(role_arn: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_one_concrete_role_may_be_named() {
+        for ok in [
+            "arn:aws:iam::123456789012:role/lkroute53-route53",
+            "arn:aws-us-gov:iam::123456789012:role/ha/lk-node",
+        ] {
+            concrete_role("r", ok).expect(ok);
+        }
+        for bad in [
+            "*",
+            "",
+            " ",
+            "arn:aws:iam::123456789012:role/*",
+            "arn:aws:iam::*:role/x",
+            "arn:aws:iam::123456789012:role/lk?",
+            "arn:aws:iam::123456789012:user/x",
+            "arn:aws:iam::12345:role/x",
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            let e = concrete_role("--node-role", bad).expect_err(bad);
+            assert!(e.to_string().contains("--node-role"), "{e}");
+        }
+    }
 
     #[test]
     fn the_policy_allows_one_upsert_of_one_a_record() {

@@ -15,13 +15,15 @@ use std::time::Duration;
 
 use crate::actions::restore::{read_with_tries, subject};
 use lkroute53::aws::{RecordApi, Route53Error};
+use lkroute53::cli;
 use lkroute53::context::Ctx;
 use lkroute53::error::{ActionError, RecordError};
-use lkroute53::lcd::Lcd;
+use lkroute53::lcd::{Event, Lcd};
 use lkroute53::lock;
 use lkroute53::log::Msg;
 use lkroute53::record::{same_name, ARecord};
 use lkroute53::resource::{self, Loaded};
+use lkroute53::settings;
 use lkroute53::verdict::{compare, decide, explain, Kind, Outcome};
 
 pub async fn run<A: RecordApi>(
@@ -31,7 +33,8 @@ pub async fn run<A: RecordApi>(
     id: Option<&str>,
 ) -> Result<(), ActionError> {
     let limit = ctx.settings.quickcheck_timeout();
-    match tokio::time::timeout(limit, check(ctx, api, tag, id)).await {
+    let checked_id = std::cell::OnceCell::new();
+    let verdict = match tokio::time::timeout(limit, check(ctx, api, tag, id, &checked_id)).await {
         Ok(result) => result,
         Err(_) => {
             ctx.log.warn(
@@ -41,8 +44,72 @@ pub async fn run<A: RecordApi>(
                     limit.as_secs()
                 ),
             );
-            Ok(())
+            return Ok(());
         }
+    };
+    // A definite mismatch: LifeKeeper's event notification is told (its
+    // own time limit, outside the check's, so that the verdict stands).
+    if let (Err(ActionError::Record(RecordError::Mismatch(_))), Some(rid)) =
+        (&verdict, checked_id.get())
+    {
+        tell(ctx, tag, rid).await;
+    }
+    verdict
+}
+
+/// How long sendevent may take.
+const SENDEVENT_LIMIT: Duration = Duration::from_secs(10);
+
+/// Tell LifeKeeper's event notification that the record has gone wrong:
+/// `$LKROOT/bin/sendevent -C route53 -E recordfail -m lkroute53 -n NAME`,
+/// NAME the resource's ID (or its tag, `ROUTE53_SENDEVENT`). LifeKeeper
+/// looks the resource up and runs the type's recovery program
+/// (`recovery/route53/recordfail`), which recovers it. quickCheck exits 1
+/// all the same: where lkcheck reads the exit status, that recovers it too.
+async fn tell(ctx: &Ctx<impl Lcd>, tag: &str, id: &str) {
+    let name = match ctx.settings.word(settings::SENDEVENT).0 {
+        "off" => return,
+        "tag" => tag,
+        _ => id,
+    };
+    let command = format!(
+        "{}/bin/sendevent -C {} -E {} -m {} -n {name}",
+        ctx.lcd.root().display(),
+        cli::EVENT_CLASS,
+        cli::EVENT,
+        cli::MONITOR
+    );
+    if !ctx.lcd.has("sendevent") {
+        ctx.log.warn(
+            Msg::EventSent,
+            &format!(
+                "there is no {command:?} to run; LifeKeeper recovers from quickCheck's exit status"
+            ),
+        );
+        return;
+    }
+    let event = Event {
+        class: cli::EVENT_CLASS,
+        event: cli::EVENT,
+        monitor: cli::MONITOR,
+        name,
+    };
+    match tokio::time::timeout(SENDEVENT_LIMIT, ctx.lcd.sendevent(&event)).await {
+        Ok(Ok(())) => ctx.log.info(
+            Msg::EventSent,
+            &format!("told LifeKeeper: {command}; it recovers the resource"),
+        ),
+        Ok(Err(e)) => ctx.log.warn(
+            Msg::EventSent,
+            &format!("{e}; LifeKeeper recovers from quickCheck's exit status"),
+        ),
+        Err(_) => ctx.log.warn(
+            Msg::EventSent,
+            &format!(
+                "{command} did not finish within {} s and was stopped; LifeKeeper recovers from quickCheck's exit status",
+                SENDEVENT_LIMIT.as_secs()
+            ),
+        ),
     }
 }
 
@@ -58,6 +125,7 @@ async fn check<A: RecordApi>(
     api: &A,
     tag: &str,
     id: Option<&str>,
+    checked_id: &std::cell::OnceCell<String>,
 ) -> Result<(), ActionError> {
     let impossible = |e: &dyn std::fmt::Display| {
         ctx.log.error(
@@ -103,6 +171,7 @@ async fn check<A: RecordApi>(
         Ok(l) => l,
         Err(e) => return impossible(&e),
     };
+    let _ = checked_id.set(l.instance.id.clone());
     let agrees = target.as_ref().is_some_and(|(zone, host)| {
         *zone == l.resource.zone_id && same_name(host, &l.resource.hostname)
     });
@@ -255,6 +324,89 @@ mod tests {
         let e = check(&ctx, &api).await.expect_err("missing");
         assert_eq!(e.exit_status(), ExitStatus::Failed);
         assert_eq!(api.count("read"), 2);
+    }
+
+    /// The sendevent calls made, as "node class event name".
+    fn events(ctx: &Ctx<crate::actions::testing::ScriptedLcd>) -> Vec<String> {
+        ctx.lcd
+            .cluster
+            .borrow()
+            .calls
+            .iter()
+            .filter(|c| c.contains(" sendevent "))
+            .cloned()
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_definite_mismatch_tells_lifekeeper_and_still_exits_1() {
+        let id = Some("route53:Z1:app.example.com");
+        for (setting, want) in [
+            (
+                "",
+                Some("node1 sendevent route53 recordfail route53:Z1:app.example.com"),
+            ),
+            (
+                "ROUTE53_SENDEVENT=tag\n",
+                Some("node1 sendevent route53 recordfail r53-app"),
+            ),
+            ("ROUTE53_SENDEVENT=off\n", None),
+        ] {
+            let ctx = crate::actions::testing::ctx_with_resource(&format!("{SETTINGS}{setting}"));
+            for api in [Scripted::new(None), Scripted::holding("192.0.2.99", 10)] {
+                let e = run(&ctx, &api, "r53-app", id).await.expect_err("wrong");
+                assert_eq!(e.exit_status(), ExitStatus::Failed);
+            }
+            assert_eq!(
+                events(&ctx),
+                want.map(|w| vec![w; 2]).unwrap_or_default(),
+                "{setting}"
+            );
+        }
+        // sendevent missing or failing: quickCheck says so and exits 1.
+        let ctx = crate::actions::testing::ctx_with_resource(SETTINGS);
+        ctx.lcd.cluster.borrow_mut().missing = vec!["sendevent"];
+        let e = run(&ctx, &Scripted::new(None), "r53-app", id)
+            .await
+            .expect_err("wrong");
+        assert_eq!(e.exit_status(), ExitStatus::Failed);
+        assert!(ctx
+            .log
+            .said(":053026:there is no \"/opt/LifeKeeper/bin/sendevent -C route53"));
+        let ctx = crate::actions::testing::ctx_with_resource(SETTINGS);
+        ctx.lcd
+            .fail("node1", "sendevent", 1, "sendevent: lcm is not running");
+        run(&ctx, &Scripted::new(None), "r53-app", id)
+            .await
+            .expect_err("wrong");
+        assert!(ctx.log.said("WARN:route53:restore:r53-app:053026:sendevent route53 recordfail route53:Z1:app.example.com failed with exit status 1: sendevent: lcm is not running; LifeKeeper recovers from quickCheck's exit status"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_event_without_a_definite_mismatch() {
+        let id = Some("route53:Z1:app.example.com");
+        let ctx = crate::actions::testing::ctx_with_resource(SETTINGS);
+        // In sync, the TTL alone differing, the API not answering, refusing.
+        run(&ctx, &Scripted::holding("10.0.1.10", 10), "r53-app", id)
+            .await
+            .expect("ok");
+        run(&ctx, &Scripted::holding("10.0.1.10", 300), "r53-app", id)
+            .await
+            .expect("ttl");
+        let api = Scripted::new(None);
+        api.reads
+            .borrow_mut()
+            .extend((0..10).map(|_| Err(no_answer("ListResourceRecordSets"))));
+        run(&ctx, &api, "r53-app", id).await.expect("outage passes");
+        let api = Scripted::new(None);
+        // (the early read, then the read that decides)
+        api.reads
+            .borrow_mut()
+            .extend((0..2).map(|_| Err(denied("ListResourceRecordSets"))));
+        run(&ctx, &api, "r53-app", id)
+            .await
+            .expect("refused passes");
+        assert!(events(&ctx).is_empty(), "{:?}", events(&ctx));
     }
 
     #[tokio::test(start_paused = true)]

@@ -2,6 +2,7 @@
 //! line per fact, made from the typed estate. Decisions (is a role set?
 //! is the CA bundle broken?) are taken on the estate, never on these lines.
 
+use lkroute53::aws::endpoint::{hide_userinfo, Proxies};
 use lkroute53::aws::Estate;
 
 /// One fact about the AWS side.
@@ -75,6 +76,7 @@ pub fn aws_lines(e: &Estate) -> Vec<AwsLine> {
                 None => "none (the node's own credentials)".into(),
             },
         ),
+        line("proxies", proxies(&e.proxies)),
         line("route 53", e.route53.to_string()),
         line(
             "metadata",
@@ -90,6 +92,32 @@ pub fn aws_lines(e: &Estate) -> Vec<AwsLine> {
         }));
     }
     out
+}
+
+/// The proxy settings in force, each with where it was set (the
+/// environment wins over the defaults file), passwords hidden.
+pub fn proxies(p: &Proxies) -> String {
+    let shown: Vec<String> = [
+        ("HTTPS", &p.https),
+        ("HTTP", &p.http),
+        ("no proxy", &p.no_proxy),
+    ]
+    .into_iter()
+    .filter_map(|(what, s)| {
+        s.as_ref().map(|s| {
+            format!(
+                "{what} {} (from {})",
+                hide_userinfo(&lkroute53::text::printable(&s.value)),
+                s.source
+            )
+        })
+    })
+    .collect();
+    if shown.is_empty() {
+        "none set (in the environment or the defaults file)".into()
+    } else {
+        shown.join("; ")
+    }
 }
 
 /// Where the HTTPS client's trust comes from, in words.

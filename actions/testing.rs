@@ -17,7 +17,8 @@ use lkroute53::aws::budget::Waiting;
 use lkroute53::aws::{Accepted, Cause, ChangeState, Estate, Probe, RecordApi, Route53Error, Zone};
 use lkroute53::context::Ctx;
 use lkroute53::lcd::{
-    status, DepLayout, Equivalency, Instance, Lcd, LcdError, NewInstance, NoMatch, Select, Shared,
+    status, DepLayout, Equivalency, Event, Instance, Lcd, LcdError, NewInstance, NoMatch, Select,
+    Shared,
 };
 use lkroute53::record::ARecord;
 
@@ -185,6 +186,10 @@ impl Probe for Scripted {
 /// One node's database.
 #[derive(Debug, Clone, Default)]
 pub struct NodeDb {
+    /// Registered applications.
+    pub apps: Vec<String>,
+    /// Registered resource types: (app, type).
+    pub types: Vec<(String, String)>,
     pub instances: Vec<Instance>,
     /// (parent, child)
     pub deps: Vec<(String, String)>,
@@ -202,6 +207,10 @@ pub struct Cluster {
     pub mirror: bool,
     /// Every command, in order: "node command args".
     pub calls: Vec<String>,
+    /// `ins_create` refuses a type not registered (exit 7).
+    pub require_types: bool,
+    /// Commands not installed (`has` says no).
+    pub missing: Vec<&'static str>,
 }
 
 /// The LCD of one node of a scripted cluster.
@@ -235,6 +244,8 @@ impl ScriptedLcd {
             c.nodes.insert(
                 node.into(),
                 NodeDb {
+                    apps: vec!["comm".into()],
+                    types: vec![("comm".into(), "ip".into())],
                     instances: vec![instance(
                         node,
                         "comm",
@@ -266,8 +277,19 @@ impl ScriptedLcd {
             .borrow()
             .calls
             .iter()
-            .filter(|c| !c.contains("_list"))
+            .filter(|c| !c.contains("_list") && !c.contains("lcdsync"))
             .cloned()
+            .collect()
+    }
+
+    /// The nodes lcdsync ran on, in order.
+    pub fn synced(&self) -> Vec<String> {
+        self.cluster
+            .borrow()
+            .calls
+            .iter()
+            .filter_map(|c| c.strip_suffix(" lcdsync").or(c.strip_suffix(" lcdsync ")))
+            .map(str::to_string)
             .collect()
     }
 
@@ -339,6 +361,7 @@ impl Lcd for ScriptedLcd {
                 .filter(|i| match select {
                     Select::All => true,
                     Select::Tag(t) => i.tag == t,
+                    Select::Id(id) => i.id == id,
                     Select::Type { app, rtype } => i.app == app && i.rtype == rtype,
                 })
                 .cloned()
@@ -374,7 +397,14 @@ impl Lcd for ScriptedLcd {
 
     async fn ins_create(&self, n: &NewInstance<'_>) -> Result<(), LcdError> {
         let node = self.node.clone();
-        self.with("ins_create", n.tag, |db, _| {
+        self.with("ins_create", n.tag, |db, c| {
+            let registered = db.types.iter().any(|(a, t)| a == n.app && t == n.rtype);
+            if c.require_types && !registered {
+                return Err((
+                    status::NO_SUCH_OBJECT,
+                    format!("type {}/{} does not exist", n.app, n.rtype),
+                ));
+            }
             if db.instances.iter().any(|i| i.tag == n.tag) {
                 return Err((status::EXISTS, format!("resource {} exists", n.tag)));
             }
@@ -493,6 +523,56 @@ impl Lcd for ScriptedLcd {
         )
     }
 
+    async fn app_create(&self, app: &str) -> Result<(), LcdError> {
+        self.with("app_create", app, |db, _| {
+            if db.apps.iter().any(|a| a == app) {
+                return Err((status::EXISTS, format!("application {app} exists")));
+            }
+            db.apps.push(app.to_string());
+            Ok(())
+        })
+    }
+
+    async fn typ_create(&self, app: &str, rtype: &str) -> Result<(), LcdError> {
+        self.with("typ_create", &format!("{app} {rtype}"), |db, _| {
+            if !db.apps.iter().any(|a| a == app) {
+                return Err((
+                    status::NO_SUCH_OBJECT,
+                    format!("application {app} does not exist"),
+                ));
+            }
+            let t = (app.to_string(), rtype.to_string());
+            if db.types.contains(&t) {
+                return Err((status::EXISTS, format!("type {app}/{rtype} exists")));
+            }
+            db.types.push(t);
+            Ok(())
+        })
+    }
+
+    async fn typ_list(&self, app: &str) -> Result<Vec<String>, LcdError> {
+        self.with("typ_list", app, |db, _| {
+            Ok(db
+                .types
+                .iter()
+                .filter(|(a, _)| a == app)
+                .map(|(_, t)| t.clone())
+                .collect())
+        })
+    }
+
+    async fn lcdsync(&self) -> Result<(), LcdError> {
+        self.with("lcdsync", "", |_, _| Ok(()))
+    }
+
+    async fn sendevent(&self, e: &Event<'_>) -> Result<(), LcdError> {
+        self.with(
+            "sendevent",
+            &format!("{} {} {}", e.class, e.event, e.name),
+            |_, _| Ok(()),
+        )
+    }
+
     async fn no_match_form(&self) -> Result<NoMatch, LcdError> {
         Ok(NoMatch::Empty)
     }
@@ -504,8 +584,8 @@ impl Lcd for ScriptedLcd {
         }
     }
 
-    fn has(&self, _: &str) -> bool {
-        true
+    fn has(&self, command: &str) -> bool {
+        !self.cluster.borrow().missing.contains(&command)
     }
 
     fn root(&self) -> &Path {
@@ -534,4 +614,20 @@ fn mirrored(row: &Equivalency) -> Equivalency {
 /// keeps its lines, and a scripted two-node LCD seen from node1.
 pub fn ctx(settings: &str) -> Ctx<ScriptedLcd> {
     Ctx::for_tests(settings, ScriptedLcd::two_nodes())
+}
+
+/// As [`ctx`], with the Route 53 resource r53-app (zone Z1, host name
+/// app.example.com) on node1 over ip-10.0.1.10.
+pub fn ctx_with_resource(settings: &str) -> Ctx<ScriptedLcd> {
+    let lcd = ScriptedLcd::two_nodes();
+    {
+        let mut c = lcd.cluster.borrow_mut();
+        let db = c.nodes.get_mut("node1").expect("node1");
+        let mut r53 = instance("node1", "gen", "route53", "r53-app", "Z1 app.example.com");
+        r53.id = "route53:Z1:app.example.com".into();
+        r53.state = "ISP".into();
+        db.instances.push(r53);
+        db.deps.push(("r53-app".into(), "ip-10.0.1.10".into()));
+    }
+    Ctx::for_tests(settings, lcd)
 }

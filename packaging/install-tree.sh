@@ -5,9 +5,10 @@
 #   packaging/install-tree.sh DESTDIR [BINARY]
 #
 # BINARY defaults to the release build ($CARGO_TARGET_DIR or target/,
-# then release/lkroute53). One program, at $KIT/bin/lkroute53; the four
+# then release/lkroute53). One program, at $KIT/bin/lkroute53; the
 # actions are relative links to it (it picks the action by the name it was
-# called under), as are LifeKeeper's canextend and extend hooks under
+# called under), as are the recovery program recovery/route53/recordfail,
+# LifeKeeper's canextend and extend hooks under
 # lkadm/subsys/gen/route53/bin, and /usr/sbin/lkroute53 is a relative link to it as well,
 # so the tree works as laid out under any DESTDIR and under rpm --root.
 set -euo pipefail
@@ -24,6 +25,10 @@ install -m 0755 "$binary" "$destdir/$kit/bin/lkroute53"
 for action in restore remove quickCheck recover delete; do
     ln -sfn ../bin/lkroute53 "$destdir/$kit/actions/$action"
 done
+# The recovery program of the kit's event (quickCheck tells LifeKeeper's
+# sendevent -C route53 -E recordfail; LifeKeeper runs recovery/CLASS/EVENT).
+install -d -m 0755 "$destdir/$kit/recovery/route53"
+ln -sfn ../../bin/lkroute53 "$destdir/$kit/recovery/route53/recordfail"
 # LifeKeeper's hierarchy-extension hooks (GUI, lkcli resource extend).
 for hook in canextend extend; do
     ln -sfn "../../../../../subsys/gen/resources/route53/bin/lkroute53" "$destdir/$hooks/$hook"

@@ -2,7 +2,7 @@
 # The kit's main job, end to end, with no AWS account: a local Route 53
 # endpoint (moto) and a simulated two-node LifeKeeper cluster. Creates the
 # resource on node1 and extends it to node2, restores on node1, checks,
-# tampers with the record, recovers, switches over to node2, and shows
+# tampers with the record, sees quickCheck's event recover it, switches over to node2, and shows
 # status and doctor there, printing each step and the record after it.
 #
 #   bash scripts/demo.sh
@@ -45,10 +45,13 @@ DEFAULTS
 # Two simulated nodes, each with its LCD and its own IP resource.
 node() { # name address
     local root=$work/cluster/$1
-    mkdir -p "$root/bin" "$root/lcd"
-    for c in ins_list ins_create ins_remove ins_setinfo dep_create dep_remove dep_list eqv_create eqv_remove eqv_list; do
+    mkdir -p "$root/bin" "$root/lcd" "$root/subsys/gen/resources"
+    for c in ins_list ins_create ins_remove ins_setinfo dep_create dep_remove dep_list eqv_create \
+        eqv_remove eqv_list app_create typ_create typ_list lcdsync sendevent; do
         ln -s "$here/tests/fixtures/lcdsim.py" "$root/bin/$c"
     done
+    # The kit as LifeKeeper finds it under $LKROOT.
+    ln -s "$kit" "$root/subsys/gen/resources/route53"
     cat >"$root/lcd/db.json" <<DB
 {"system": "$1", "deps": [], "instances": [
  {"app": "comm", "type": "ip", "tag": "ip-$2", "id": "IP-$2", "info": "$1 eth0 $2 ffffff00 none", "state": "ISP"}]}
@@ -84,9 +87,11 @@ run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
 step "4. someone changes the record behind the kit's back"
 r53 set "$zone" "$name" A 300 192.0.2.99
 show
-step "5. quickCheck on node1 fails, so LifeKeeper runs recover"
+step "5. quickCheck on node1 fails and tells LifeKeeper (sendevent), which runs the kit's recovery program"
 run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
-run node1 "$kit/actions/recover" -t r53-app -i "route53:$zone:$name"
+events=$work/cluster/node1/lcd/events.log
+for _ in $(seq 300); do grep -q '"exit": [0-9]' "$events" 2>/dev/null && break; sleep 0.1; done
+echo "event: $(cat "$events" 2>/dev/null || echo 'none')"
 show
 step "6. switchover: remove on node1 (record left as is), restore on node2"
 run node1 "$kit/actions/remove" -t r53-app -i "route53:$zone:$name"
@@ -97,6 +102,9 @@ run node2 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
 step "7. what an operator sees on node2"
 run node2 "$lkroute53" status r53-app
 run node2 "$lkroute53" doctor r53-app
-step "8. the least-privilege IAM policy for the nodes' role (nothing is sent)"
+step "8. what support needs from node2, written to a new file (0600)"
+run node2 "$lkroute53" doctor r53-app --capture "$work/capture.txt" >/dev/null
+sed -n '/== LifeKeeper.s event and type paths/,/== doctor.s checks/p' "$work/capture.txt"
+step "9. the least-privilege IAM policy for the nodes' role (nothing is sent)"
 run node2 "$lkroute53" policy r53-app
 step "done: the host name followed the service from node1 to node2"

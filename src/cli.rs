@@ -25,6 +25,14 @@ pub const ACTIONS: &[&str] = &[RESTORE, REMOVE, QUICK_CHECK, RECOVER, DELETE];
 /// `$LKROOT/lkadm/subsys/gen/route53/bin`.
 pub const CANEXTEND: &str = "canextend";
 pub const EXTEND: &str = "extend";
+/// The class and event quickCheck tells LifeKeeper's sendevent of when the
+/// record has gone wrong; the recovery program
+/// `recovery/route53/recordfail` under the resource type's folder is
+/// called under the event's name.
+pub const EVENT_CLASS: &str = "route53";
+pub const EVENT: &str = "recordfail";
+/// Who tells it (`sendevent -m`).
+pub const MONITOR: &str = "lkroute53";
 
 const ACTION_HELP: &str = "LifeKeeper runs this action as ACTION -t TAG -i ID, as root, with LKROOT set.\n\
 Example (by hand, with debug detail, changing nothing):\n  LKROOT=/opt/LifeKeeper /opt/LifeKeeper/subsys/gen/resources/route53/actions/restore -t r53-app -v --dry-run";
@@ -112,6 +120,10 @@ pub enum Command {
     /// LifeKeeper's hierarchy-extension hooks (canextend, extend), by the name called under.
     #[command(skip)]
     Hook(HookCall),
+    /// LifeKeeper's recovery program for the kit's event, called with
+    /// sendevent's options.
+    #[command(skip)]
+    Recovery(EventCall),
     /// Write the manual pages (lkroute53.8 and one per command) into DIR.
     #[command(hide = true)]
     Man { dir: PathBuf },
@@ -174,6 +186,34 @@ impl From<SwitchbackArg> for Switchback {
             SwitchbackArg::Intelligent => Switchback::Intelligent,
             SwitchbackArg::Automatic => Switchback::Automatic,
         }
+    }
+}
+
+/// The recovery program run by LifeKeeper for the kit's event: sendevent's
+/// options, of which `-n` names the resource (its ID or its tag).
+#[derive(Debug, Clone)]
+pub struct EventCall {
+    pub args: Vec<String>,
+    pub common: Common,
+}
+
+impl EventCall {
+    /// The value of `-n` (also written `-nNAME`).
+    pub fn name(&self) -> Option<&str> {
+        let mut it = self.args.iter();
+        while let Some(a) = it.next() {
+            if a == "-n" {
+                return it.next().map(String::as_str);
+            }
+            if let Some(v) = a.strip_prefix("-n").filter(|v| !v.is_empty()) {
+                return Some(v);
+            }
+            // Every sendevent option takes a value: skip another's.
+            if a.len() == 2 && a.starts_with('-') && a != "-v" {
+                it.next();
+            }
+        }
+        None
     }
 }
 
@@ -261,6 +301,21 @@ pub fn parse(args: Vec<OsString>) -> Command {
             args: rest,
         });
     }
+    if called_as == EVENT {
+        let args: Vec<String> = args
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let verbose = args.iter().any(|a| a == "-v");
+        return Command::Recovery(EventCall {
+            args,
+            common: Common {
+                verbose,
+                dry_run: false,
+            },
+        });
+    }
     let Some(action) = ACTIONS.iter().find(|a| **a == called_as) else {
         return Cli::parse_from(&args).command;
     };
@@ -270,7 +325,19 @@ pub fn parse(args: Vec<OsString>) -> Command {
         .about(about(action))
         .try_get_matches_from(&args)
         .and_then(|m| ActionArgs::from_arg_matches(&m))
-        .unwrap_or_else(|e| e.exit());
+        .unwrap_or_else(|e| {
+            // remove and delete never fail, not even on arguments they
+            // cannot read: a failed remove halts a LifeKeeper node.
+            if matches!(*action, REMOVE | DELETE) && e.use_stderr() {
+                let _ = e.print();
+                eprintln!(
+                    "ERROR:route53:{action}::{:06}:arguments not understood; nothing was changed, and {action} never fails",
+                    crate::log::Msg::Remove as u32
+                );
+                std::process::exit(0);
+            }
+            e.exit()
+        });
     match *action {
         RESTORE => Command::Restore(parsed),
         REMOVE => Command::Remove(parsed),
@@ -298,6 +365,7 @@ impl Command {
             Command::Recover(a) => (RECOVER, a.tag.clone(), a.common),
             Command::DeleteAction(a) => (DELETE, a.tag.clone(), a.common),
             Command::Hook(h) => (h.name, h.args.get(1).cloned().unwrap_or_default(), h.common),
+            Command::Recovery(e) => ("recovery", e.name().unwrap_or("").to_string(), e.common),
             Command::Man { .. } => ("man", String::new(), Common::default()),
         }
     }
@@ -361,4 +429,44 @@ pub fn init_debug() {
                 .with_filter(filter),
         )
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_recovery_program_reads_sendevents_options() {
+        let c = parse(args(&[
+            "/opt/LifeKeeper/subsys/gen/resources/route53/recovery/route53/recordfail",
+            "-C",
+            "route53",
+            "-E",
+            "recordfail",
+            "-m",
+            "lkroute53",
+            "-n",
+            "route53:Z1:app.example.com",
+            "-s",
+            "3",
+        ]));
+        let Command::Recovery(e) = c else {
+            panic!("not the recovery program: {c:?}")
+        };
+        assert_eq!(e.name(), Some("route53:Z1:app.example.com"));
+        let e = EventCall {
+            args: vec!["-m".into(), "-nX".into(), "-nr53-app".into()],
+            common: Common::default(),
+        };
+        assert_eq!(e.name(), Some("r53-app"));
+        let e = EventCall {
+            args: vec!["-n".into()],
+            common: Common::default(),
+        };
+        assert_eq!(e.name(), None);
+    }
 }

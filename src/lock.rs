@@ -50,6 +50,18 @@ pub enum LockError {
 #[derive(Debug)]
 pub struct Held {
     _file: File,
+    path: PathBuf,
+}
+
+impl Held {
+    /// Release the lock and remove its file: for a resource that does not
+    /// exist after all (a create or extend that failed), so that no lock
+    /// file of a tag never made is left behind. Removed while still held:
+    /// an action waiting for it then finds the path no longer names the
+    /// file it locked, and locks a new one.
+    pub fn discard(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// The lock folder: `LKROUTE53_LOCK_DIR`, else `/run/lkroute53`. Read
@@ -215,7 +227,7 @@ pub async fn acquire(
     loop {
         let file = open(&path, uid)?;
         match file.try_lock() {
-            Ok(()) if still_there(&path, &file) => return Ok(Held { _file: file }),
+            Ok(()) if still_there(&path, &file) => return Ok(Held { _file: file, path }),
             // Replaced while we locked it: lock the new one.
             Ok(()) => continue,
             Err(TryLockError::WouldBlock) if start.elapsed() < wait => {

@@ -9,6 +9,7 @@
 //! is dropped and counted, and the count is said once, on the other channel,
 //! when the run ends. No syslog socket means stderr only.
 
+use crate::text::printable;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
@@ -81,9 +82,18 @@ pub enum Msg {
     CheckTtl = 53023,
     CheckOk = 53024,
     Unmanaged = 53025,
+    /// quickCheck told LifeKeeper's event notification (sendevent), or
+    /// could not.
+    EventSent = 53026,
+    /// The recovery program of the kit's event ran.
+    EventRecovery = 53027,
     Remove = 53030,
     Created = 53040,
     RolledBack = 53041,
+    /// The kit's resource type could not be registered in the LCD.
+    TypeRegistered = 53042,
+    /// `lcdsync` after the LCD was changed failed.
+    LcdSynced = 53043,
     DryRun = 53050,
     Deleted = 53060,
     Extended = 53070,
@@ -215,20 +225,17 @@ impl Logger {
 
     pub fn line(&self, level: Level, msg: Msg, text: &str) -> String {
         // One line per message, whatever the text holds, and bounded.
-        let mut text: String = text
+        // Control and bidi characters are escaped wherever the text came
+        // from; the tag's field also escapes ':', the field separator, so
+        // that no tag can forge a message ID.
+        let mut text: String = printable(&text.chars().take(MAX_TEXT).collect::<String>())
             .chars()
             .take(MAX_TEXT)
-            .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         if text.len() >= MAX_TEXT {
             text.push_str(" [...]");
         }
-        let tag: String = self
-            .tag
-            .chars()
-            .take(256)
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
+        let tag = printable(&self.tag.chars().take(256).collect::<String>()).replace(':', "\\x3a");
         format!(
             "{}:{COMPONENT}:{}:{}:{:06}:{}",
             level.name(),
@@ -369,8 +376,16 @@ mod tests {
         let l = Logger::new("restore", "r53\napp", None);
         assert_eq!(
             l.line(Level::Warn, Msg::Settings, "bad\nvalue"),
-            "WARN:route53:restore:r53?app:053001:bad value"
+            "WARN:route53:restore:r53\\napp:053001:bad\\nvalue"
         );
+        // No tag forges a message ID; no text reorders a terminal.
+        let l = Logger::new("restore", "r53:053015:forged", None);
+        let line = l.line(Level::Info, Msg::Upsert, "x\u{202e}y\u{1b}[2J");
+        assert_eq!(
+            line,
+            "INFO:route53:restore:r53\\x3a053015\\x3aforged:053011:x\\u{202e}y\\u{1b}[2J"
+        );
+        assert_eq!(line.split(':').count(), 6);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 pub use crate::lcd::Switchback;
 use crate::lcd::{Instance, Lcd, LcdError};
+use crate::log::{Logger, Msg};
 
 pub const APP: &str = "gen";
 pub const TYPE: &str = "route53";
@@ -148,6 +149,28 @@ pub fn check_tag(what: &'static str, tag: &str) -> Result<(), ResourceError> {
             what,
             value: tag.chars().take(80).collect(),
             reason,
+        }),
+    }
+}
+
+/// The tag of a resource about to be made (create, extend): as
+/// [`check_tag`], and no `:` (the field separator of LifeKeeper's log
+/// lines: a tag `r53:053015:forged` would forge a message ID) and no
+/// bidirectional-formatting character (U+202E reorders a terminal's line).
+pub fn check_new_tag(what: &'static str, tag: &str) -> Result<(), ResourceError> {
+    check_tag(what, tag)?;
+    let bad = tag
+        .chars()
+        .find(|c| *c == ':' || crate::text::is_bidi_control(*c));
+    match bad {
+        None => Ok(()),
+        Some(c) => Err(ResourceError::BadArgument {
+            what,
+            value: tag.chars().take(80).collect(),
+            reason: format!(
+                "contains the character {:?}, which a new tag may not hold (':' separates the fields of LifeKeeper's log lines; bidirectional formatting reorders what is shown)",
+                c
+            ),
         }),
     }
 }
@@ -428,6 +451,58 @@ fn ip_child_among(
         address,
         rule,
     })
+}
+
+/// Make sure the kit's application and resource type are registered in
+/// this node's LCD (`app_create -a gen`, `typ_create -a gen -r route53`;
+/// "exists" is success) before an instance of it is made. Where the
+/// commands are missing or fail, that is said and `ins_create` is tried
+/// all the same: its own error, if any, names what is wrong.
+pub async fn register_type(lcd: &impl Lcd, log: &Logger) {
+    let missing: Vec<&str> = ["app_create", "typ_create"]
+        .into_iter()
+        .filter(|c| !lcd.has(c))
+        .collect();
+    if !missing.is_empty() {
+        log.warn(
+            Msg::TypeRegistered,
+            &format!(
+                "cannot register resource type {APP}/{TYPE}: no {} in {}/bin; creating the instance all the same",
+                missing.join(" or "),
+                lcd.root().display()
+            ),
+        );
+        return;
+    }
+    match lcd.register_type(APP, TYPE).await {
+        Ok(()) => tracing::debug!("resource type {APP}/{TYPE} is registered"),
+        Err(e) => log.warn(
+            Msg::TypeRegistered,
+            &format!("could not register resource type {APP}/{TYPE} ({e}); creating the instance all the same"),
+        ),
+    }
+}
+
+/// After the last LCD write of create, extend or delete: `lcdsync`, as
+/// LifeKeeper's own hierarchy scripts do, where it exists. A failure is
+/// said, never undone: the writes themselves succeeded.
+pub async fn sync(lcd: &impl Lcd, log: &Logger) {
+    if !lcd.has("lcdsync") {
+        tracing::debug!(
+            "no {}/bin/lcdsync here; the LCD keeps its changes itself",
+            lcd.root().display()
+        );
+        return;
+    }
+    if let Err(e) = lcd.lcdsync().await {
+        log.warn(
+            Msg::LcdSynced,
+            &format!(
+                "the changes are made, but lcdsync failed ({e}); run {}/bin/lcdsync by hand",
+                lcd.root().display()
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

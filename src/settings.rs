@@ -353,8 +353,15 @@ pub const NOT_INSYNC: WordSpec = WordSpec {
     key: "ROUTE53_NOT_INSYNC",
     words: &["fail", "warn"],
 };
+/// What quickCheck names as `-n` when it tells LifeKeeper's sendevent of
+/// a record gone wrong: the resource's `id` or its `tag`; `off` tells
+/// nothing (LifeKeeper recovers from quickCheck's exit status alone).
+pub const SENDEVENT: WordSpec = WordSpec {
+    key: "ROUTE53_SENDEVENT",
+    words: &["id", "tag", "off"],
+};
 /// Every word setting, in the order the README lists them.
-pub const WORD_SPECS: &[WordSpec] = &[CHANGEID_POLL, NOT_INSYNC];
+pub const WORD_SPECS: &[WordSpec] = &[CHANGEID_POLL, NOT_INSYNC, SENDEVENT];
 
 impl PollMode {
     pub fn name(self) -> &'static str {
@@ -375,7 +382,22 @@ pub struct AwsSettings {
     pub profile: Option<(String, Source)>,
     pub region: Option<(String, Source)>,
     pub ca_bundle: Option<(String, Source)>,
+    /// The proxy settings the file sets (other kits read them there too),
+    /// in the order [`PROXY_KEYS`] lists them: each key, its value and
+    /// where it was set.
+    pub proxies: Vec<(&'static str, String, Source)>,
 }
+
+/// The proxy variables the file may set, as LifeKeeper's own kits load it
+/// into their environment.
+pub const PROXY_KEYS: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 pub const ROLE_ARN: &str = "ROUTE53_ROLE_ARN";
 pub const EXTERNAL_ID: &str = "ROUTE53_EXTERNAL_ID";
@@ -546,6 +568,7 @@ impl Settings {
             profile: text(AWS_PROFILE),
             region: text(REGION),
             ca_bundle: text(CA_BUNDLE),
+            proxies: proxies(&last, path, &mut warnings),
         };
         warnings.extend(unknown_keys(entries, path));
         Settings {
@@ -842,6 +865,38 @@ fn text_setting(
             line: e.line,
         },
     ))
+}
+
+/// The proxy variables the file sets: a value with a control character or
+/// white space is named and ignored (it would be no URL).
+fn proxies(
+    last: &HashMap<&str, &Entry>,
+    path: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Vec<(&'static str, String, Source)> {
+    let mut out = Vec::new();
+    for key in PROXY_KEYS {
+        let Some(e) = last.get(key) else { continue };
+        let v = e.value.trim();
+        if v.is_empty() {
+            continue;
+        }
+        if v.chars().any(|c| c.is_control() || c == ' ') {
+            warnings.push(Warning(format!(
+                "{}:{}: {key}={:?} is no proxy URL (it holds white space or a control character); ignored",
+                path.display(),
+                e.line,
+                short(&crate::text::hide_userinfo(v))
+            )));
+            continue;
+        }
+        let source = Source::File {
+            path: path.to_path_buf(),
+            line: e.line,
+        };
+        out.push((*key, v.to_string(), source));
+    }
+    out
 }
 
 /// `ROUTE53_` keys the kit does not know: likely misspellings.

@@ -1,5 +1,6 @@
-//! Text for messages: values shortened to a readable length, and text from
-//! outside (LCD output, tags, answers) made safe to print on one line.
+//! Text for messages: values shortened to a readable length, secrets in
+//! URLs hidden, and text from outside (LCD output, tags, answers) made safe
+//! to print on one line.
 
 /// A value for a message: at most 60 characters, then "...".
 pub fn short(value: &str) -> String {
@@ -17,9 +18,71 @@ pub fn short_to(value: &str, max: usize) -> String {
     }
 }
 
+/// Unicode's bidirectional formatting characters: shown, they reorder a
+/// terminal's line (U+202E makes "gfd" of "dfg").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text from anywhere made safe for one line of a log or a terminal:
+/// control and bidirectional-formatting characters escaped (`\u{1b}`,
+/// `\u{202e}`, `\n`), everything else kept.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || is_bidi_control(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A URL with any user and password replaced by `***`, with or without a
+/// scheme (`user:password@proxy:3128` is a proxy setting too).
+pub fn hide_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, url),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let shown = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}{path}"),
+        None => rest.to_string(),
+    };
+    match scheme {
+        Some(s) => format!("{s}://{shown}"),
+        None => shown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_credentials_are_hidden_with_or_without_a_scheme() {
+        assert_eq!(
+            hide_userinfo("http://user:secret@proxy:3128"),
+            "http://***@proxy:3128"
+        );
+        assert_eq!(hide_userinfo("user:secret@proxy:3128"), "***@proxy:3128");
+        assert_eq!(hide_userinfo("http://proxy:3128"), "http://proxy:3128");
+        assert_eq!(hide_userinfo("proxy:3128/a@b"), "proxy:3128/a@b");
+        assert_eq!(hide_userinfo("http://u:p@w@proxy/x"), "http://***@proxy/x");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(
+            printable("a\u{202e}b\x1b[2Jc\nd"),
+            "a\\u{202e}b\\u{1b}[2Jc\\nd"
+        );
+        assert_eq!(printable("plain: text é"), "plain: text é");
+        assert!(is_bidi_control('\u{2067}') && !is_bidi_control('a'));
+    }
 
     #[test]
     fn long_values_are_cut_and_marked() {

@@ -4,6 +4,7 @@
 //! HTTP_PROXY, NO_PROXY) as the HTTP client applies them. A password in a
 //! proxy setting is never shown.
 
+pub use crate::text::hide_userinfo;
 use crate::text::short;
 
 /// An environment variable's value; unset, empty and blank are the same.
@@ -93,25 +94,6 @@ pub fn endpoint_problem(url: &str) -> Option<String> {
     None
 }
 
-/// A URL with any user and password replaced by `***`, with or without a
-/// scheme (`user:password@proxy:3128` is a proxy setting too).
-pub fn hide_userinfo(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((s, r)) => (Some(s), r),
-        None => (None, url),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let shown = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("***@{host}{path}"),
-        None => rest.to_string(),
-    };
-    match scheme {
-        Some(s) => format!("{s}://{shown}"),
-        None => shown,
-    }
-}
-
 /// The endpoint override in force, if any: the variable and its value.
 pub fn route53_override() -> Option<(&'static str, String)> {
     env("AWS_ENDPOINT_URL_ROUTE_53")
@@ -135,12 +117,16 @@ pub fn sts_override() -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProxySource {
     Env(&'static str),
+    /// The defaults file (LifeKeeper's own kits load it into their
+    /// environment): the key, and the file and line.
+    File(&'static str, crate::settings::Source),
 }
 
 impl std::fmt::Display for ProxySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ProxySource::Env(v) => write!(f, "the environment, {v}"),
+            ProxySource::File(k, s) => write!(f, "{k}, {s}"),
         }
     }
 }
@@ -165,11 +151,28 @@ impl Proxies {
     /// The environment's, in the order curl reads them (the upper-case
     /// name first).
     pub fn from_env() -> Proxies {
+        Proxies::resolve(&[])
+    }
+
+    /// The environment's, else those the defaults file sets (`file`: key,
+    /// value, where): for each of HTTPS, HTTP and NO_PROXY, the environment
+    /// wins.
+    pub fn resolve(file: &[(&'static str, String, crate::settings::Source)]) -> Proxies {
         let first = |names: &[&'static str]| {
-            names.iter().find_map(|n| {
+            let from_env = names.iter().find_map(|n| {
                 env(n).map(|value| ProxySetting {
                     value,
                     source: ProxySource::Env(n),
+                })
+            });
+            from_env.or_else(|| {
+                names.iter().find_map(|n| {
+                    file.iter()
+                        .find(|(k, _, _)| k == n)
+                        .map(|(k, v, s)| ProxySetting {
+                            value: v.clone(),
+                            source: ProxySource::File(k, s.clone()),
+                        })
                 })
             })
         };
@@ -296,18 +299,6 @@ mod tests {
         assert_eq!((v6.host, v6.port), ("[fd00:ec2::254]", None));
         assert_eq!(v6.host_port(), "[fd00:ec2::254]:80");
         assert_eq!(Url::parse("[::1]:80"), None);
-    }
-
-    #[test]
-    fn proxy_credentials_are_hidden_with_or_without_a_scheme() {
-        assert_eq!(
-            hide_userinfo("http://user:secret@proxy:3128"),
-            "http://***@proxy:3128"
-        );
-        assert_eq!(hide_userinfo("user:secret@proxy:3128"), "***@proxy:3128");
-        assert_eq!(hide_userinfo("http://proxy:3128"), "http://proxy:3128");
-        assert_eq!(hide_userinfo("proxy:3128/a@b"), "proxy:3128/a@b");
-        assert_eq!(hide_userinfo("http://u:p@w@proxy/x"), "http://***@proxy/x");
     }
 
     #[test]

@@ -221,7 +221,7 @@ impl Estate {
             (None, None) => None,
         };
         let partition = partition(region.as_deref());
-        let proxies = Proxies::from_env();
+        let proxies = Proxies::resolve(&settings.aws.proxies);
         let route53 = proxies.route(
             &route53_override()
                 .map(|(_, v)| v)

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::parse::{
-    clean, describe, parse_dep_children, parse_deps, parse_eqv_list, parse_ins_list,
+    clean, describe, parse_dep_children, parse_deps, parse_eqv_list, parse_ins_list, parse_typ_list,
 };
 use super::{
-    DepLayout, Equivalency, Instance, Lcd, LcdError, NewInstance, NoMatch, Recorded, Select,
+    DepLayout, Equivalency, Event, Instance, Lcd, LcdError, NewInstance, NoMatch, Recorded, Select,
     Shared, DEFAULT_LKROOT,
 };
 
@@ -204,6 +204,7 @@ impl Lcd for Commands {
         let args: Vec<&str> = match select {
             Select::All => Vec::new(),
             Select::Tag(tag) => vec!["-t", tag],
+            Select::Id(id) => vec!["-i", id],
             Select::Type { app, rtype } => vec!["-a", app, "-r", rtype],
         };
         self.query("ins_list", &args, parse_ins_list).await
@@ -297,6 +298,29 @@ impl Lcd for Commands {
             "SHARED",
         ];
         self.run("eqv_remove", &args).await.map(drop)
+    }
+
+    async fn app_create(&self, app: &str) -> Result<(), LcdError> {
+        self.run("app_create", &["-a", app]).await.map(drop)
+    }
+
+    async fn typ_create(&self, app: &str, rtype: &str) -> Result<(), LcdError> {
+        self.run("typ_create", &["-a", app, "-r", rtype])
+            .await
+            .map(drop)
+    }
+
+    async fn typ_list(&self, app: &str) -> Result<Vec<String>, LcdError> {
+        self.query("typ_list", &["-a", app], parse_typ_list).await
+    }
+
+    async fn lcdsync(&self) -> Result<(), LcdError> {
+        self.run("lcdsync", &[]).await.map(drop)
+    }
+
+    async fn sendevent(&self, e: &Event<'_>) -> Result<(), LcdError> {
+        let args = ["-C", e.class, "-E", e.event, "-m", e.monitor, "-n", e.name];
+        self.run("sendevent", &args).await.map(drop)
     }
 
     async fn no_match_form(&self) -> Result<NoMatch, LcdError> {

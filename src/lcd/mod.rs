@@ -188,20 +188,27 @@ impl LcdError {
     /// message is a failure.
     pub fn no_match(&self) -> Option<NoMatch> {
         match self {
-            LcdError::Failed { status, .. } if *status == status::NO_SUCH_OBJECT => {
-                Some(NoMatch::NoSuchObject(self.to_string()))
+            LcdError::Failed { status, silent, .. } => {
+                no_match_of(*status, *silent, &self.to_string())
             }
-            LcdError::Failed {
-                status,
-                silent: true,
-                ..
-            } => Some(NoMatch::Silent(*status)),
             _ => None,
         }
     }
 
     pub fn is_no_match(&self) -> bool {
         self.no_match().is_some()
+    }
+}
+
+/// The one rule for a query that found nothing, on what the command did:
+/// its exit status, whether it printed nothing at all, and its message.
+pub fn no_match_of(status: i32, silent: bool, message: &str) -> Option<NoMatch> {
+    if status == status::NO_SUCH_OBJECT {
+        Some(NoMatch::NoSuchObject(message.to_string()))
+    } else if status != 0 && silent {
+        Some(NoMatch::Silent(status))
+    } else {
+        None
     }
 }
 
@@ -229,7 +236,27 @@ pub struct Relatives {
 pub enum Select<'a> {
     All,
     Tag(&'a str),
-    Type { app: &'a str, rtype: &'a str },
+    /// The instance of this ID (`ins_list -i ID`).
+    Id(&'a str),
+    Type {
+        app: &'a str,
+        rtype: &'a str,
+    },
+}
+
+/// What quickCheck tells LifeKeeper's event notification
+/// (`$LKROOT/bin/sendevent`, see sendevent(5)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event<'a> {
+    /// `-C`: the class of the event.
+    pub class: &'a str,
+    /// `-E`: the event, which names the recovery program
+    /// (`recovery/CLASS/EVENT` under the resource type's folder).
+    pub event: &'a str,
+    /// `-m`: who noticed.
+    pub monitor: &'a str,
+    /// `-n`: the resource, as LifeKeeper's recovery search finds it.
+    pub name: &'a str,
 }
 
 /// The LCD of one node, as the kit uses it. The provided methods filter
@@ -264,6 +291,17 @@ pub trait Lcd: Sized {
         other_system: &str,
         other_tag: &str,
     ) -> impl Future<Output = Result<(), LcdError>>;
+    /// `app_create -a APP`: register an application; "exists" is success.
+    fn app_create(&self, app: &str) -> impl Future<Output = Result<(), LcdError>>;
+    /// `typ_create -a APP -r TYPE`: register a resource type under it;
+    /// "exists" is success.
+    fn typ_create(&self, app: &str, rtype: &str) -> impl Future<Output = Result<(), LcdError>>;
+    /// `typ_list -a APP`: the resource types registered under an app.
+    fn typ_list(&self, app: &str) -> impl Future<Output = Result<Vec<String>, LcdError>>;
+    /// `lcdsync`: make the LCD's changes lasting.
+    fn lcdsync(&self) -> impl Future<Output = Result<(), LcdError>>;
+    /// `sendevent`: tell LifeKeeper's event notification of an event.
+    fn sendevent(&self, event: &Event<'_>) -> impl Future<Output = Result<(), LcdError>>;
     /// The same commands, acting on NODE's database (`-d NODE`).
     fn remote(&self, node: &str) -> Self;
     /// Whether the command is in place and executable.
@@ -320,6 +358,15 @@ pub trait Lcd: Sized {
         }
     }
 
+    /// The app and type registered, creating what is missing ("exists" is
+    /// success either way).
+    fn register_type(&self, app: &str, rtype: &str) -> impl Future<Output = Result<(), LcdError>> {
+        async move {
+            exists_ok(self.app_create(app).await)?;
+            exists_ok(self.typ_create(app, rtype).await)
+        }
+    }
+
     /// The children and the parents of `tag`: `dep_list -c TAG` shows
     /// which field holds the parent, and the full listing is read the same
     /// way.
@@ -338,6 +385,14 @@ pub trait Lcd: Sized {
                 .collect();
             Ok(Relatives { children, parents })
         }
+    }
+}
+
+/// A creation that found the object there already (exit 4) is done.
+pub fn exists_ok(r: Result<(), LcdError>) -> Result<(), LcdError> {
+    match r {
+        Err(e) if e.is_exists() => Ok(()),
+        other => other,
     }
 }
 

@@ -104,6 +104,16 @@ pub fn parse_eqv_list(out: &str) -> Result<Vec<Equivalency>, (usize, String)> {
         .collect())
 }
 
+/// Parse `typ_list -a APP` output: one resource type a line, the type in
+/// the last of its fields (the app may come first), Ctrl-A separated.
+pub fn parse_typ_list(out: &str) -> Result<Vec<String>, (usize, String)> {
+    Ok(fields(out, 1)?
+        .into_iter()
+        .filter_map(|f| f.last().map(|t| t.trim().to_string()))
+        .filter(|t| !t.is_empty())
+        .collect())
+}
+
 /// A command line for messages: arguments quoted where needed, control
 /// characters escaped.
 pub fn describe(program: &Path, args: &[&str]) -> String {

@@ -216,6 +216,10 @@ fn hostile_tags_are_refused_and_reach_no_shell() {
                 // quickCheck never fails the service over for its own
                 // trouble, but it says what was wrong.
                 out.says("ERROR:route53:quickCheck").says("not usable");
+            } else if action == "remove" {
+                // remove never fails (a failed remove halts the node), but
+                // it says what was wrong.
+                out.ok().says("ERROR:route53:remove");
             } else {
                 // The argument parser (2) or the tag check (3) refuses it.
                 assert!(

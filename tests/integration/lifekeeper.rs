@@ -13,13 +13,15 @@ const MODES: &[&str] = &[
     r#"{"eqv_mirror": true}"#,
     r#"{"nomatch_exit": 1}"#,
     r#"{"eqv_mirror": true, "nomatch_exit": 1, "dep_list_reversed": true}"#,
+    r#"{"nomatch_exit": 7, "nomatch_message": true, "require_types": true, "typ_list": "type"}"#,
 ];
 
 fn eqvs(c: &Cluster, node: &str) -> String {
     let out = c.lcd(node, "eqv_list", &["-f", "|"]);
-    // In no-match mode an empty listing exits 1 with nothing printed.
+    // In no-match modes an empty listing exits 1 with nothing printed, or
+    // 7 with a message.
     assert!(
-        out.status == 0 || (out.stdout.is_empty() && out.stderr.is_empty()),
+        out.status == 0 || out.status == 7 || (out.stdout.is_empty() && out.stderr.is_empty()),
         "{out}"
     );
     out.stdout.trim().to_string()
@@ -287,6 +289,23 @@ fn the_field_capture_holds_what_support_needs_and_no_secret() {
     let (_moto, c) = ready();
     c.set_lcd_mode(r#"{"dep_list_reversed": true}"#);
     c.action(NODE1, "restore", TAG).ok();
+    // Another kit, as SIOS's kits are laid out: a quickCheck script that
+    // calls sendevent, and a recovery program.
+    let ip = c.root(NODE1).join("subsys/comm/resources/ip");
+    std::fs::create_dir_all(ip.join("actions")).expect("ip kit");
+    std::fs::create_dir_all(ip.join("recovery")).expect("ip kit");
+    std::fs::write(
+        ip.join("actions/quickCheck"),
+        "#!/bin/sh\n# checks the address\n$LKROOT/bin/sendevent -C TTY -E ipfail -m ipmon -n \"$ID\"\n",
+    )
+    .expect("quickCheck");
+    std::fs::write(ip.join("recovery/ipfail"), "#!/bin/sh\n").expect("recovery");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        ip.join("recovery/ipfail"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
     let file = c.dir.join("capture.txt");
     let out = c.exec(
         NODE1,
@@ -299,6 +318,7 @@ fn the_field_capture_holds_what_support_needs_and_no_secret() {
                 "http://user:proxy-password-never-recorded@127.0.0.1:9",
             ),
             ("NO_PROXY", "127.0.0.1"),
+            ("http_proxy", "user:scheme-less-password@127.0.0.1:9"),
         ],
     );
     out.ok()
@@ -317,6 +337,18 @@ fn the_field_capture_holds_what_support_needs_and_no_secret() {
         "AWS_SECRET_ACCESS_KEY: set (value not recorded)",
         "HTTPS_PROXY=http://***@127.0.0.1:9",
         "[ok] resource",
+        "http_proxy=***@127.0.0.1:9",
+        "== LifeKeeper's event and type paths under",
+        "/bin/sendevent: present",
+        "/bin/lcdsync: present",
+        "/bin/lcdremexec: missing or not executable",
+        "/bin/typ_list -a gen",
+        "reading: -",
+        "/events: cannot list",
+        "subsys/gen/resources/route53/recovery/route53/recordfail: link 777 -> ../../bin/lkroute53",
+        "subsys/comm/resources/ip/recovery/ipfail: file 755",
+        "subsys/comm/resources/ip/actions/quickCheck:3: $LKROOT/bin/sendevent -C TTY -E ipfail -m ipmon -n \"$ID\"",
+        "subsys/gen/resources/route53/actions/quickCheck: a compiled program, not a script; not read",
     ] {
         assert!(
             text.contains(needed),
@@ -327,10 +359,10 @@ fn the_field_capture_holds_what_support_needs_and_no_secret() {
         "testing-secret-never-printed",
         "session-token-never-recorded",
         "proxy-password-never-recorded",
+        "scheme-less-password",
     ] {
         assert!(!text.contains(secret), "{secret} is in the capture");
     }
-    use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }

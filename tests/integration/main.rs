@@ -18,6 +18,7 @@ mod hostile;
 mod kit;
 mod lifekeeper;
 mod operator;
+mod paths;
 mod rpm;
 mod storm;
 mod switchover;

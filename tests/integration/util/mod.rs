@@ -32,6 +32,11 @@ const LCD_COMMANDS: &[&str] = &[
     "eqv_create",
     "eqv_remove",
     "eqv_list",
+    "app_create",
+    "typ_create",
+    "typ_list",
+    "lcdsync",
+    "sendevent",
 ];
 
 pub fn unique_dir(prefix: &str) -> PathBuf {
@@ -65,7 +70,20 @@ pub fn installed() -> &'static Path {
     TREE.get_or_init(|| {
         let exe = std::env::current_exe().expect("test exe");
         let name = exe.file_stem().and_then(|s| s.to_str()).unwrap_or("t");
-        let dest = scratch().join(format!("installed-{name}"));
+        let dest = scratch().join(format!("installed-{name}-{}", std::process::id()));
+        // Trees of earlier runs whose process has ended go.
+        if let Ok(entries) = std::fs::read_dir(scratch()) {
+            for e in entries.flatten() {
+                let file = e.file_name();
+                let pid = file
+                    .to_str()
+                    .and_then(|n| n.strip_prefix(&format!("installed-{name}-")))
+                    .and_then(|p| p.parse::<u32>().ok());
+                if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let _ = std::fs::remove_dir_all(&dest);
         let out = Command::new("bash")
             .arg(repo().join("packaging/install-tree.sh"))
@@ -238,6 +256,14 @@ impl Out {
     }
 
     #[track_caller]
+    pub fn not_prints(&self, text: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(text),
+            "expected stdout not to contain {text:?}{self}"
+        );
+        self
+    }
+
     pub fn not_says(&self, text: &str) -> &Self {
         assert!(
             !self.stderr.contains(text),
@@ -331,6 +357,11 @@ impl Cluster {
             )
             .expect("link LCD command");
         }
+        // The kit's resource type folder, where LifeKeeper finds its
+        // actions and recovery programs.
+        let types = root.join("subsys/gen/resources");
+        std::fs::create_dir_all(&types).expect("subsys");
+        std::os::unix::fs::symlink(self.kit.join(KIT), types.join("route53")).expect("link kit");
         let db = format!(
             r#"{{"system": "{node}", "deps": [], "instances": [
  {{"app": "comm", "type": "ip", "tag": "ip-{addr}", "id": "IP-{addr}", "info": "{node} eth0 {addr} ffffff00 none", "state": "ISP"}}]}}"#
@@ -356,6 +387,24 @@ impl Cluster {
             .join("opt/LifeKeeper/lkadm/subsys/gen/route53/bin")
             .join(hook);
         self.exec(node, &program, args, &[])
+    }
+
+    /// Take one of the node's LCD commands away.
+    pub fn remove_lcd_command(&self, node: &str, command: &str) {
+        std::fs::remove_file(self.root(node).join("bin").join(command)).expect("remove command");
+    }
+
+    /// The events sendevent was given on the node (JSON lines: argv, the
+    /// resource matched, the program run and its exit status).
+    pub fn events(&self, node: &str) -> String {
+        std::fs::read_to_string(self.root(node).join("lcd/events.log")).unwrap_or_default()
+    }
+
+    /// How many times lcdsync ran on the node.
+    pub fn syncs(&self, node: &str) -> usize {
+        std::fs::read_to_string(self.root(node).join("lcd/synced.log"))
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
     }
 
     /// Script misbehaviour of this node's LCD commands (see lcdsim.py).

@@ -1,0 +1,69 @@
+//! The recovery program of the kit's event, which LifeKeeper runs when
+//! quickCheck tells its event notification that the record has gone wrong
+//! (`$LKROOT/subsys/gen/resources/route53/recovery/route53/recordfail`,
+//! called with sendevent's options). `-n` names the resource, by its ID or
+//! by its tag; the resource is brought back through the same code as
+//! `recover`.
+
+use lkroute53::aws::RecordApi;
+use lkroute53::cli::EventCall;
+use lkroute53::context::Ctx;
+use lkroute53::error::ActionError;
+use lkroute53::lcd::{Lcd, Select};
+use lkroute53::log::Msg;
+use lkroute53::resource::{self, ResourceError};
+
+pub async fn run<A: RecordApi>(
+    ctx: &Ctx<impl Lcd>,
+    api: &A,
+    call: &EventCall,
+) -> Result<(), ActionError> {
+    let name = call.name().unwrap_or_default();
+    let tag = resolve(ctx, name).await?;
+    ctx.log.info(
+        Msg::EventRecovery,
+        &format!(
+            "LifeKeeper's event {} for {name} ({}): recovering {tag}",
+            lkroute53::cli::EVENT,
+            call.args.join(" ")
+        ),
+    );
+    crate::actions::restore::run(ctx, api, &tag).await
+}
+
+/// The tag of the Route 53 resource `-n` names: a tag, else an ID.
+async fn resolve(ctx: &Ctx<impl Lcd>, name: &str) -> Result<String, ActionError> {
+    resource::check_tag("resource named by -n", name)?;
+    if let Some(i) = ctx.lcd.instance(name).await? {
+        return Ok(i.tag);
+    }
+    let by_id = ctx.lcd.ins_list(Select::Id(name)).await?;
+    match by_id.into_iter().find(|i| i.id == name) {
+        Some(i) => Ok(i.tag),
+        None => Err(ResourceError::NoSuchResource { tag: name.into() }.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::testing::ScriptedLcd;
+
+    fn ctx() -> Ctx<ScriptedLcd> {
+        crate::actions::testing::ctx_with_resource("")
+    }
+
+    #[tokio::test]
+    async fn the_resource_is_found_by_its_tag_or_its_id() {
+        let ctx = ctx();
+        assert_eq!(resolve(&ctx, "r53-app").await.expect("tag"), "r53-app");
+        assert_eq!(
+            resolve(&ctx, "route53:Z1:app.example.com")
+                .await
+                .expect("id"),
+            "r53-app"
+        );
+        let e = resolve(&ctx, "nosuch").await.expect_err("none");
+        assert!(e.to_string().contains("nosuch"), "{e}");
+    }
+}
