@@ -170,17 +170,34 @@ async fn endpoint_checks<A: Probe>(api: &A, out: &mut Vec<Check>) -> bool {
             | Route53Error::Credentials { .. })
     );
     let mut endpoint = endpoint_check(&api.endpoint(), &probe, rtt);
-    if let Err(Route53Error::NoAnswer {
-        cause: Cause::Tls(_),
-        ..
-    }) = &probe
-    {
-        // Name the store that did not trust the certificate.
-        endpoint.detail = format!(
-            "{}; the server's certificate was not trusted by {}",
-            endpoint.detail,
-            show::trust(api.estate())
-        );
+    match &probe {
+        Err(Route53Error::NoAnswer {
+            cause: Cause::Tls(_),
+            ..
+        }) => {
+            // Name the store the handshake was made with.
+            endpoint.detail = format!(
+                "{}; trusted were {}",
+                endpoint.detail,
+                show::trust(api.estate())
+            );
+        }
+        Err(Route53Error::NoAnswer {
+            cause: Cause::Untrusted(_),
+            ..
+        }) => {
+            // The message names the system store; a CA bundle too.
+            if let Some(b) = &api.estate().ca_bundle {
+                endpoint.detail = format!(
+                    "{}, nor by the {} certificate(s) of {} ({})",
+                    endpoint.detail,
+                    b.count,
+                    b.path.display(),
+                    b.named_by
+                );
+            }
+        }
+        _ => {}
     }
     out.push(endpoint);
     out.push(clock_check(api.server_date(), answered, SystemTime::now()));

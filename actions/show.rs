@@ -84,13 +84,13 @@ pub fn aws_lines(e: &Estate) -> Vec<AwsLine> {
         ),
         line("trust", trust(e)),
     ];
-    if let Some(b) = &e.ca_bundle {
-        out.extend(b.problems.iter().map(|p| AwsLine {
-            name: "trust",
-            text: p.clone(),
-            problem: true,
-        }));
-    }
+    let system = &lkroute53::aws::trust::system().problems;
+    let bundle = e.ca_bundle.iter().flat_map(|b| b.problems.iter());
+    out.extend(system.iter().chain(bundle).map(|p| AwsLine {
+        name: "trust",
+        text: lkroute53::text::printable(p),
+        problem: true,
+    }));
     out
 }
 
@@ -122,10 +122,7 @@ pub fn proxies(p: &Proxies) -> String {
 
 /// Where the HTTPS client's trust comes from, in words.
 pub fn trust(e: &Estate) -> String {
-    let system = match &e.ssl_cert_file {
-        Some(f) => format!("the file SSL_CERT_FILE={f}"),
-        None => "the system trust store".to_string(),
-    };
+    let system = lkroute53::aws::trust::system().describe();
     match &e.ca_bundle {
         Some(b) => format!(
             "{system}, and {} certificate(s) of {} ({})",

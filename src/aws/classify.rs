@@ -37,8 +37,12 @@ pub fn classify<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    if let Some(detail) = find::<CredentialsError>(&err).map(credentials_text) {
-        return Route53Error::Credentials { operation, detail };
+    if let Some(e) = find::<CredentialsError>(&err) {
+        return Route53Error::Credentials {
+            operation,
+            detail: credentials_text(e),
+            retry: super::credentials::transient(e),
+        };
     }
     // An attempt that ran out of time before it sent anything was waiting
     // for its credentials.
@@ -49,6 +53,7 @@ where
                 "the credential lookup did not finish within the attempt's time limit of {} s (ROUTE53_CONNECT_TIMEOUT + ROUTE53_READ_TIMEOUT); a credential_process that hangs?",
                 attempt.limit.as_secs()
             ),
+            retry: super::error::Retry::Again,
         };
     }
     match &err {
@@ -178,6 +183,11 @@ pub fn cause_of(err: &(dyn std::error::Error + 'static)) -> Cause {
                 })
                 .last()
                 .unwrap_or_else(|| e.to_string());
+            // A certificate that failed verification is a configuration
+            // error: no other try mends it.
+            if deepest.contains("invalid peer certificate") || deepest.contains("UnknownIssuer") {
+                return Cause::Untrusted(short(&deepest));
+            }
             return Cause::Tls(short(&deepest));
         }
         if text.contains("timeout") || text.contains("timed out") {
@@ -197,12 +207,15 @@ pub fn credentials_text(e: &CredentialsError) -> String {
             "the credential lookup did not finish within {} s",
             t.timeout_duration().as_secs()
         ),
-        // Long enough for the provider's own reason (STS's error code, a
-        // profile's problem), which comes last in the chain.
-        other => format!(
-            "the credential lookup failed: {}",
-            short_to(&chain(other), 400)
-        ),
+        other => match cause_of(other) {
+            c @ Cause::TooLarge(_) => format!("the credential lookup failed: {c}"),
+            // Long enough for the provider's own reason (STS's error code,
+            // a profile's problem), which comes last in the chain.
+            _ => format!(
+                "the credential lookup failed: {}",
+                short_to(&chain(other), 400)
+            ),
+        },
     }
 }
 
@@ -246,7 +259,12 @@ mod tests {
                 "invalid peer certificate: UnknownIssuer",
             )),
         );
-        assert!(matches!(cause_of(&tls), Cause::Tls(t) if t.contains("UnknownIssuer")));
+        assert!(matches!(cause_of(&tls), Cause::Untrusted(t) if t.contains("UnknownIssuer")));
+        let reset = Wrap(
+            "io error",
+            Box::new(std::io::Error::other("tls handshake eof")),
+        );
+        assert!(matches!(cause_of(&reset), Cause::Tls(_)));
         use http_body_util::BodyExt;
         let too_long =
             http_body_util::Limited::new(http_body_util::Full::new(&b"0123456789"[..]), 4)

@@ -30,7 +30,8 @@ use aws_sdk_route53::Client;
 use super::api::{Accepted, ChangeState, Probe, RecordApi, Zone};
 use super::batch::{self, Member, Queue};
 use super::budget::{Budget, Waiting};
-use super::classify::{classify, credentials_text, find, Attempt, MAX_BODY};
+use super::classify::{classify, credentials_text, find, Attempt};
+use super::credentials::{self, Checked};
 use super::endpoint::bad_route53_override;
 use super::error::{chain, Route53Error};
 use super::estate::{node_name, Estate};
@@ -39,12 +40,15 @@ use crate::log::Msg;
 use crate::record::{same_name, ARecord, Routing};
 use crate::settings::Settings;
 use crate::text::short;
+use aws_sdk_route53::config::SharedCredentialsProvider;
 
 /// Attempts per API call that fail without being throttled (the first
 /// plus retries), with jittered exponential backoff between them.
 pub const ATTEMPTS: u32 = 3;
 const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// The pause after STS throttled a credential lookup.
+const CREDENTIALS_PAUSE: Duration = Duration::from_secs(1);
 
 /// The longest one API call can take, waits for the budget and throttled
 /// answers included: every attempt timing out, plus the backoff between
@@ -152,31 +156,6 @@ impl aws_sdk_route53::config::Intercept for Sent {
     }
 }
 
-/// Caps every response body while it is read: an endless or huge body ends
-/// the attempt at [`MAX_BODY`] instead of filling memory.
-#[derive(Debug)]
-struct BodyCap;
-
-impl aws_sdk_route53::config::Intercept for BodyCap {
-    fn name(&self) -> &'static str {
-        "BodyCap"
-    }
-
-    fn modify_before_deserialization(
-        &self,
-        context: &mut aws_sdk_route53::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
-        _: &aws_sdk_route53::config::RuntimeComponents,
-        _: &mut aws_sdk_route53::config::ConfigBag,
-    ) -> Result<(), aws_sdk_route53::error::BoxError> {
-        let response = context.response_mut();
-        let body = response.take_body();
-        *response.body_mut() = aws_smithy_types::body::SdkBody::from_body_1_x(
-            http_body_util::Limited::new(body, MAX_BODY),
-        );
-        Ok(())
-    }
-}
-
 impl Route53 {
     /// Build the client from the default credential chain, with the
     /// settings' timeouts.
@@ -196,7 +175,6 @@ impl Route53 {
         let client = Client::from_conf(
             aws_sdk_route53::config::Builder::from(&conf)
                 .interceptor(server_date.clone())
-                .interceptor(BodyCap)
                 .interceptor(sent.clone())
                 .build(),
         );
@@ -269,6 +247,11 @@ impl Route53 {
                     ),
                 );
                 pause
+            } else if e.is_credentials_throttling() {
+                // STS's quota, not Route 53's: the node's Route 53 budget
+                // is not told; the lookup is tried again after a pause.
+                tracing::debug!(error = %e, "credential lookup throttled");
+                CREDENTIALS_PAUSE
             } else {
                 if matches!(e, Route53Error::Refused { .. }) {
                     self.budget.answered();
@@ -416,19 +399,25 @@ impl Route53 {
             classify(operation, zone, &endpoint, attempt, err),
             &self.estate.role,
         ) {
-            (Route53Error::Credentials { operation, detail }, Some(role)) => {
+            (
                 Route53Error::Credentials {
                     operation,
-                    detail: format!(
-                        "assuming the role {} (ROUTE53_ROLE_ARN) at {} failed{}: {detail}",
-                        role.arn,
-                        self.estate.sts.url,
-                        sts_code
-                            .map(|c| format!(" with STS error {c}"))
-                            .unwrap_or_default()
-                    ),
-                }
-            }
+                    detail,
+                    retry,
+                },
+                Some(role),
+            ) => Route53Error::Credentials {
+                retry,
+                operation,
+                detail: format!(
+                    "assuming the role {} (ROUTE53_ROLE_ARN) at {} failed{}: {detail}",
+                    role.arn,
+                    self.estate.sts.url,
+                    sts_code
+                        .map(|c| format!(" with STS error {c}"))
+                        .unwrap_or_default()
+                ),
+            },
             (e, _) => e,
         }
     }
@@ -529,8 +518,18 @@ async fn sdk_config(settings: &Settings, estate: &Estate) -> aws_config::SdkConf
         loader = loader.profile_name(&p.name);
     }
     let conf = loader.load().await;
-    let (Some(role), Some(base)) = (&estate.role, conf.credentials_provider()) else {
+    let conf = with_own_process(conf, estate, connect + read).await;
+    let Some(base) = conf.credentials_provider() else {
         return conf;
+    };
+    // Credentials are checked whole before a request is signed with them.
+    let base = SharedCredentialsProvider::new(Checked::new(
+        base,
+        "the node's credential chain".into(),
+        false,
+    ));
+    let Some(role) = &estate.role else {
+        return conf.into_builder().credentials_provider(base).build();
     };
     // Every Route 53 call is made as the role, assumed at the STS endpoint
     // of the node's own region, with the same timeouts.
@@ -546,11 +545,83 @@ async fn sdk_config(settings: &Settings, estate: &Estate) -> aws_config::SdkConf
         region = estate.partition.signing_region,
         "Route 53 client built"
     );
+    let checked = Checked::new(
+        SharedCredentialsProvider::new(provider),
+        format!("STS AssumeRole of {} at {}", role.arn, estate.sts.url),
+        true,
+    );
     conf.into_builder()
-        .credentials_provider(aws_sdk_route53::config::SharedCredentialsProvider::new(
-            provider,
-        ))
+        .credentials_provider(SharedCredentialsProvider::new(checked))
         .build()
+}
+
+/// Where the profile in use gets its credentials from a
+/// `credential_process` (directly, or as the `source_profile` of its
+/// `role_arn`), the kit runs that process itself (`credentials.rs`) in
+/// place of the SDK's. Credentials in the environment come first, as in
+/// the SDK's chain.
+async fn with_own_process(
+    conf: aws_config::SdkConfig,
+    estate: &Estate,
+    limit: Duration,
+) -> aws_config::SdkConfig {
+    use super::endpoint::env;
+    if env("AWS_ACCESS_KEY_ID").is_some() && env("AWS_SECRET_ACCESS_KEY").is_some() {
+        return conf;
+    }
+    let keys = |name: &str| {
+        credentials::profile_keys(
+            estate.config_file.as_deref(),
+            estate.credentials_file.as_deref(),
+            name,
+        )
+    };
+    let name = estate
+        .profile
+        .as_ref()
+        .map_or("default", |p| p.name.as_str());
+    let profile = keys(name);
+    let process_of = |k: &std::collections::HashMap<String, String>, n: &str| match (
+        k.get("credential_process"),
+        k.contains_key("role_arn"),
+        k.contains_key("aws_access_key_id"),
+    ) {
+        (Some(line), false, false) => Some(credentials::Process::new(n, line, limit)),
+        _ => None,
+    };
+    let provider = if let Some(p) = process_of(&profile, name) {
+        SharedCredentialsProvider::new(p)
+    } else {
+        let (Some(role_arn), Some(source)) =
+            (profile.get("role_arn"), profile.get("source_profile"))
+        else {
+            return conf;
+        };
+        let Some(p) = process_of(&keys(source), source) else {
+            return conf;
+        };
+        let session = profile
+            .get("role_session_name")
+            .cloned()
+            .unwrap_or_else(|| super::estate::session_name_for(&super::estate::node_name()));
+        let mut assume = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name(session)
+            .configure(&conf)
+            .region(Region::new(estate.sts_region()));
+        if let Some(id) = profile.get("external_id") {
+            assume = assume.external_id(id);
+        }
+        SharedCredentialsProvider::new(Checked::new(
+            SharedCredentialsProvider::new(assume.build_from_provider(p).await),
+            format!("STS AssumeRole of {role_arn} (profile {name})"),
+            true,
+        ))
+    };
+    tracing::debug!(
+        profile = name,
+        "the profile's credential_process is run by the kit"
+    );
+    conf.into_builder().credentials_provider(provider).build()
 }
 
 impl RecordApi for Route53 {

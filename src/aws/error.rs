@@ -10,6 +10,9 @@ pub enum Cause {
     ConnectionRefused,
     Dns,
     Tls(String),
+    /// The server's certificate failed verification against the trust
+    /// store: a configuration error, never tried again.
+    Untrusted(String),
     Timeout,
     Closed,
     /// The answer was larger than the kit reads.
@@ -22,9 +25,11 @@ impl std::fmt::Display for Cause {
         match self {
             Cause::ConnectionRefused => f.write_str("the connection was refused"),
             Cause::Dns => f.write_str("the endpoint's host name could not be resolved (DNS)"),
-            Cause::Tls(d) if d.contains("UnknownIssuer") || d.contains("certificate") => {
-                write!(f, "the server's certificate was not trusted: {d}")
-            }
+            Cause::Untrusted(d) => write!(
+                f,
+                "the server's certificate was not trusted ({d}) by {}",
+                super::trust::system().describe()
+            ),
             Cause::Tls(d) => write!(f, "the TLS handshake failed: {d}"),
             Cause::Timeout => f.write_str(
                 "no answer within the time limits (ROUTE53_CONNECT_TIMEOUT, ROUTE53_READ_TIMEOUT)",
@@ -129,6 +134,9 @@ pub enum Route53Error {
     Credentials {
         operation: &'static str,
         detail: String,
+        /// What another try can do: STS throttled, a passing failure (a
+        /// timeout, a 5xx, an answer cut short), or nothing.
+        retry: Retry,
     },
     #[error("Route 53 {operation}: {endpoint} answered with a redirect (HTTP {status}) to {location}; the kit does not follow redirects")]
     Redirect {
@@ -176,12 +184,28 @@ impl Route53Error {
         match self {
             Route53Error::Refused { retryable, .. } => *retryable,
             Route53Error::Http { status, .. } => *status >= 500 || *status == 429,
+            Route53Error::NoAnswer {
+                cause: Cause::Untrusted(_),
+                ..
+            } => false,
             Route53Error::NoAnswer { .. } | Route53Error::Garbled { .. } => true,
-            Route53Error::Credentials { .. }
-            | Route53Error::Redirect { .. }
+            Route53Error::Credentials { retry, .. } => *retry != Retry::Never,
+            Route53Error::Redirect { .. }
             | Route53Error::BadEndpoint { .. }
             | Route53Error::Unexpected { .. } => false,
         }
+    }
+
+    /// The credential lookup was throttled (STS): wait, then try again,
+    /// without counting it as a failed try.
+    pub fn is_credentials_throttling(&self) -> bool {
+        matches!(
+            self,
+            Route53Error::Credentials {
+                retry: Retry::Throttled,
+                ..
+            }
+        )
     }
 
     /// Route 53 said the account asks too much of it.
@@ -202,7 +226,7 @@ impl Route53Error {
             Route53Error::NoAnswer { cause, .. } => match cause {
                 Cause::ConnectionRefused => "nothing accepts connections at the endpoint or proxy: check AWS_ENDPOINT_URL_ROUTE_53, HTTPS_PROXY and the firewall (there is no VPC endpoint for the Route 53 API: use a NAT gateway or a proxy)",
                 Cause::Dns => "the node cannot resolve the endpoint's (or the proxy's) name: check /etc/resolv.conf and the VPC's DNS",
-                Cause::Tls(_) => "the certificate presented is not trusted: add the CA of a TLS-inspecting proxy (or private endpoint) with ROUTE53_CA_BUNDLE in /etc/default/LifeKeeper (or AWS_CA_BUNDLE), or to the system trust store (update-ca-trust or update-ca-certificates)",
+                Cause::Tls(_) | Cause::Untrusted(_) => "the certificate presented is not trusted: add the CA of a TLS-inspecting proxy (or private endpoint) with ROUTE53_CA_BUNDLE in /etc/default/LifeKeeper (or AWS_CA_BUNDLE), or to the system trust store (update-ca-trust or update-ca-certificates)",
                 Cause::Timeout => "the path to the endpoint drops packets: check the NAT gateway or proxy (HTTPS_PROXY, NO_PROXY in LifeKeeper's environment) and security groups, or raise ROUTE53_CONNECT_TIMEOUT / ROUTE53_READ_TIMEOUT",
                 Cause::TooLarge(_) => "something between the node and Route 53 answers with a body that is no Route 53 answer: check the proxy",
                 Cause::Closed | Cause::Other(_) => "check the network path to the endpoint (NAT gateway or proxy)",

@@ -168,8 +168,6 @@ pub struct Estate {
     pub credentials_file: Option<PathBuf>,
     pub role: Option<Role>,
     pub ca_bundle: Option<CaBundle>,
-    /// `SSL_CERT_FILE`, where it replaces the system trust store.
-    pub ssl_cert_file: Option<String>,
     pub proxies: Proxies,
     /// Where Route 53 requests go, and how.
     pub route53: Route,
@@ -244,7 +242,6 @@ impl Estate {
             credentials_file,
             role,
             ca_bundle,
-            ssl_cert_file: env("SSL_CERT_FILE"),
             proxies,
             route53,
             sts,
@@ -269,7 +266,6 @@ impl Estate {
             credentials_file: None,
             role: None,
             ca_bundle: None,
-            ssl_cert_file: None,
             proxies: Proxies::default(),
             route53: direct(route53),
             sts: direct("https://sts.us-east-1.amazonaws.com"),

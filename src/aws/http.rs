@@ -3,9 +3,10 @@
 //!
 //! - a request to an `http://` endpoint never builds a TLS connector, and
 //!   so never loads the trust store (a local endpoint, instance metadata);
-//! - the trust store is parsed once per run, when the first `https://`
-//!   request needs it, for every client that shares this one (the SDK's
-//!   default gives each client its own);
+//! - the trust store is read and parsed once per run (by the kit, bounded:
+//!   `trust.rs`), when the first `https://` request needs it, for every
+//!   client that shares this one (the SDK's default gives each client its
+//!   own, and reads the files without a bound);
 //! - instance metadata is reached directly, never through `HTTP_PROXY` or
 //!   `HTTPS_PROXY`, whatever `NO_PROXY` says: a proxy cannot reach the
 //!   node's link-local metadata service, so routing it there would lose
@@ -14,7 +15,7 @@
 //! Each kind of connector is built lazily, per connector settings (the
 //! timeouts), and cached by the SDK's client builder.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::{tls, Builder, ConnectorBuilder};
@@ -85,18 +86,35 @@ impl RunClient {
     /// system trust store (a checked CA bundle); `proxies` are the proxy
     /// settings in force.
     pub fn new(extra_pem: Option<Vec<u8>>, proxies: &Proxies) -> RunClient {
-        let context = {
-            let mut store = tls::TrustStore::default();
-            if let Some(pem) = extra_pem.filter(|p| !p.is_empty()) {
-                store = store.with_pem_certificate(pem);
-            }
-            tls::TlsContext::builder()
-                .with_trust_store(store)
-                .build()
-                .unwrap_or_default()
+        // The trust store is read (bounded, by the kit: trust.rs) when the
+        // first TLS connector is built, never for plain HTTP.
+        let extra = Arc::new(extra_pem.filter(|p| !p.is_empty()));
+        let context: Arc<OnceLock<tls::TlsContext>> = Arc::default();
+        let context_now = move || {
+            context
+                .get_or_init(|| {
+                    let system = super::trust::system();
+                    let mut store = tls::TrustStore::empty().with_native_roots(false);
+                    if !system.pem.is_empty() {
+                        store = store.with_pem_certificate(system.pem.clone());
+                    }
+                    if let Some(pem) = extra.as_ref() {
+                        store = store.with_pem_certificate(pem.clone());
+                    }
+                    tls::TlsContext::builder()
+                        .with_trust_store(store)
+                        .build()
+                        .unwrap_or_else(|_| {
+                            tls::TlsContext::builder()
+                                .with_trust_store(tls::TrustStore::empty())
+                                .build()
+                                .unwrap_or_default()
+                        })
+                })
+                .clone()
         };
         let connector = move |proxy: ProxyConfig, tls: bool| {
-            let context = context.clone();
+            let context_now = context_now.clone();
             move |settings: Option<&HttpConnectorSettings>,
                   components: Option<&RuntimeComponents>| {
                 let mut b = ConnectorBuilder::default();
@@ -112,7 +130,7 @@ impl RunClient {
                     b.tls_provider(tls::Provider::Rustls(
                         tls::rustls_provider::CryptoMode::Ring,
                     ))
-                    .tls_context(context.clone())
+                    .tls_context(context_now())
                     .build()
                 } else {
                     b.build_http()
@@ -165,9 +183,20 @@ impl HttpConnector for ByRoute {
             Route::Plain => &c.plain,
             Route::Tls => &c.tls,
         };
-        client
+        let call = client
             .http_connector(&self.settings, &self.components)
-            .call(request)
+            .call(request);
+        // Every answer is read up to the cap, whoever asked (Route 53,
+        // STS, instance metadata, SSO): an endless answer ends the attempt
+        // instead of filling memory.
+        HttpConnectorFuture::new(async move {
+            let mut response = call.await?;
+            let body = response.take_body();
+            *response.body_mut() = aws_smithy_types::body::SdkBody::from_body_1_x(
+                http_body_util::Limited::new(body, super::classify::MAX_BODY),
+            );
+            Ok(response)
+        })
     }
 }
 

@@ -18,6 +18,7 @@ pub mod batch;
 pub mod budget;
 pub mod classify;
 pub mod client;
+pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod estate;

@@ -1,9 +1,161 @@
-//! What the run's HTTPS client trusts besides the system trust store: a
-//! CA bundle (`ROUTE53_CA_BUNDLE`, `AWS_CA_BUNDLE`), each certificate
-//! checked as a trust anchor first, so that one bad certificate is named
-//! instead of breaking every HTTPS request.
+//! What the run's HTTPS client trusts: the system trust store, read by the
+//! kit itself (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else the distribution's
+//! bundle), and a CA bundle (`ROUTE53_CA_BUNDLE`, `AWS_CA_BUNDLE`). Every
+//! file is read as the settings file is: a regular file only, size-capped,
+//! never a wait (a FIFO named by `SSL_CERT_FILE` would block the action
+//! before any time limit starts; `/dev/zero` would fill memory). Each
+//! certificate is checked as a trust anchor first, so that one bad
+//! certificate or file is named and left out instead of breaking every
+//! HTTPS request.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// A trust store file is read up to this size (a distribution's bundle is
+/// about 200 KiB).
+pub const MAX_STORE: u64 = 4 << 20;
+/// A file of `SSL_CERT_DIR` is read up to this size (one certificate).
+const MAX_DIR_FILE: u64 = 256 << 10;
+/// At most this many files of `SSL_CERT_DIR` are read, and this much in all.
+const MAX_DIR_FILES: usize = 1000;
+const MAX_DIR_TOTAL: u64 = 16 << 20;
+
+/// Where the distributions keep their bundle, in the order tried (Debian
+/// and Ubuntu, RHEL and its kin, SLES and openSUSE, others).
+pub const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/ca-bundle.pem",
+    "/var/lib/ca-certificates/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The system trust store as read: where from, the anchors as PEM, and
+/// what was wrong with what was named.
+#[derive(Debug, Clone, Default)]
+pub struct SystemTrust {
+    /// In words: `the file SSL_CERT_FILE=/x`, `the system bundle /etc/...`.
+    pub source: String,
+    pub pem: Vec<u8>,
+    pub count: usize,
+    pub problems: Vec<String>,
+}
+
+impl SystemTrust {
+    /// For messages: the source and how many certificates it gave.
+    pub fn describe(&self) -> String {
+        format!("{} ({} certificate(s))", self.source, self.count)
+    }
+}
+
+/// The system trust store of this run, read once, when first needed (an
+/// `http://` endpoint never reads it).
+pub fn system() -> &'static SystemTrust {
+    static TRUST: OnceLock<SystemTrust> = OnceLock::new();
+    TRUST.get_or_init(|| {
+        load_system(
+            super::endpoint::env("SSL_CERT_FILE").as_deref(),
+            super::endpoint::env("SSL_CERT_DIR").as_deref(),
+            SYSTEM_BUNDLES,
+        )
+    })
+}
+
+/// Read the store: the file and the folder the environment names, where it
+/// names any; else (or where they give no certificate) the first system
+/// bundle that gives one.
+pub fn load_system(file: Option<&str>, dir: Option<&str>, bundles: &[&str]) -> SystemTrust {
+    let mut t = SystemTrust::default();
+    let mut sources = Vec::new();
+    if let Some(f) = file {
+        let b = read_bundle(Path::new(f), format!("SSL_CERT_FILE={f}"));
+        t.absorb(&b);
+        sources.push(format!("the file SSL_CERT_FILE={f}"));
+    }
+    if let Some(d) = dir {
+        // SSL_CERT_DIR may list several folders, ':'-separated.
+        for d in d.split(':').filter(|d| !d.is_empty()) {
+            read_dir_into(&mut t, Path::new(d));
+            sources.push(format!("the folder SSL_CERT_DIR={d}"));
+        }
+    }
+    if t.count > 0 {
+        t.source = sources.join(" and ");
+        return t;
+    }
+    if !sources.is_empty() {
+        t.problems.push(format!(
+            "{} gave no usable certificate; the system bundle is used instead",
+            sources.join(" and ")
+        ));
+    }
+    for path in bundles {
+        let p = Path::new(path);
+        if std::fs::symlink_metadata(p).is_err() {
+            continue;
+        }
+        let b = read_bundle(p, "the system bundle".into());
+        if b.count > 0 {
+            t.absorb(&b);
+            t.source = format!("the system bundle {path}");
+            return t;
+        }
+        t.problems.extend(b.problems);
+    }
+    t.source = "no trust store (no system bundle found)".into();
+    t
+}
+
+impl SystemTrust {
+    fn absorb(&mut self, b: &CaBundle) {
+        self.pem.extend_from_slice(&b.pem);
+        self.count += b.count;
+        self.problems.extend(b.problems.iter().cloned());
+    }
+}
+
+/// The certificates of a folder (hashed names, links to the files): each
+/// entry read as a file of its own, bounded in number and size.
+fn read_dir_into(t: &mut SystemTrust, dir: &Path) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            t.problems
+                .push(format!("SSL_CERT_DIR={}: cannot list ({e})", dir.display()));
+            return;
+        }
+    };
+    let mut names: Vec<PathBuf> = entries
+        .flatten()
+        .take(MAX_DIR_FILES * 4)
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    let mut total = 0u64;
+    let mut read = 0;
+    for path in names {
+        if read == MAX_DIR_FILES || total >= MAX_DIR_TOTAL {
+            t.problems.push(format!(
+                "SSL_CERT_DIR={}: more than {MAX_DIR_FILES} files or {} MiB; the rest is left out",
+                dir.display(),
+                MAX_DIR_TOTAL >> 20
+            ));
+            break;
+        }
+        // Folders and the like are passed over quietly, as OpenSSL does.
+        let Ok(bytes) = crate::bounded::read_regular(&path, MAX_DIR_FILE) else {
+            continue;
+        };
+        read += 1;
+        total += bytes.len() as u64;
+        let b = parse_bundle(&path, String::new(), &bytes);
+        // Files with no certificate (a CRL, a README) are no problem.
+        if b.count > 0 {
+            t.absorb(&b);
+        }
+    }
+}
 
 /// A PEM bundle of extra trusted certificates, checked.
 #[derive(Debug, Clone)]
@@ -22,8 +174,6 @@ pub struct CaBundle {
 /// anchor is named (by its place in the file) and left out, so that a bad
 /// certificate is reported instead of breaking every HTTPS request.
 pub fn read_bundle(path: &Path, named_by: String) -> CaBundle {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
     let mut bundle = CaBundle {
         path: path.to_path_buf(),
         named_by,
@@ -31,14 +181,35 @@ pub fn read_bundle(path: &Path, named_by: String) -> CaBundle {
         count: 0,
         problems: Vec::new(),
     };
-    let bytes = match crate::bounded::read_regular(path, 4 << 20) {
+    let bytes = match crate::bounded::read_whole(path, MAX_STORE) {
         Ok(b) => b,
         Err(why) => {
             bundle.problems.push(format!("{}: {why}", path.display()));
             return bundle;
         }
     };
-    for (i, cert) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
+    parse_into(&mut bundle, &bytes);
+    bundle
+}
+
+/// As [`read_bundle`], of bytes already read.
+fn parse_bundle(path: &Path, named_by: String, bytes: &[u8]) -> CaBundle {
+    let mut bundle = CaBundle {
+        path: path.to_path_buf(),
+        named_by,
+        pem: Vec::new(),
+        count: 0,
+        problems: Vec::new(),
+    };
+    parse_into(&mut bundle, bytes);
+    bundle
+}
+
+fn parse_into(bundle: &mut CaBundle, bytes: &[u8]) {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let path = bundle.path.clone();
+    for (i, cert) in CertificateDer::pem_slice_iter(bytes).enumerate() {
         let n = i + 1;
         match cert {
             Ok(der) => match webpki::anchor_from_trusted_cert(&der) {
@@ -63,7 +234,6 @@ pub fn read_bundle(path: &Path, named_by: String) -> CaBundle {
             path.display()
         ));
     }
-    bundle
 }
 
 fn pem_of(der: &[u8]) -> String {

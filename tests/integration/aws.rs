@@ -7,7 +7,6 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use crate::util::fault::{FaultProxy, Rules};
@@ -258,20 +257,6 @@ fn instance_metadata_never_goes_through_the_proxy() {
     out.prints(&format!("route 53: {} (direct)", c.endpoint));
 }
 
-/// tests/fixtures/tlsfront.py before moto: (process, port, CA file).
-fn tls_front(moto: &Moto) -> (Child, u16, std::path::PathBuf) {
-    let dir = unique_dir("tls");
-    let child = Command::new("python3")
-        .arg(repo().join("tests/fixtures/tlsfront.py"))
-        .args(["--upstream", &moto.port.to_string(), "--dir"])
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("tlsfront.py");
-    let port = port_from_file(&dir.join("port"));
-    (child, port, dir.join("ca.pem"))
-}
-
 #[test]
 fn a_private_ca_is_trusted_through_the_bundle_setting_or_aws_ca_bundle() {
     let (moto, mut c) = ready();
@@ -287,7 +272,7 @@ fn a_private_ca_is_trusted_through_the_bundle_setting_or_aws_ca_bundle() {
     let out = c.lkroute53(NODE1, &["doctor", TAG]);
     out.status(1)
         .prints("[FAIL] endpoint")
-        .prints("was not trusted by the system trust store")
+        .prints("the server's certificate was not trusted (invalid peer certificate: UnknownIssuer) by the system bundle")
         .prints("ROUTE53_CA_BUNDLE");
 
     // Trusted through the settings file.

@@ -400,7 +400,7 @@ fn a_hanging_credential_process_is_bounded_and_leaves_no_process() {
     let q = c.action_env(NODE1, "quickCheck", TAG, &env);
     row("credential_process never finishes", &q, &c);
     q.ok()
-        .says("the credential lookup did not finish")
+        .says("credential_process of profile hang: did not finish within 2 s and was stopped")
         .says("passing")
         .says("053096");
     assert!(q.took < Duration::from_secs(30), "{q}");
@@ -609,4 +609,449 @@ fn settings_lines_are_read_as_the_shell_reads_them() {
         "{} bytes of stderr",
         q.stderr.len()
     );
+}
+
+// ---- files and answers read because of a setting, STS, the capture -------
+
+/// The kit's program, for exec.
+fn kit_program(c: &Cluster, action: &str) -> std::path::PathBuf {
+    match action {
+        "lkroute53" => c.kit.join("usr/sbin/lkroute53"),
+        a => c.kit.join(KIT).join("actions").join(a),
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo")
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// A trust store path that names a FIFO, a device or a huge file is named
+/// and skipped: the action keeps its time bound and its memory.
+#[test]
+fn trust_store_files_are_read_bounded() {
+    let (moto, mut c) = ready();
+    let (mut front, port, ca) = tls_front(moto);
+    c.endpoint = format!("https://127.0.0.1:{port}");
+    c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORDCHECK_TRY_COUNT=1\n");
+    let fifo = c.dir.join("certs.fifo");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().expect("path").to_string();
+    for (name, value) in [
+        ("SSL_CERT_FILE names a FIFO, https endpoint", fifo.as_str()),
+        ("SSL_CERT_FILE=/dev/zero, https endpoint", "/dev/zero"),
+    ] {
+        let q = c.measured(
+            NODE1,
+            &kit_program(&c, "quickCheck"),
+            &["-t", TAG],
+            &[("SSL_CERT_FILE", value)],
+        );
+        row(name, &q, &c);
+        // Skipped, the system bundle used instead: the test CA is in
+        // neither, so the check cannot look, and passes at once.
+        q.ok().says("not trusted");
+        assert!(q.took < Duration::from_secs(10), "{q}");
+        assert!(q.peak_kib.is_some_and(|k| k < 64 << 10), "{q}");
+        c.exec(
+            NODE1,
+            &kit_program(&c, "lkroute53"),
+            &["doctor", TAG],
+            &[("SSL_CERT_FILE", value)],
+        )
+        .status(1)
+        .prints(&format!("[FAIL] trust: {value}: is not a regular file"))
+        .prints("gave no usable certificate; the system bundle is used instead");
+    }
+    // The kit's own reading still trusts what the files hold: the test CA
+    // as SSL_CERT_FILE, and in an SSL_CERT_DIR (with a FIFO beside it).
+    let cap = ca.to_str().expect("path");
+    c.action_env(NODE1, "restore", TAG, &[("SSL_CERT_FILE", cap)])
+        .ok()
+        .not_says("WARN");
+    let dir = c.dir.join("certdir");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::copy(&ca, dir.join("ca.pem")).expect("copy");
+    mkfifo(&dir.join("zz.fifo"));
+    let d = dir.to_str().expect("path");
+    let q = c.action_env(NODE1, "quickCheck", TAG, &[("SSL_CERT_DIR", d)]);
+    q.ok().not_says("WARN");
+    assert!(q.took < Duration::from_secs(10), "{q}");
+    let _ = front.kill();
+    let _ = front.wait();
+}
+
+/// A certificate the trust store does not trust fails at once, naming the
+/// store: a configuration error, not a network one.
+#[test]
+fn an_untrusted_certificate_fails_at_once_naming_the_trust_store() {
+    let (moto, mut c) = ready();
+    let (mut front, port, _ca) = tls_front(moto);
+    c.endpoint = format!("https://127.0.0.1:{port}");
+    let q = c.action(NODE1, "quickCheck", TAG);
+    row("an untrusted server certificate (UnknownIssuer)", &q, &c);
+    q.ok()
+        .says("the server's certificate was not trusted (invalid peer certificate: UnknownIssuer) by the system bundle")
+        .not_says("try 2 of");
+    assert!(q.took < Duration::from_secs(3), "{q}");
+    let r = c.action(NODE1, "restore", TAG);
+    row("an untrusted server certificate (UnknownIssuer)", &r, &c);
+    r.status(4).says("UnknownIssuer").not_says("053012");
+    assert!(r.took < Duration::from_secs(3), "{r}");
+    let _ = front.kill();
+    let _ = front.wait();
+}
+
+/// The role is assumed through a scripted STS: STS's hiccups are retried
+/// as Route 53's are; an endless or cut answer is bounded and named.
+fn with_sts_role(
+    rules: Rules,
+) -> (
+    Cluster,
+    crate::util::fault::FaultProxy,
+    crate::util::fault::FaultProxy,
+    String,
+) {
+    let (moto, r53, c) = ready_behind(Rules::default());
+    let sts = crate::util::fault::FaultProxy::start(moto.port, rules);
+    c.set_defaults(
+        "ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_ROLE_ARN=arn:aws:iam::123456789012:role/lk-route53\nROUTE53_CONNECT_TIMEOUT=1\nROUTE53_READ_TIMEOUT=2\n",
+    );
+    let url = sts.url();
+    (c, r53, sts, url)
+}
+
+#[test]
+fn sts_hiccups_are_retried_like_route53s() {
+    let (c, _r53, sts, url) = with_sts_role(Rules::default());
+    let env = [("AWS_ENDPOINT_URL_STS", url.as_str())];
+    c.r53(&["set", &c.zone, HOST, "A", "300", "192.0.2.99"]);
+    sts.set(|r| r.throttle_until = Some(std::time::Instant::now() + Duration::from_secs(3)));
+    let out = c.action_env(NODE1, "restore", TAG, &env);
+    row(
+        "STS answers Throttling for 3 s (role set), then restore",
+        &out,
+        &c,
+    );
+    out.ok();
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+    c.r53(&["set", &c.zone, HOST, "A", "300", "192.0.2.99"]);
+    sts.set(|r| r.html_503 = 2);
+    let out = c.action_env(NODE1, "restore", TAG, &env);
+    row("STS answers 503 twice (role set)", &out, &c);
+    out.ok();
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+    sts.set(|r| r.hang = true);
+    let out = c.action_env(NODE1, "restore", TAG, &env);
+    row("STS never answers (role set)", &out, &c);
+    out.status(4).says("was not sent");
+    // Three record tries, each a call bound of 3 attempts of 3 s and a
+    // pause: far below ROUTE53_LOCK_WAIT and LifeKeeper's patience.
+    assert!(out.took < Duration::from_secs(60), "{out}");
+}
+
+#[test]
+fn an_endless_or_cut_sts_answer_is_bounded_and_named() {
+    let (c, r53, sts, url) = with_sts_role(Rules::default());
+    let env = [("AWS_ENDPOINT_URL_STS", url.as_str())];
+    sts.set(|r| r.endless_all = true);
+    for action in ["restore", "quickCheck"] {
+        let out = c.measured(NODE1, &kit_program(&c, action), &["-t", TAG], &env);
+        row(
+            "STS streams an endless AssumeRole answer (role set)",
+            &out,
+            &c,
+        );
+        no_crash(&out);
+        assert!(out.peak_kib.is_some_and(|k| k < 64 << 10), "{out}");
+        out.says("larger than 4 MiB");
+    }
+    let out = c.measured(NODE1, &kit_program(&c, "lkroute53"), &["status", TAG], &env);
+    assert!(out.peak_kib.is_some_and(|k| k < 64 << 10), "{out}");
+    sts.set(|r| {
+        r.endless_all = false;
+        r.truncated = true;
+    });
+    let signed_with_ak = || {
+        r53.signed
+            .lock()
+            .expect("signed")
+            .iter()
+            .filter(|r| r.access_key == "AK")
+            .count()
+    };
+    let out = c.action_env(NODE1, "restore", TAG, &env);
+    row("a truncated AssumeRole answer", &out, &c);
+    out.status(4)
+        .says("STS AssumeRole of arn:aws:iam::123456789012:role/lk-route53")
+        .says("gave credentials that are not whole");
+    assert_eq!(signed_with_ak(), 0, "a request was signed with the cut key");
+}
+
+/// An endless credential_process: read up to its cap, stopped, named.
+#[test]
+fn an_endless_credential_process_is_capped() {
+    let (_moto, c) = ready();
+    let script = c.dir.join("creds.sh");
+    std::fs::write(&script, "#!/bin/sh\nexec yes '{\"Version\": 1,'\n").expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let config = c.dir.join("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile endless]\ncredential_process = {} --with 'an argument'\n",
+            script.display()
+        ),
+    )
+    .expect("config");
+    c.set_defaults("ROUTE53_CONNECT_TIMEOUT=1\nROUTE53_READ_TIMEOUT=2\n");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", ""),
+        ("AWS_SECRET_ACCESS_KEY", ""),
+        ("AWS_PROFILE", "endless"),
+        ("AWS_CONFIG_FILE", config.to_str().expect("path")),
+    ];
+    let out = c.measured(NODE1, &kit_program(&c, "restore"), &["-t", TAG], &env);
+    row("credential_process prints without end", &out, &c);
+    out.status(4)
+        .says("credential_process of profile endless: printed more than 64 KiB");
+    assert!(out.peak_kib.is_some_and(|k| k < 64 << 10), "{out}");
+    assert!(out.took < Duration::from_secs(10), "not retried: {out}");
+    // Shell syntax is refused by name, never run through a shell.
+    std::fs::write(
+        &config,
+        format!(
+            "[profile endless]\ncredential_process = {} | tee {}\n",
+            script.display(),
+            c.dir.join("pwned").display()
+        ),
+    )
+    .expect("config");
+    c.action_env(NODE1, "restore", TAG, &env)
+        .status(4)
+        .says("cannot be run without a shell: it uses '|' (shell syntax)");
+    assert!(!c.dir.join("pwned").exists());
+}
+
+/// The capture is written into a new file only: never through a link,
+/// never into another's file, never into a FIFO.
+#[test]
+fn the_capture_never_writes_where_it_must_not() {
+    let (_moto, c) = ready();
+    let target = c.dir.join("root-only");
+    std::fs::write(&target, "keep me\n").expect("target");
+    let link = c.dir.join("capture-link");
+    std::os::unix::fs::symlink(&target, &link).expect("link");
+    let existing = c.dir.join("capture-existing");
+    std::fs::write(&existing, "another user's file\n").expect("existing");
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let fifo = c.dir.join("capture-fifo");
+    mkfifo(&fifo);
+    for (name, path) in [
+        ("doctor --capture FILE, FILE a planted symlink", &link),
+        ("doctor --capture FILE, FILE exists (0644)", &existing),
+        ("doctor --capture FILE, FILE a FIFO", &fifo),
+    ] {
+        let out = c.lkroute53(
+            NODE1,
+            &["doctor", TAG, "--capture", path.to_str().expect("path")],
+        );
+        row(name, &out, &c);
+        out.status(1)
+            .prints("[FAIL] capture: cannot write")
+            .prints("exists already");
+        assert!(out.took < Duration::from_secs(20), "{out}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("target"),
+        "keep me\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&existing).expect("existing"),
+        "another user's file\n"
+    );
+    let fresh = c.dir.join("capture-new");
+    c.lkroute53(
+        NODE1,
+        &["doctor", TAG, "--capture", fresh.to_str().expect("path")],
+    )
+    .ok();
+    let mode = std::fs::metadata(&fresh)
+        .expect("made")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+/// A proxy setting without a scheme keeps its password out of every output.
+#[test]
+fn proxy_credentials_without_a_scheme_are_hidden_everywhere() {
+    let (_moto, c) = ready();
+    let env = [
+        ("HTTPS_PROXY", "user:hunter2-never-shown@127.0.0.1:9"),
+        ("HTTP_PROXY", "user:hunter2-never-shown@127.0.0.1:9"),
+    ];
+    let file = c.dir.join("capture.txt");
+    for args in [
+        vec!["status", TAG],
+        vec!["doctor", TAG],
+        vec!["doctor", TAG, "--capture", file.to_str().expect("path")],
+    ] {
+        let out = c.exec(NODE1, &kit_program(&c, "lkroute53"), &args, &env);
+        assert!(
+            !out.stdout.contains("hunter2") && !out.stderr.contains("hunter2"),
+            "{out}"
+        );
+    }
+    let q = c.action_env(NODE1, "quickCheck", TAG, &env);
+    assert!(!q.stderr.contains("hunter2"), "{q}");
+    let text = std::fs::read_to_string(&file).expect("capture");
+    assert!(text.contains("HTTPS_PROXY=***@127.0.0.1:9"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+/// A budget time further ahead than the budget can explain is a clock
+/// set back: reset, said once, nothing slowed.
+#[test]
+fn a_clock_set_back_slows_nothing() {
+    let (_moto, c) = ready();
+    c.action(NODE1, "restore", TAG).ok();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_nanos() as u64;
+    let ahead = now + 30_000_000_000;
+    std::fs::write(
+        c.root(NODE1).join("locks/budget"),
+        format!("v2 {ahead} 0 0\n"),
+    )
+    .expect("budget");
+    let r = c.action(NODE1, "restore", TAG);
+    row("a budget time 30 s in the future (clock set back)", &r, &c);
+    r.ok();
+    assert_eq!(r.stderr.matches(":053019:").count(), 1, "{r}");
+    assert!(r.took < Duration::from_secs(5), "{r}");
+    let q = c.action(NODE1, "quickCheck", TAG);
+    q.ok().not_says(":053019:");
+    assert!(q.took < Duration::from_secs(3), "{q}");
+}
+
+/// Pending files are counted by a strictly read PID; the rest go.
+#[test]
+fn pending_files_with_loose_pids_are_removed_and_slow_nothing() {
+    let (_moto, proxy, c) = ready_behind(Rules::default());
+    c.action(NODE1, "restore", TAG).ok();
+    // The change is PENDING at first: the restore waits, and counts the
+    // node's pending changes.
+    proxy.set(|r| r.pending = 2);
+    let locks = c.root(NODE1).join("locks");
+    let mut planted = Vec::new();
+    for i in 0..400 {
+        let name = match i % 4 {
+            0 => format!("pending.{}", "0".repeat(i % 7 + 1) + "1"),
+            1 => format!("pending.+{}", 1 + i),
+            2 => format!("pending. {}", 1),
+            _ => format!("pending.1x{i}"),
+        };
+        let p = locks.join(&name);
+        std::fs::write(&p, "C1 PENDING 0\n").expect("pending");
+        planted.push(p);
+    }
+    c.r53(&["set", &c.zone, HOST, "A", "300", "192.0.2.99"]);
+    let r = c.action(NODE1, "restore", TAG);
+    row(
+        "400 pending files naming PID 1 loosely (0001, +1, ...)",
+        &r,
+        &c,
+    );
+    r.ok();
+    assert!(r.took < Duration::from_secs(6), "{r}");
+    let left: Vec<_> = planted.iter().filter(|p| p.exists()).collect();
+    assert!(
+        left.is_empty(),
+        "{} loose pending files left, e.g. {:?}",
+        left.len(),
+        left.first()
+    );
+}
+
+/// policy never writes a trust policy that lets anyone in.
+#[test]
+fn policy_refuses_wildcard_principals() {
+    let (_moto, c) = ready();
+    for bad in ["*", "", "arn:aws:iam::123456789012:role/*"] {
+        let out = c.lkroute53(NODE1, &["policy", TAG, "--role", "--node-role", bad]);
+        row(
+            "policy --role --node-role with a wildcard or empty principal",
+            &out,
+            &c,
+        );
+        out.status(3).says("--node-role").not_prints("\"AWS\"");
+    }
+    c.set_defaults("ROUTE53_ROLE_ARN=arn:aws:iam::123456789012:role/*\n");
+    c.lkroute53(NODE1, &["policy", TAG, "--role"])
+        .status(3)
+        .says("ROUTE53_ROLE_ARN");
+}
+
+/// New tags that would forge a log field or reorder a terminal are
+/// refused; log lines escape such characters wherever they come from.
+#[test]
+fn tags_that_forge_log_fields_are_refused_and_escaped() {
+    let (_moto, c) = ready();
+    let zone = c.zone.clone();
+    for tag in ["r53:053015:forged", "r53\u{202e}ppa"] {
+        let out = c.lkroute53(
+            NODE1,
+            &[
+                "create",
+                "--tag",
+                tag,
+                "--zone-id",
+                &zone,
+                "--hostname",
+                "other.example.com",
+                "--ip-tag",
+                &ip_tag(ADDR1),
+            ],
+        );
+        row("create with a tag holding ':' or U+202E", &out, &c);
+        out.status(3).says("a new tag may not hold");
+        assert!(!out.stderr.contains('\u{202e}'), "{out}");
+        for line in out.stderr.lines().filter(|l| l.starts_with("ERROR:")) {
+            assert_eq!(
+                line.split(':').nth(4),
+                Some("053092"),
+                "a forged field: {line}"
+            );
+        }
+    }
+    // A tag from LifeKeeper that holds them: the log line escapes them.
+    let q = c.action(NODE1, "quickCheck", "x\u{202e}:053015:y");
+    assert!(!q.stderr.contains('\u{202e}'), "{q}");
+    q.says("x\\u{202e}\\x3a053015\\x3ay");
+}
+
+/// A failed extend leaves no lock file of the tag it did not make.
+#[test]
+fn a_failed_extend_leaves_no_lock_files() {
+    let (_moto, c) = ready();
+    let locks = c.root(NODE2).join("locks");
+    let before: Vec<_> = std::fs::read_dir(&locks)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    // No such template on node1: the extend fails after taking its lock.
+    let out = c.lkroute53(NODE2, &["extend", "--tag", "never-made", "--from", NODE1]);
+    row("a failed extend", &out, &c);
+    assert_ne!(out.status, 0, "{out}");
+    let after: Vec<_> = std::fs::read_dir(&locks)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert_eq!(before, after, "lock files left behind");
+    assert!(!locks.join("never-made.lock").exists());
 }

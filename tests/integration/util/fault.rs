@@ -42,6 +42,14 @@ pub struct Rules {
     /// Answer every request with 403 and this error code (an STS that
     /// refuses to let the role be assumed).
     pub refuse_all: Option<&'static str>,
+    /// Answer every request with 400 Throttling until then (an STS or a
+    /// Route 53 out of quota for a while).
+    pub throttle_until: Option<std::time::Instant>,
+    /// Answer every request with 200 and an AssumeRole answer cut off inside
+    /// `<AccessKeyId>`.
+    pub truncated: bool,
+    /// Answer every request with 200 and a body that never ends.
+    pub endless_all: bool,
 }
 
 /// One request seen: method and path.
@@ -198,7 +206,7 @@ fn serve(
         let mut r = rules.lock().expect("rules");
         if r.hang || (r.hang_changes && method == "GET" && path.contains("/change/")) {
             None
-        } else if r.endless_reads && method == "GET" && path.contains("/rrset") {
+        } else if r.endless_all || (r.endless_reads && method == "GET" && path.contains("/rrset")) {
             drop(r);
             endless(conn, stop);
             return;
@@ -208,6 +216,17 @@ fn serve(
                     .as_bytes()
                     .to_vec(),
             )
+        } else if r
+            .throttle_until
+            .is_some_and(|t| std::time::Instant::now() < t)
+        {
+            Some(error(400, "Throttling", "Rate exceeded"))
+        } else if r.truncated {
+            Some(reply(
+                200,
+                "text/xml",
+                r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>AK"#,
+            ))
         } else if let Some(code) = r.refuse_all {
             Some(error(403, code, &format!("{code} (scripted)")))
         } else if r.bad_credentials {

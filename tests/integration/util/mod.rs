@@ -465,21 +465,44 @@ impl Cluster {
         args: &[&str],
         extra_env: &[(&str, &str)],
     ) -> Out {
-        let measure = std::env::var_os("LKROUTE53_MEASURE_RSS").is_some()
-            && Path::new("/usr/bin/time").exists();
+        let measure = std::env::var_os("LKROUTE53_MEASURE_RSS").is_some();
+        self.exec_with(node, program, args, extra_env, measure)
+    }
+
+    /// As [`Cluster::exec`], with the program's peak resident memory
+    /// measured (`Out::peak_kib`).
+    pub fn measured(
+        &self,
+        node: &str,
+        program: &Path,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> Out {
+        self.exec_with(node, program, args, extra_env, true)
+    }
+
+    fn exec_with(
+        &self,
+        node: &str,
+        program: &Path,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+        measure: bool,
+    ) -> Out {
         let rss_file = if measure {
             unique("rss").join("peak")
         } else {
             PathBuf::from("/nonexistent/lkroute53-rss")
         };
+        // The peak resident set of the program (its children's largest, as
+        // the kernel keeps it), written by a small Python wrapper.
+        const PEAK: &str = "import resource, subprocess, sys\nrc = subprocess.call(sys.argv[2:])\nopen(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\nsys.exit(rc if rc >= 0 else 128 - rc)\n";
         let mut cmd = if measure {
-            let mut wrapped: Vec<&str> = vec!["-f", "%M", "-o"];
             let rss = rss_file.to_str().expect("path").to_string();
             let prog = program.to_str().expect("path").to_string();
-            wrapped.push(&rss);
-            wrapped.push(&prog);
+            let mut wrapped: Vec<&str> = vec!["-c", PEAK, &rss, &prog];
             wrapped.extend_from_slice(args);
-            self.command(node, Path::new("/usr/bin/time"), &wrapped, extra_env)
+            self.command(node, Path::new("python3"), &wrapped, extra_env)
         } else {
             self.command(node, program, args, extra_env)
         };
@@ -731,4 +754,18 @@ impl Drop for Cluster {
 /// the demo (the same commands and answers), spoken to moto directly.
 pub fn r53(endpoint: &str, args: &[&str]) -> String {
     r53::run(endpoint, args)
+}
+
+/// tests/fixtures/tlsfront.py before moto: (process, port, CA file).
+pub fn tls_front(moto: &Moto) -> (Child, u16, std::path::PathBuf) {
+    let dir = unique_dir("tls");
+    let child = Command::new("python3")
+        .arg(repo().join("tests/fixtures/tlsfront.py"))
+        .args(["--upstream", &moto.port.to_string(), "--dir"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("tlsfront.py");
+    let port = port_from_file(&dir.join("port"));
+    (child, port, dir.join("ca.pem"))
 }

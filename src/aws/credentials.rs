@@ -1,0 +1,540 @@
+//! Credentials the kit can trust to end and to be whole:
+//!
+//! - a profile's `credential_process` is run by the kit itself: without a
+//!   shell (its words split as the shell splits them, quotes honoured;
+//!   shell syntax such as `|` or `$` refused by name), within the attempt's
+//!   time limit, its output read up to [`MAX_PROCESS_OUTPUT`], and stopped
+//!   with everything it started at the end of the run where its time ran
+//!   out (the SDK's own provider runs `sh -c` and reads without a bound);
+//! - every set of credentials is checked before a request is signed with
+//!   it ([`Checked`]): an answer cut short (an AssumeRole answer that ends
+//!   inside `<AccessKeyId>`) is an error naming its source, never a key;
+//! - [`transient`] says which credential failures another try can mend
+//!   (STS throttling and 5xx answers, timeouts, a cut answer), so that the
+//!   call path retries them as it retries Route 53's.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use tokio::io::AsyncReadExt;
+
+use super::error::{Cause, Retry};
+
+/// A credential process prints a few hundred bytes of JSON.
+pub const MAX_PROCESS_OUTPUT: u64 = 64 << 10;
+/// The AWS config and credentials files are read up to this size.
+const MAX_PROFILE_FILE: u64 = 1 << 20;
+
+/// Credentials that are not whole: the source and what is missing.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name} gave credentials that are not whole ({what}); they are not used")]
+pub struct Malformed {
+    pub source_name: String,
+    pub what: String,
+}
+
+/// A credential process that failed, in words.
+#[derive(Debug, thiserror::Error)]
+#[error("credential_process of profile {profile}: {detail}")]
+pub struct ProcessFailed {
+    pub profile: String,
+    pub detail: String,
+}
+
+/// Checks the credentials its inner provider gives before they are used.
+#[derive(Debug)]
+pub struct Checked {
+    inner: SharedCredentialsProvider,
+    /// Where they come from, for messages: "STS AssumeRole of ROLE at URL".
+    source_name: String,
+    /// Temporary credentials (STS) come with a session token and an expiry.
+    temporary: bool,
+}
+
+impl Checked {
+    pub fn new(inner: SharedCredentialsProvider, source_name: String, temporary: bool) -> Checked {
+        Checked {
+            inner,
+            source_name,
+            temporary,
+        }
+    }
+}
+
+/// What is missing from a set of credentials, if anything.
+pub fn incomplete(c: &Credentials, temporary: bool) -> Option<String> {
+    let key = c.access_key_id();
+    if key.is_empty() {
+        return Some("no AccessKeyId".into());
+    }
+    if !key.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+        return Some(format!(
+            "the AccessKeyId holds characters no key ID holds ({} characters)",
+            key.len()
+        ));
+    }
+    if c.secret_access_key().is_empty() {
+        return Some("no SecretAccessKey".into());
+    }
+    if temporary {
+        if key.len() < 16 {
+            return Some(format!(
+                "an AccessKeyId of {} characters, where STS gives 16 or more",
+                key.len()
+            ));
+        }
+        if c.session_token().is_none_or(str::is_empty) {
+            return Some("no SessionToken".into());
+        }
+        if c.expiry().is_none() {
+            return Some("no Expiration".into());
+        }
+    }
+    None
+}
+
+impl ProvideCredentials for Checked {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let c = self.inner.provide_credentials().await?;
+            match incomplete(&c, self.temporary) {
+                None => Ok(c),
+                Some(what) => Err(CredentialsError::provider_error(Malformed {
+                    source_name: self.source_name.clone(),
+                    what,
+                })),
+            }
+        })
+    }
+}
+
+/// What another try can do for a failed credential lookup: STS throttled
+/// (wait, try again), a passing failure (a timeout, no answer, a 5xx, an
+/// answer cut short), or nothing (no credentials, access denied, a bad
+/// configuration, a certificate not trusted).
+pub fn transient(e: &CredentialsError) -> Retry {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    match e {
+        CredentialsError::ProviderTimedOut(_) => return Retry::Again,
+        CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_) => {
+            return Retry::Never
+        }
+        _ => {}
+    }
+    if super::classify::find::<Malformed>(e).is_some() {
+        return Retry::Again;
+    }
+    if let Some(p) = super::classify::find::<ProcessFailed>(e) {
+        return if p.detail.contains("did not finish within") {
+            Retry::Again
+        } else {
+            Retry::Never
+        };
+    }
+    type StsError =
+        aws_sdk_sts::error::SdkError<AssumeRoleError, aws_sdk_sts::config::http::HttpResponse>;
+    if let Some(sdk) = super::classify::find::<StsError>(e) {
+        return match sdk {
+            aws_sdk_sts::error::SdkError::ServiceError(se) => {
+                let status = se.raw().status().as_u16();
+                match se.err().code().and_then(super::error::code) {
+                    Some(c) if c.retry != Retry::Never => c.retry,
+                    _ if status >= 500 || status == 429 => Retry::Again,
+                    _ => Retry::Never,
+                }
+            }
+            aws_sdk_sts::error::SdkError::ConstructionFailure(_) => Retry::Never,
+            _ => match super::classify::cause_of(sdk) {
+                Cause::Untrusted(_) => Retry::Never,
+                _ => Retry::Again,
+            },
+        };
+    }
+    match super::classify::cause_of(e) {
+        Cause::Timeout | Cause::Closed | Cause::ConnectionRefused | Cause::TooLarge(_) => {
+            Retry::Again
+        }
+        Cause::Tls(_) | Cause::Dns => Retry::Again,
+        Cause::Untrusted(_) | Cause::Other(_) => Retry::Never,
+    }
+}
+
+/// The keys of one profile, from the credentials file (`[NAME]`) and the
+/// config file (`[profile NAME]`, or `[default]`), the credentials file
+/// first. Each file read bounded; comments and continuation lines skipped.
+pub fn profile_keys(
+    config: Option<&Path>,
+    credentials: Option<&Path>,
+    name: &str,
+) -> HashMap<String, String> {
+    let mut keys = HashMap::new();
+    let config_header = if name == "default" {
+        "default".to_string()
+    } else {
+        format!("profile {name}")
+    };
+    for (file, header) in [(credentials, name.to_string()), (config, config_header)] {
+        let Some(file) = file else { continue };
+        let Ok(bytes) = crate::bounded::read_whole(file, MAX_PROFILE_FILE) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let mut inside = false;
+        for line in text.lines() {
+            let t = line.trim();
+            if t.starts_with('#') || t.starts_with(';') || t.is_empty() {
+                continue;
+            }
+            if let Some(h) = t.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+                let h = h.split_whitespace().collect::<Vec<_>>().join(" ");
+                inside = h == header || (name == "default" && h == "profile default");
+                continue;
+            }
+            // A continuation line (indented) belongs to a sub-section.
+            if !inside || line.starts_with([' ', '\t']) {
+                continue;
+            }
+            if let Some((k, v)) = t.split_once('=') {
+                keys.entry(k.trim().to_ascii_lowercase())
+                    .or_insert_with(|| v.trim().to_string());
+            }
+        }
+    }
+    keys
+}
+
+/// A command line split into words as the shell splits it (single and
+/// double quotes, backslashes), without running a shell. Shell syntax the
+/// kit cannot honour without one is refused, naming it.
+pub fn split_words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut started = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                started = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(ch) => word.push(ch),
+                        None => return Err("a single quote is not closed".into()),
+                    }
+                }
+            }
+            '"' => {
+                started = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(ch @ ('"' | '\\' | '$' | '`')) => word.push(ch),
+                            Some(ch) => {
+                                word.push('\\');
+                                word.push(ch);
+                            }
+                            None => return Err("a double quote is not closed".into()),
+                        },
+                        Some(ch @ ('$' | '`')) => {
+                            return Err(format!("it uses {ch:?} (shell expansion)"));
+                        }
+                        Some(ch) => word.push(ch),
+                        None => return Err("a double quote is not closed".into()),
+                    }
+                }
+            }
+            '\\' => {
+                started = true;
+                match chars.next() {
+                    Some(ch) => word.push(ch),
+                    None => return Err("it ends with a backslash".into()),
+                }
+            }
+            c if c.is_whitespace() => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' => {
+                return Err(format!("it uses {c:?} (shell syntax)"));
+            }
+            '~' if !started => return Err("it starts a word with '~' (shell expansion)".into()),
+            c => {
+                started = true;
+                word.push(c);
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    if words.is_empty() {
+        return Err("it is empty".into());
+    }
+    Ok(words)
+}
+
+/// A profile's credential_process, run by the kit.
+#[derive(Debug)]
+pub struct Process {
+    profile: String,
+    line: String,
+    limit: Duration,
+}
+
+impl Process {
+    pub fn new(profile: &str, line: &str, limit: Duration) -> Process {
+        Process {
+            profile: profile.to_string(),
+            line: line.to_string(),
+            limit,
+        }
+    }
+
+    fn fail(&self, detail: String) -> CredentialsError {
+        CredentialsError::provider_error(ProcessFailed {
+            profile: self.profile.clone(),
+            detail,
+        })
+    }
+
+    async fn run(&self) -> Result<Credentials, CredentialsError> {
+        let words = split_words(&self.line).map_err(|why| {
+            self.fail(format!(
+                "{:?} cannot be run without a shell: {why}; put the command in a script and name the script",
+                crate::text::short(&self.line)
+            ))
+        })?;
+        let mut child = tokio::process::Command::new(&words[0])
+            .args(&words[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Not killed here when its time runs out: that would orphan
+            // what it started. It stays a descendant of the kit, and the
+            // end of the run stops the whole tree (leftovers.rs, 053096).
+            .kill_on_drop(false)
+            .spawn()
+            .map_err(|e| self.fail(format!("cannot run {}: {e}", words[0])))?;
+        let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err(self.fail("no pipes to the command".into()));
+        };
+        let read = async {
+            let mut stderr = Vec::new();
+            let mut err = err.take(4096);
+            // stdout decides; stderr is read beside it for the message, and
+            // never waited for past the process's end.
+            let decided = async {
+                let mut stdout = Vec::new();
+                out.take(MAX_PROCESS_OUTPUT + 1)
+                    .read_to_end(&mut stdout)
+                    .await?;
+                if stdout.len() as u64 > MAX_PROCESS_OUTPUT {
+                    return Ok((None, stdout));
+                }
+                child.wait().await.map(|s| (Some(s), stdout))
+            };
+            tokio::pin!(decided);
+            let mut err_open = true;
+            let (status, stdout) = loop {
+                tokio::select! {
+                    r = &mut decided => break r?,
+                    _ = err.read_to_end(&mut stderr), if err_open => err_open = false,
+                }
+            };
+            if status.is_some() && err_open {
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(100), err.read_to_end(&mut stderr))
+                        .await;
+            }
+            Ok::<_, std::io::Error>((status, stdout, stderr))
+        };
+        let (status, stdout, stderr) = match tokio::time::timeout(self.limit, read).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(self.fail(format!("reading its output failed: {e}"))),
+            Err(_) => {
+                return Err(self.fail(format!(
+                    "did not finish within {} s and was stopped",
+                    self.limit.as_secs()
+                )))
+            }
+        };
+        let Some(status) = status else {
+            return Err(self.fail(format!(
+                "printed more than {} KiB, more than credentials take; stopped",
+                MAX_PROCESS_OUTPUT >> 10
+            )));
+        };
+        if !status.success() {
+            return Err(self.fail(format!(
+                "exited with {status}: {}",
+                crate::lcd::parse::clean(&stderr)
+            )));
+        }
+        parse_process_output(&stdout).map_err(|why| self.fail(why))
+    }
+}
+
+impl ProvideCredentials for Process {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.run())
+    }
+}
+
+/// The JSON a credential process prints (Version 1).
+pub fn parse_process_output(out: &[u8]) -> Result<Credentials, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Output {
+        version: u32,
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: Option<String>,
+        expiration: Option<String>,
+    }
+    let o: Output = serde_json::from_slice(out).map_err(|e| {
+        format!(
+            "its output is not the credentials JSON (Version, AccessKeyId, SecretAccessKey): {e}"
+        )
+    })?;
+    if o.version != 1 {
+        return Err(format!(
+            "its output has Version {}, where 1 is known",
+            o.version
+        ));
+    }
+    let expiry = match &o.expiration {
+        None => None,
+        Some(t) => Some(
+            aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime)
+                .ok()
+                .and_then(|d| SystemTime::try_from(d).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "its Expiration {:?} is not an RFC 3339 time",
+                        crate::text::short(t)
+                    )
+                })?,
+        ),
+    };
+    let mut c = Credentials::new(
+        o.access_key_id,
+        o.secret_access_key,
+        o.session_token.filter(|t| !t.is_empty()),
+        expiry,
+        "CredentialProcess",
+    );
+    // So that doctor names the source as it names the SDK's.
+    use aws_credential_types::credential_feature::AwsCredentialFeature;
+    c.get_property_mut_or_default::<Vec<AwsCredentialFeature>>()
+        .push(AwsCredentialFeature::CredentialsProfileProcess);
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_split_as_the_shell_would_and_shell_syntax_is_refused() {
+        assert_eq!(
+            split_words(r#"/usr/bin/get-creds --profile 'prod ha' "a \"b\"" c\ d"#).expect("words"),
+            vec![
+                "/usr/bin/get-creds",
+                "--profile",
+                "prod ha",
+                "a \"b\"",
+                "c d"
+            ]
+        );
+        for bad in [
+            "a | b",
+            "a; b",
+            "$(x)",
+            "a `b`",
+            "a > f",
+            "\"$HOME/x\"",
+            "~/bin/x",
+            "'open",
+            "",
+        ] {
+            assert!(split_words(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_process_json_is_read_strictly() {
+        let c = parse_process_output(
+            br#"{"Version": 1, "AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2030-01-01T00:00:00Z"}"#,
+        )
+        .expect("read");
+        assert_eq!(c.access_key_id(), "AKIDEXAMPLE");
+        assert!(c.expiry().is_some());
+        assert!(parse_process_output(
+            br#"{"Version": 2, "AccessKeyId": "a", "SecretAccessKey": "s"}"#
+        )
+        .is_err());
+        assert!(parse_process_output(br#"{"Version": 1, "AccessKeyId": "AK"#).is_err());
+    }
+
+    #[test]
+    fn credentials_cut_short_are_not_whole() {
+        let cut = Credentials::new("AK", "", None, None, "test");
+        assert!(incomplete(&cut, true).is_some());
+        assert!(incomplete(&cut, false)
+            .expect("no secret")
+            .contains("SecretAccessKey"));
+        let plain = Credentials::new("testing", "secret", None, None, "test");
+        assert_eq!(incomplete(&plain, false), None);
+        assert!(
+            incomplete(&plain, true).is_some(),
+            "a temporary key of 7 characters"
+        );
+        let sts = Credentials::new(
+            "ASIAEXAMPLEEXAMPLE",
+            "secret",
+            Some("token".into()),
+            Some(SystemTime::now()),
+            "test",
+        );
+        assert_eq!(incomplete(&sts, true), None);
+    }
+
+    #[test]
+    fn profiles_are_read_from_both_files() {
+        let dir = std::env::temp_dir().join(format!("lkroute53-profiles-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let config = dir.join("config");
+        std::fs::write(
+            &config,
+            "[default]\nregion = eu-west-1\n[profile ha]\n# c\ncredential_process = /bin/creds --x\ns3 =\n  max_concurrent_requests = 2\n",
+        )
+        .expect("write");
+        let creds = dir.join("credentials");
+        std::fs::write(&creds, "[ha]\naws_access_key_id = AKID\n").expect("write");
+        let k = profile_keys(Some(&config), Some(&creds), "ha");
+        assert_eq!(
+            k.get("credential_process").map(String::as_str),
+            Some("/bin/creds --x")
+        );
+        assert_eq!(k.get("aws_access_key_id").map(String::as_str), Some("AKID"));
+        assert!(!k.contains_key("max_concurrent_requests"));
+        let d = profile_keys(Some(&config), None, "default");
+        assert_eq!(d.get("region").map(String::as_str), Some("eu-west-1"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
