@@ -11,24 +11,10 @@ use std::net::Ipv4Addr;
 use std::time::SystemTime;
 
 use super::budget::Waiting;
+pub use super::change::{Accepted, ChangeState};
 use super::error::Route53Error;
 use super::estate::Estate;
 use crate::record::ARecord;
-
-/// A change's state as GetChange reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeState {
-    Pending,
-    InSync,
-}
-
-/// A change Route 53 accepted: its ID, and its status in the answer that
-/// accepted it (a change can be INSYNC at once).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    pub id: String,
-    pub state: ChangeState,
-}
 
 /// A hosted zone as GetHostedZone reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

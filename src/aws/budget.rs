@@ -53,7 +53,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::api::ChangeState;
+use super::change::ChangeState;
 use crate::lock;
 
 /// The longest any request waits for its slot of the rate.

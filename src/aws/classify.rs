@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
 
-use super::error::{chain, retryable, Cause, Route53Error};
+use super::error::{chain, retryable, Cause, Retry, Route53Error};
 use crate::text::{short, short_to};
 
 /// No answer is read beyond this size (a Route 53 answer for one record is
@@ -41,7 +41,7 @@ where
         return Route53Error::Credentials {
             operation,
             detail: credentials_text(e),
-            retry: super::credentials::transient(e),
+            retry: transient(e),
         };
     }
     // An attempt that ran out of time before it sent anything was waiting
@@ -195,6 +195,58 @@ pub fn cause_of(err: &(dyn std::error::Error + 'static)) -> Cause {
         }
     }
     Cause::Other(short(&chain(err)))
+}
+
+/// What another try can do for a failed credential lookup: STS throttled
+/// (wait, try again), a passing failure (a timeout, no answer, a 5xx, an
+/// answer cut short), or nothing (no credentials, access denied, a bad
+/// configuration, a certificate not trusted).
+pub fn transient(e: &CredentialsError) -> Retry {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    match e {
+        CredentialsError::ProviderTimedOut(_) => return Retry::Again,
+        CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_) => {
+            return Retry::Never
+        }
+        _ => {}
+    }
+    if find::<super::credentials::Malformed>(e).is_some() {
+        return Retry::Again;
+    }
+    if let Some(p) = find::<super::credentials::ProcessFailed>(e) {
+        return if p.detail.contains("did not finish within") {
+            Retry::Again
+        } else {
+            Retry::Never
+        };
+    }
+    type StsError =
+        aws_sdk_sts::error::SdkError<AssumeRoleError, aws_sdk_sts::config::http::HttpResponse>;
+    if let Some(sdk) = find::<StsError>(e) {
+        return match sdk {
+            aws_sdk_sts::error::SdkError::ServiceError(se) => {
+                let status = se.raw().status().as_u16();
+                match se.err().code().and_then(super::error::code) {
+                    Some(c) if c.retry != Retry::Never => c.retry,
+                    _ if status >= 500 || status == 429 => Retry::Again,
+                    _ => Retry::Never,
+                }
+            }
+            aws_sdk_sts::error::SdkError::ConstructionFailure(_) => Retry::Never,
+            _ => match cause_of(sdk) {
+                Cause::Untrusted(_) => Retry::Never,
+                _ => Retry::Again,
+            },
+        };
+    }
+    match cause_of(e) {
+        Cause::Timeout | Cause::Closed | Cause::ConnectionRefused | Cause::TooLarge(_) => {
+            Retry::Again
+        }
+        Cause::Tls(_) | Cause::Dns => Retry::Again,
+        Cause::Untrusted(_) | Cause::Other(_) => Retry::Never,
+    }
 }
 
 /// A credential lookup that failed, in words.

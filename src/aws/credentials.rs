@@ -9,9 +9,8 @@
 //! - every set of credentials is checked before a request is signed with
 //!   it ([`Checked`]): an answer cut short (an AssumeRole answer that ends
 //!   inside `<AccessKeyId>`) is an error naming its source, never a key;
-//! - [`transient`] says which credential failures another try can mend
-//!   (STS throttling and 5xx answers, timeouts, a cut answer), so that the
-//!   call path retries them as it retries Route 53's.
+//! - which credential failures another try can mend is decided where
+//!   every error is classified (`classify::transient`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,8 +21,6 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use tokio::io::AsyncReadExt;
-
-use super::error::{Cause, Retry};
 
 /// A credential process prints a few hundred bytes of JSON.
 pub const MAX_PROCESS_OUTPUT: u64 = 64 << 10;
@@ -113,58 +110,6 @@ impl ProvideCredentials for Checked {
                 })),
             }
         })
-    }
-}
-
-/// What another try can do for a failed credential lookup: STS throttled
-/// (wait, try again), a passing failure (a timeout, no answer, a 5xx, an
-/// answer cut short), or nothing (no credentials, access denied, a bad
-/// configuration, a certificate not trusted).
-pub fn transient(e: &CredentialsError) -> Retry {
-    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-    match e {
-        CredentialsError::ProviderTimedOut(_) => return Retry::Again,
-        CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_) => {
-            return Retry::Never
-        }
-        _ => {}
-    }
-    if super::classify::find::<Malformed>(e).is_some() {
-        return Retry::Again;
-    }
-    if let Some(p) = super::classify::find::<ProcessFailed>(e) {
-        return if p.detail.contains("did not finish within") {
-            Retry::Again
-        } else {
-            Retry::Never
-        };
-    }
-    type StsError =
-        aws_sdk_sts::error::SdkError<AssumeRoleError, aws_sdk_sts::config::http::HttpResponse>;
-    if let Some(sdk) = super::classify::find::<StsError>(e) {
-        return match sdk {
-            aws_sdk_sts::error::SdkError::ServiceError(se) => {
-                let status = se.raw().status().as_u16();
-                match se.err().code().and_then(super::error::code) {
-                    Some(c) if c.retry != Retry::Never => c.retry,
-                    _ if status >= 500 || status == 429 => Retry::Again,
-                    _ => Retry::Never,
-                }
-            }
-            aws_sdk_sts::error::SdkError::ConstructionFailure(_) => Retry::Never,
-            _ => match super::classify::cause_of(sdk) {
-                Cause::Untrusted(_) => Retry::Never,
-                _ => Retry::Again,
-            },
-        };
-    }
-    match super::classify::cause_of(e) {
-        Cause::Timeout | Cause::Closed | Cause::ConnectionRefused | Cause::TooLarge(_) => {
-            Retry::Again
-        }
-        Cause::Tls(_) | Cause::Dns => Retry::Again,
-        Cause::Untrusted(_) | Cause::Other(_) => Retry::Never,
     }
 }
 

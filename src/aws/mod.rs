@@ -16,6 +16,7 @@
 pub mod api;
 pub mod batch;
 pub mod budget;
+pub mod change;
 pub mod classify;
 pub mod client;
 pub mod credentials;
