@@ -518,7 +518,10 @@ async fn sdk_config(settings: &Settings, estate: &Estate) -> aws_config::SdkConf
         loader = loader.profile_name(&p.name);
     }
     let conf = loader.load().await;
-    let conf = with_own_process(conf, estate, connect + read).await;
+    // A little inside the attempt's limit, so that a process that hangs is
+    // named as such rather than as an attempt out of time.
+    let attempt = connect + read;
+    let conf = with_own_process(conf, estate, attempt - attempt / 10).await;
     let Some(base) = conf.credentials_provider() else {
         return conf;
     };

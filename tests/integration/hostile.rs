@@ -400,7 +400,7 @@ fn a_hanging_credential_process_is_bounded_and_leaves_no_process() {
     let q = c.action_env(NODE1, "quickCheck", TAG, &env);
     row("credential_process never finishes", &q, &c);
     q.ok()
-        .says("credential_process of profile hang: did not finish within 2 s and was stopped")
+        .says("credential_process of profile hang: did not finish within 1 s and was stopped")
         .says("passing")
         .says("053096");
     assert!(q.took < Duration::from_secs(30), "{q}");
