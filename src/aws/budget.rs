@@ -137,6 +137,17 @@ impl State {
     }
 }
 
+/// The shortest pause after a throttled answer.
+pub const THROTTLE_FLOOR: Duration = Duration::from_millis(500);
+
+/// A pause after a throttled answer: the part `fraction` (0 to 1) of the
+/// window or of the call's `room`, whichever is shorter, and never under
+/// [`THROTTLE_FLOOR`].
+pub fn throttle_pause(window: Duration, room: Duration, fraction: f64) -> Duration {
+    let span = window.min(room).saturating_sub(THROTTLE_FLOOR);
+    THROTTLE_FLOOR + span.mul_f64(fraction.clamp(0.0, 1.0))
+}
+
 fn ns(d: Duration) -> u64 {
     d.as_nanos() as u64
 }
@@ -267,16 +278,17 @@ impl Budget {
 
     /// Route 53 answered `Throttling`: the node holds back. The pause
     /// before the throttled request is tried again: a random part of the
-    /// window (at least half a second).
-    pub fn throttled(&self) -> Duration {
+    /// window, or of the `room` the call has left where that is shorter,
+    /// so that a call tries again within its bound rather than giving up
+    /// on a draw (at least [`THROTTLE_FLOOR`]).
+    pub fn throttled(&self, room: Duration) -> Duration {
         let window = self
             .update(|s, now| {
                 let s = self.on_throttle(s, now);
                 (s, s.window())
             })
             .unwrap_or(WINDOW_START);
-        let floor = Duration::from_millis(500);
-        floor + (window.saturating_sub(floor)).mul_f64(random_fraction())
+        throttle_pause(window, room, random_fraction())
     }
 
     /// Route 53 answered (not throttled).
@@ -603,6 +615,23 @@ mod tests {
             s = next;
         }
         assert_eq!(waits, vec![0, 0, 0, 0, 0, 100, 200, 300]);
+    }
+
+    #[test]
+    fn a_throttle_pause_fits_the_room_the_call_has_left() {
+        let secs = Duration::from_secs;
+        // The window decides while the call has room for it ...
+        assert_eq!(throttle_pause(secs(20), secs(50), 1.0), secs(20));
+        assert_eq!(throttle_pause(secs(20), secs(50), 0.0), THROTTLE_FLOOR);
+        // ... the room where it is shorter: the request is tried again
+        // within the call's bound, wherever the draw falls.
+        assert_eq!(throttle_pause(secs(40), secs(14), 1.0), secs(14));
+        assert!(throttle_pause(secs(40), secs(14), 0.99) < secs(14));
+        // Never under the floor, whatever the room.
+        assert_eq!(
+            throttle_pause(secs(20), Duration::ZERO, 0.7),
+            THROTTLE_FLOOR
+        );
     }
 
     #[test]

@@ -238,7 +238,10 @@ impl Route53 {
                 Err(err) => self.fail(operation, zone, err),
             };
             let pause = if e.is_throttling() {
-                let pause = self.budget.throttled();
+                let room = deadline
+                    .saturating_duration_since(Instant::now())
+                    .saturating_sub(self.attempt_limit);
+                let pause = self.budget.throttled(room);
                 self.log.warn(
                     Msg::Throttled,
                     &format!(
