@@ -38,8 +38,14 @@ pub struct SystemTrust {
     /// In words: `the file SSL_CERT_FILE=/x`, `the system bundle /etc/...`.
     pub source: String,
     pub pem: Vec<u8>,
+    /// The distinct certificates in `pem`.
     pub count: usize,
     pub problems: Vec<String>,
+    /// The certificates taken so far: a folder's hashed links and its
+    /// `.pem` files, or a file and a folder, name the same certificate
+    /// many times, and each copy would be parsed again for every TLS
+    /// context.
+    seen: std::collections::HashSet<Vec<u8>>,
 }
 
 impl SystemTrust {
@@ -108,9 +114,19 @@ pub fn load_system(file: Option<&str>, dir: Option<&str>, bundles: &[&str]) -> S
 }
 
 impl SystemTrust {
+    /// Take a bundle's certificates, each once (the bundle's PEM is in the
+    /// one form `pem_of` writes, so the same certificate is the same text).
     fn absorb(&mut self, b: &CaBundle) {
-        self.pem.extend_from_slice(&b.pem);
-        self.count += b.count;
+        const END: &[u8] = b"-----END CERTIFICATE-----\n";
+        let mut rest = b.pem.as_slice();
+        while let Some(at) = rest.windows(END.len()).position(|w| w == END) {
+            let (block, tail) = rest.split_at(at + END.len());
+            if self.seen.insert(block.to_vec()) {
+                self.pem.extend_from_slice(block);
+                self.count += 1;
+            }
+            rest = tail;
+        }
         self.problems.extend(b.problems.iter().cloned());
     }
 }
@@ -250,6 +266,32 @@ fn pem_of(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_named_twice_is_taken_once() {
+        let block = |c: &str| pem_of(c.as_bytes());
+        let bundle = |certs: &[&str]| CaBundle {
+            path: PathBuf::from("/x"),
+            named_by: String::new(),
+            pem: certs
+                .iter()
+                .map(|c| block(c))
+                .collect::<String>()
+                .into_bytes(),
+            count: certs.len(),
+            problems: Vec::new(),
+        };
+        let mut t = SystemTrust::default();
+        t.absorb(&bundle(&["one", "two"]));
+        // The folder's hashed link and its .pem file, and the file again.
+        t.absorb(&bundle(&["two"]));
+        t.absorb(&bundle(&["one", "three"]));
+        assert_eq!(t.count, 3);
+        assert_eq!(
+            String::from_utf8(t.pem).expect("text"),
+            block("one") + &block("two") + &block("three")
+        );
+    }
 
     #[test]
     fn a_bundle_keeps_its_good_certificates_and_names_the_rest() {
