@@ -275,12 +275,18 @@ fn paths(t: &mut String, root: &Path, has: &dyn Fn(&str) -> bool) {
             subsys.display()
         );
     }
+    sendevent_lines(t, &quick);
+}
+
+/// Every line of these quickCheck actions that calls sendevent (a
+/// compiled program is named, not read).
+fn sendevent_lines(t: &mut String, quick: &[std::path::PathBuf]) {
     let _ = writeln!(
         t,
         "\n-- lines calling sendevent in the quickCheck actions of installed kits"
     );
     let mut lines = 0;
-    for q in &quick {
+    for q in quick {
         match bounded::read_regular(q, MAX_SCRIPT) {
             Ok(bytes) if bytes.iter().take(8192).any(|b| *b == 0) => {
                 let _ = writeln!(

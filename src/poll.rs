@@ -200,40 +200,12 @@ pub async fn wait_insync<A: RecordApi>(
         if due.get(i + 1).is_some_and(|next| start + *next <= now) {
             continue;
         }
-        let mut when = start + *at;
-        // A wait that saw a storm keeps to the storm's pace.
-        if storm_checks > 0 || pace.storm() {
-            // The first check of a storm comes at a random part of a gap
-            // after STORM_FIRST, so that changes accepted together are not
-            // checked together.
-            let first = STORM_FIRST + STORM_GAP.mul_f64(pace.spread());
-            when = when.max(start + first);
-            if let Some(last) = last.filter(|_| storm_checks > 0) {
-                when = when.max(last + storm_gap(storm_checks, due));
-            }
-            storm_checks += 1;
-        }
-        if let Some(last) = last {
-            when = when.max(last + pace.gap());
-        }
-        let when = when + RANK_STEP * pace.rank().min(20) as u32;
+        let when = check_time(start + *at, start, last, &mut storm_checks, due, pace);
         tokio::time::sleep_until(when.min(deadline)).await;
         last = Some(Instant::now());
         polls += 1;
         let try_no = polls;
-        // A state another restore of the batch saw lately stands for a
-        // check; only a state seen here is passed on.
-        let state = match pace.known() {
-            Some(state) => Ok(state),
-            None => {
-                let state = api.change_state(change_id).await;
-                if let Ok(s) = &state {
-                    pace.saw(*s);
-                }
-                state
-            }
-        };
-        match state {
+        match state_of(api, change_id, pace).await {
             Ok(ChangeState::InSync) => {
                 return Ok(Outcome::InSync {
                     elapsed: start.elapsed(),
@@ -258,6 +230,53 @@ pub async fn wait_insync<A: RecordApi>(
         elapsed: start.elapsed(),
         polls,
     })
+}
+
+/// When the check due at `due_at` is made: held back by a storm's pace
+/// (a wait that saw a storm keeps to it; `storm_checks` counts its
+/// checks) and by the node's gap after the `last` check, then stepped by
+/// the process's rank among the node's waiting changes.
+fn check_time(
+    due_at: Instant,
+    start: Instant,
+    last: Option<Instant>,
+    storm_checks: &mut u32,
+    due: &[Duration],
+    pace: &impl Pacing,
+) -> Instant {
+    let mut when = due_at;
+    if *storm_checks > 0 || pace.storm() {
+        // The first check of a storm comes at a random part of a gap
+        // after STORM_FIRST, so that changes accepted together are not
+        // checked together.
+        let first = STORM_FIRST + STORM_GAP.mul_f64(pace.spread());
+        when = when.max(start + first);
+        if let Some(last) = last.filter(|_| *storm_checks > 0) {
+            when = when.max(last + storm_gap(*storm_checks, due));
+        }
+        *storm_checks += 1;
+    }
+    if let Some(last) = last {
+        when = when.max(last + pace.gap());
+    }
+    when + RANK_STEP * pace.rank().min(20) as u32
+}
+
+/// The change's state: one another restore of the batch saw lately
+/// stands for a check; only a state seen here is passed on.
+async fn state_of<A: RecordApi>(
+    api: &A,
+    change_id: &str,
+    pace: &impl Pacing,
+) -> Result<ChangeState, Route53Error> {
+    if let Some(state) = pace.known() {
+        return Ok(state);
+    }
+    let state = api.change_state(change_id).await;
+    if let Ok(s) = &state {
+        pace.saw(*s);
+    }
+    state
 }
 
 /// The gap after the `k`th check of a storm: [`STORM_GAP`], half as much
