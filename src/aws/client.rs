@@ -299,6 +299,11 @@ impl Route53 {
                 let mut m = members.borrow_mut();
                 let joined = queue.take(&m, batch::alive);
                 m.extend(joined);
+                // The leader's own change is in its batch, whatever the
+                // queue file said of it.
+                if !m.iter().any(|x| x.id == me.id) {
+                    m.insert(0, me.clone());
+                }
                 let change = upsert_batch(&m);
                 let client = self.client.clone();
                 let zone = zone.to_string();
@@ -797,6 +802,14 @@ fn backoff(n: u32) -> Duration {
 
 /// The change batch that UPSERTs each member's A record.
 fn upsert_batch(members: &[Member]) -> Result<ChangeBatch, aws_sdk_route53::error::BuildError> {
+    if members.is_empty() {
+        // Never sent: a change of nothing would be "accepted" and tell the
+        // caller its record was written.
+        return Err(aws_sdk_route53::error::BuildError::missing_field(
+            "changes",
+            "a change batch holds at least one record",
+        ));
+    }
     let mut changes = Vec::new();
     for m in members {
         let record = ResourceRecordSet::builder()
