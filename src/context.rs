@@ -102,7 +102,14 @@ impl<L: Lcd> Ctx<L> {
             Vec::new(),
         );
         assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
-        let locks = std::env::temp_dir().join(format!("lkroute53-unit-{}", std::process::id()));
+        // A lock folder of its own: unit tests run at once in one process,
+        // and one test's resource lock would make another's quickCheck
+        // pass as "another action holds the lock".
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let locks = std::env::temp_dir()
+            .join(format!("lkroute53-unit-{}", std::process::id()))
+            .join(n.to_string());
         Ctx::with(
             settings,
             Logger::capturing("restore", "r53-app"),
