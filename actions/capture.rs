@@ -34,7 +34,8 @@ const MAX_SCRIPT: u64 = 1 << 20;
 /// At most this many sendevent lines are copied.
 const MAX_LINES: usize = 100;
 
-/// Variables whose value is recorded (proxy URLs without user and password).
+/// Variables whose value is recorded, and then the proxy variables
+/// (`settings::PROXY_KEYS`, without user and password).
 const SHOWN: &[&str] = &[
     "LKROOT",
     "LK_DEFAULTS_FILE",
@@ -47,12 +48,6 @@ const SHOWN: &[&str] = &[
     "AWS_ENDPOINT_URL_ROUTE_53",
     "AWS_ENDPOINT_URL_STS",
     "AWS_EC2_METADATA_DISABLED",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "NO_PROXY",
-    "no_proxy",
 ];
 /// Variables of which only "set" or "unset" is recorded.
 const SECRET: &[&str] = &[
@@ -107,10 +102,11 @@ fn render(ctx: &Ctx<impl Lcd>, checks: &[Check]) -> String {
         let _ = writeln!(t, "warning: {w}");
     }
     let _ = writeln!(t, "\n== environment");
-    for k in SHOWN {
+    let proxies = lkroute53::settings::PROXY_KEYS;
+    for k in SHOWN.iter().chain(proxies) {
         if let Some(v) = std::env::var_os(k) {
             let v = v.to_string_lossy();
-            let shown = if k.to_ascii_lowercase().contains("proxy") {
+            let shown = if proxies.contains(k) {
                 lkroute53::aws::endpoint::hide_userinfo(&v)
             } else {
                 v.into_owned()

@@ -34,14 +34,6 @@ OTHER = "192.0.2.99"
 LATENCY_BUDGET = "ROUTE53_API_RATE=1000\nROUTE53_API_BURST=1000\n"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 class Proxy:
     """Forwards to moto; counts requests; can hold GetChange at PENDING until
     `delay` seconds after the last change was accepted."""
@@ -153,25 +145,8 @@ def static_lcd(root, zone, resources=(("r53", HOST),)):
     """LCD commands that print fixed lines: on a node the LCD commands are
     compiled programs, so the kit's time is not the simulator's. Each
     (tag, host name) of `resources` is a Route 53 resource over the IP
-    resource ip1. ins_list prints every instance, or the one of `-t TAG`;
-    dep_list prints every dependency, or those of `-c TAG`."""
-    os.makedirs(f"{root}/bin", exist_ok=True)
-    lines = {tag: f"node1\x01gen\x01route53\x01{tag}\x01route53:{zone}:{host}\x01{zone} {host}\x01ISP\x01OSU\x010"
-             for tag, host in resources}
-    lines["ip1"] = f"node1\x01comm\x01ip\x01ip1\x01IP1\x01node1 eth0 {ADDR} ffffff00 none\x01ISP\x01OSU\x010"
-    with open(f"{root}/instances", "w") as f:
-        f.write("".join(line + "\n" for line in lines.values()))
-    with open(f"{root}/bin/ins_list", "w") as f:
-        f.write("#!/bin/sh\ncase \"$2\" in\n")
-        for tag, line in lines.items():
-            f.write(f"{tag}) printf '%s\\n' '{line}' ;;\n")
-        f.write(f"'') exec cat '{root}/instances' ;;\nesac\n")
-    with open(f"{root}/bin/dep_list", "w") as f:
-        f.write("#!/bin/sh\n[ -n \"$2\" ] && exec printf '%s\\001ip1\\n' \"$2\"\n")
-        for tag, _ in resources:
-            f.write(f"printf '%s\\n' '{tag}\x01ip1'\n")
-    for c in ("ins_list", "dep_list"):
-        os.chmod(f"{root}/bin/{c}", 0o755)
+    resource ip1 of node1 (bench/storm.py's node_lcd)."""
+    storm.node_lcd(root, "node1", ADDR, zone, resources)
 
 
 def make_zone(c, size, name):
@@ -276,7 +251,7 @@ def main():
     cli_reps = 1 if brief else 5
     delays = [3] if brief else [3, 8, 25, 55]
 
-    moto_port = free_port()
+    moto_port = storm.free_port()
     moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

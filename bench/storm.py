@@ -97,7 +97,11 @@ def records(port, zone):
 
 
 def node_lcd(root, node, addr, zone, resources):
-    """LCD commands that print fixed lines, as bench/bench.py's."""
+    """LCD commands that print fixed lines (on a node they are compiled
+    programs, so the kit's time is not the simulator's). Each (tag, host
+    name) of `resources` is a Route 53 resource over the IP resource ip1,
+    which holds `addr`. ins_list prints every instance, or the one of
+    `-t TAG`; dep_list prints every dependency, or those of `-c TAG`."""
     os.makedirs(f"{root}/bin", exist_ok=True)
     lines = {tag: f"{node}\x01gen\x01route53\x01{tag}\x01route53:{zone}:{host}\x01{zone} {host}\x01ISP\x01OSU\x010"
              for tag, host in resources}

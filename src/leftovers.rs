@@ -9,6 +9,19 @@
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 
+/// Whether process `pid` lives, as `/proc` tells; None where `/proc` is
+/// not mounted (a chroot, a bare container) and nobody can tell. Each
+/// caller decides what an unknown means for it.
+pub fn lives(pid: u32) -> Option<bool> {
+    lives_in(std::path::Path::new("/proc"), pid)
+}
+
+fn lives_in(proc: &std::path::Path, pid: u32) -> Option<bool> {
+    proc.join("self")
+        .exists()
+        .then(|| proc.join(pid.to_string()).exists())
+}
+
 /// Where `kill` is looked for.
 const KILL: &[&str] = &["/bin/kill", "/usr/bin/kill"];
 
@@ -153,5 +166,19 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         assert!(gone(), "the grandchild {grandchild} lives on");
+    }
+
+    #[test]
+    fn without_proc_nobody_can_tell() {
+        let root = std::env::temp_dir().join(format!("lkr53-proc-{}", std::process::id()));
+        let proc = root.join("proc");
+        std::fs::create_dir_all(proc.join("self")).expect("self");
+        std::fs::create_dir_all(proc.join("42")).expect("42");
+        assert_eq!(lives_in(&proc, 42), Some(true));
+        assert_eq!(lives_in(&proc, 43), Some(false));
+        let bare = root.join("bare");
+        std::fs::create_dir_all(&bare).expect("bare");
+        assert_eq!(lives_in(&bare, 43), None);
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

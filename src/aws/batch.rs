@@ -288,36 +288,15 @@ pub fn member_id(n: u64) -> String {
     format!("{}-{n}", std::process::id())
 }
 
-/// Whether process `pid` lives, as `/proc` tells. Where `/proc` is not
-/// mounted (a chroot, a bare container) nobody can tell, and every
-/// process counts as living: a member's change is never dropped as a dead
-/// process's.
+/// Whether a member's process lives. Where nobody can tell (no `/proc`),
+/// it does: a member's change is never dropped as a dead process's.
 pub fn alive(pid: u32) -> bool {
-    alive_in(Path::new("/proc"), pid)
-}
-
-fn alive_in(proc: &Path, pid: u32) -> bool {
-    proc.join(pid.to_string()).exists() || !proc.join("self").exists()
+    crate::leftovers::lives(pid).unwrap_or(true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn without_proc_every_process_counts_as_living() {
-        let proc = scratch("proc");
-        std::fs::create_dir_all(proc.join("self")).expect("self");
-        std::fs::create_dir_all(proc.join("42")).expect("42");
-        assert!(alive_in(&proc, 42));
-        assert!(!alive_in(&proc, 43));
-        // Not mounted: nobody can tell.
-        let bare = scratch("bare");
-        std::fs::create_dir_all(&bare).expect("bare");
-        assert!(alive_in(&bare, 43));
-        let _ = std::fs::remove_dir_all(&proc);
-        let _ = std::fs::remove_dir_all(&bare);
-    }
 
     fn scratch(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("lkr53-batch-{name}-{}", std::process::id()));

@@ -190,22 +190,16 @@ pub struct CaBundle {
 /// anchor is named (by its place in the file) and left out, so that a bad
 /// certificate is reported instead of breaking every HTTPS request.
 pub fn read_bundle(path: &Path, named_by: String) -> CaBundle {
-    let mut bundle = CaBundle {
-        path: path.to_path_buf(),
-        named_by,
-        pem: Vec::new(),
-        count: 0,
-        problems: Vec::new(),
-    };
-    let bytes = match crate::bounded::read_whole(path, MAX_STORE) {
-        Ok(b) => b,
-        Err(why) => {
-            bundle.problems.push(format!("{}: {why}", path.display()));
-            return bundle;
-        }
-    };
-    parse_into(&mut bundle, &bytes);
-    bundle
+    match crate::bounded::read_whole(path, MAX_STORE) {
+        Ok(bytes) => parse_bundle(path, named_by, &bytes),
+        Err(why) => CaBundle {
+            path: path.to_path_buf(),
+            named_by,
+            pem: Vec::new(),
+            count: 0,
+            problems: vec![format!("{}: {why}", path.display())],
+        },
+    }
 }
 
 /// As [`read_bundle`], of bytes already read.
