@@ -5,12 +5,9 @@
 #   packaging/install-tree.sh DESTDIR [BINARY]
 #
 # BINARY defaults to the release build ($CARGO_TARGET_DIR or target/,
-# then release/lkroute53). One program, at $KIT/bin/lkroute53; the
-# actions are relative links to it (it picks the action by the name it was
-# called under), as are the recovery program recovery/route53/recordfail,
-# LifeKeeper's canextend and extend hooks under
-# lkadm/subsys/gen/route53/bin, and /usr/sbin/lkroute53 is a relative link to it as well,
-# so the tree works as laid out under any DESTDIR and under rpm --root.
+# then release/lkroute53). One program, at $KIT/bin/lkroute53; every name
+# it is run under (actions/links) is a relative link to it, so the tree
+# works as laid out under any DESTDIR and under rpm --root.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,21 +16,17 @@ binary=${2:-${CARGO_TARGET_DIR:-$here/target}/release/lkroute53}
 [ -x "$binary" ] || { echo "install-tree.sh: no program at $binary (build it first: cargo build --release --locked)" >&2; exit 1; }
 
 kit=opt/LifeKeeper/subsys/gen/resources/route53
-hooks=opt/LifeKeeper/lkadm/subsys/gen/route53/bin
-install -d -m 0755 "$destdir/usr/sbin" "$destdir/$kit/actions" "$destdir/$kit/bin" "$destdir/$hooks"
+install -d -m 0755 "$destdir/$kit/bin"
 install -m 0755 "$binary" "$destdir/$kit/bin/lkroute53"
-for action in restore remove quickCheck recover delete; do
-    ln -sfn ../bin/lkroute53 "$destdir/$kit/actions/$action"
-done
-# The recovery program of the kit's event (quickCheck tells LifeKeeper's
-# sendevent -C route53 -E recordfail; LifeKeeper runs recovery/CLASS/EVENT).
-install -d -m 0755 "$destdir/$kit/recovery/route53"
-ln -sfn ../../bin/lkroute53 "$destdir/$kit/recovery/route53/recordfail"
-# LifeKeeper's hierarchy-extension hooks (GUI, lkcli resource extend).
-for hook in canextend extend; do
-    ln -sfn "../../../../../subsys/gen/resources/route53/bin/lkroute53" "$destdir/$hooks/$hook"
-done
-ln -sfn "../../$kit/bin/lkroute53" "$destdir/usr/sbin/lkroute53"
+# Every name the program is run under (actions/links): the actions, the
+# recovery program of the kit's event (quickCheck tells LifeKeeper's
+# sendevent -C route53 -E recordfail; LifeKeeper runs recovery/CLASS/EVENT),
+# LifeKeeper's hierarchy-extension hooks and the operator command.
+while read -r link target; do
+    case $link in ''|'#'*) continue ;; esac
+    install -d -m 0755 "$destdir/$(dirname "$link")"
+    ln -sfn "$target" "$destdir/$link"
+done <"$here/actions/links"
 # The manual pages, made by the program from the definitions of its --help.
 install -d -m 0755 "$destdir/usr/share/man/man8"
 "$binary" man "$destdir/usr/share/man/man8"

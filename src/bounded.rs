@@ -8,7 +8,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 /// A regular file's first `cap` bytes; the error in words.
-pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+pub(crate) fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     // O_NONBLOCK: opening a FIFO for reading returns at once instead of
     // waiting for a writer; it is then refused as no regular file.
     let file = std::fs::OpenOptions::new()
@@ -33,7 +33,7 @@ pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
 
 /// As [`read_regular`], and refused where the file holds more than `cap`
 /// bytes: for files that are useless when cut (a trust store, a profile).
-pub fn read_whole(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+pub(crate) fn read_whole(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     let buf = read_regular(path, cap + 1)?;
     if buf.len() as u64 > cap {
         return Err(format!(

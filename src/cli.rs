@@ -12,27 +12,87 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::ExitStatus;
 use crate::resource::{Switchback, DEFAULT_PRIORITY};
+use crate::runtime::Trouble;
 
-/// The LifeKeeper action names, as installed under `actions/`.
-pub const RESTORE: &str = "restore";
-pub const REMOVE: &str = "remove";
-pub const QUICK_CHECK: &str = "quickCheck";
-pub const RECOVER: &str = "recover";
-/// Run by LifeKeeper when the resource is deleted.
-pub const DELETE: &str = "delete";
-pub const ACTIONS: &[&str] = &[RESTORE, REMOVE, QUICK_CHECK, RECOVER, DELETE];
+/// The LifeKeeper actions, by the names they are installed under
+/// (`actions/`): the program is called under one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Restore,
+    Remove,
+    QuickCheck,
+    Recover,
+    /// Run by LifeKeeper when the resource is deleted.
+    Delete,
+}
+
+impl Action {
+    pub(crate) const ALL: [Action; 5] = [
+        Action::Restore,
+        Action::Remove,
+        Action::QuickCheck,
+        Action::Recover,
+        Action::Delete,
+    ];
+
+    /// The name it is installed and logged under.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Action::Restore => "restore",
+            Action::Remove => "remove",
+            Action::QuickCheck => "quickCheck",
+            Action::Recover => "recover",
+            Action::Delete => "delete",
+        }
+    }
+
+    /// What it does, for its --help.
+    fn about(self) -> &'static str {
+        match self {
+            Action::Restore => "Point the host name's A record at the address of the resource's IP resource, wait for INSYNC, verify",
+            Action::Remove => "Give the resource up on this node; the A record is left as it is and no API call is made",
+            Action::QuickCheck => "Check that the A record holds the IP resource's address; exit 1 when it does not, 0 when Route 53 cannot be read",
+            Action::Recover => "Put the A record right again; exit 0 only when it holds the IP resource's address",
+            Action::Delete => "The resource is being deleted: the A record is left as it is and the kit's lock file for it is removed",
+        }
+    }
+
+    /// The one rule for an action that cannot run to its verdict (no
+    /// runtime, a signal, a panic; for remove and delete also a command
+    /// line they cannot read): a broken quickCheck never causes a
+    /// failover, remove and delete never fail (a failed remove halts the
+    /// node); restore and recover fail.
+    pub(crate) fn trouble(self) -> Trouble {
+        match self {
+            Action::Remove | Action::Delete => Trouble::NeverFails,
+            Action::QuickCheck => Trouble::Passes,
+            Action::Restore | Action::Recover => Trouble::Fails,
+        }
+    }
+
+    fn command(self, args: ActionArgs) -> Command {
+        match self {
+            Action::Restore => Command::Restore(args),
+            Action::Remove => Command::Remove(args),
+            Action::QuickCheck => Command::QuickCheck(args),
+            Action::Recover => Command::Recover(args),
+            Action::Delete => Command::DeleteAction(args),
+        }
+    }
+}
+
 /// LifeKeeper's hierarchy-extension hooks, installed under
 /// `$LKROOT/lkadm/subsys/gen/route53/bin`.
-pub const CANEXTEND: &str = "canextend";
-pub const EXTEND: &str = "extend";
+pub(crate) const CANEXTEND: &str = "canextend";
+pub(crate) const EXTEND: &str = "extend";
 /// The class and event quickCheck tells LifeKeeper's sendevent of when the
 /// record has gone wrong; the recovery program
 /// `recovery/route53/recordfail` under the resource type's folder is
 /// called under the event's name.
-pub const EVENT_CLASS: &str = "route53";
-pub const EVENT: &str = "recordfail";
+pub(crate) const EVENT_CLASS: &str = "route53";
+pub(crate) const EVENT: &str = "recordfail";
 /// Who tells it (`sendevent -m`).
-pub const MONITOR: &str = "lkroute53";
+pub(crate) const MONITOR: &str = "lkroute53";
 
 const ACTION_HELP: &str = "LifeKeeper runs this action as ACTION -t TAG -i ID, as root, with LKROOT set.\n\
 Example (by hand, with debug detail, changing nothing):\n  LKROOT=/opt/LifeKeeper /opt/LifeKeeper/subsys/gen/resources/route53/actions/restore -t r53-app -v --dry-run";
@@ -68,9 +128,28 @@ pub struct Common {
     about = "Route 53 recovery kit for LifeKeeper: keeps a host name's A record on the node that runs the service",
     after_help = "Examples:\n  lkroute53 create --tag r53-app --zone-id Z0123456789ABCDEFGHIJ --hostname app.example.com --ip-tag ip-10.0.1.10\n  lkroute53 extend --tag r53-app --from node1 --ip-tag ip-10.0.2.20\n  lkroute53 status r53-app\n  lkroute53 doctor r53-app"
 )]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    program: Top,
+}
+
+/// What the operator command can be asked: a command, or (at build time)
+/// its manual pages.
+#[derive(Debug, Subcommand)]
+enum Top {
+    #[command(flatten)]
+    Run(Command),
+    /// Write the manual pages (lkroute53.8 and one per command) into DIR.
+    #[command(hide = true)]
+    Man { dir: PathBuf },
+}
+
+/// What the program is asked to do: run a command, or write its manual
+/// pages (at build time: no settings, no log, no runtime).
+#[derive(Debug)]
+pub enum Program {
+    Run(Command),
+    Manual(PathBuf),
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,9 +203,11 @@ pub enum Command {
     /// sendevent's options.
     #[command(skip)]
     Recovery(EventCall),
-    /// Write the manual pages (lkroute53.8 and one per command) into DIR.
-    #[command(hide = true)]
-    Man { dir: PathBuf },
+    /// An action whose command line could not be read, where the action
+    /// must not fail on that (remove, delete): the run says so and exits
+    /// by the action's [`Action::trouble`].
+    #[command(skip)]
+    Unreadable { action: Action, error: String },
 }
 
 #[derive(Debug, Args)]
@@ -248,6 +329,24 @@ pub struct StatusArgs {
     pub common: Common,
 }
 
+/// How `status` prints what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Lines for a person.
+    Text,
+    /// One JSON object, for scripts.
+    Json,
+}
+
+impl StatusArgs {
+    pub fn format(&self) -> Format {
+        match self.json {
+            true => Format::Json,
+            false => Format::Text,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
     /// Tag of the Route 53 resource.
@@ -279,7 +378,7 @@ pub struct CommonArgs {
 /// The command a command line asks for: by the name the program is called
 /// under (an action or a hook), else `lkroute53 COMMAND`. A bad command
 /// line ends the process with clap's message and exit status 2.
-pub fn parse(args: Vec<OsString>) -> Command {
+pub fn parse(args: Vec<OsString>) -> Program {
     let called_as = args
         .first()
         .and_then(|a| Path::new(a).file_name())
@@ -292,14 +391,14 @@ pub fn parse(args: Vec<OsString>) -> Command {
             .skip(1)
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
-        return Command::Hook(HookCall {
+        return Program::Run(Command::Hook(HookCall {
             name,
             common: Common {
                 verbose: rest.iter().any(|a| a == "-v"),
                 dry_run: rest.iter().any(|a| a == "-n" || a == "--dry-run"),
             },
             args: rest,
-        });
+        }));
     }
     if called_as == EVENT {
         let args: Vec<String> = args
@@ -308,46 +407,63 @@ pub fn parse(args: Vec<OsString>) -> Command {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         let verbose = args.iter().any(|a| a == "-v");
-        return Command::Recovery(EventCall {
+        return Program::Run(Command::Recovery(EventCall {
             args,
             common: Common {
                 verbose,
                 dry_run: false,
             },
-        });
+        }));
     }
-    let Some(action) = ACTIONS.iter().find(|a| **a == called_as) else {
-        return Cli::parse_from(&args).command;
+    let Some(action) = Action::ALL.into_iter().find(|a| a.name() == called_as) else {
+        return match Cli::parse_from(&args).program {
+            Top::Run(command) => Program::Run(command),
+            Top::Man { dir } => Program::Manual(dir),
+        };
     };
     let parsed = ActionArgs::command()
-        .name(*action)
-        .bin_name(*action)
-        .about(about(action))
+        .name(action.name())
+        .bin_name(action.name())
+        .about(action.about())
         .try_get_matches_from(&args)
-        .and_then(|m| ActionArgs::from_arg_matches(&m))
-        .unwrap_or_else(|e| {
-            // remove and delete never fail, not even on arguments they
-            // cannot read: a failed remove halts a LifeKeeper node.
-            if matches!(*action, REMOVE | DELETE) && e.use_stderr() {
-                let _ = e.print();
-                eprintln!(
-                    "ERROR:route53:{action}::{:06}:arguments not understood; nothing was changed, and {action} never fails",
-                    crate::log::Msg::Remove as u32
-                );
-                std::process::exit(0);
-            }
-            e.exit()
-        });
-    match *action {
-        RESTORE => Command::Restore(parsed),
-        REMOVE => Command::Remove(parsed),
-        QUICK_CHECK => Command::QuickCheck(parsed),
-        DELETE => Command::DeleteAction(parsed),
-        _ => Command::Recover(parsed),
+        .and_then(|m| ActionArgs::from_arg_matches(&m));
+    match parsed {
+        Ok(a) => Program::Run(action.command(a)),
+        // An action that must not fail on arguments it cannot read runs
+        // to say so (remove and delete: a failed remove halts the node).
+        Err(e) if e.use_stderr() && action.trouble() == Trouble::NeverFails => {
+            Program::Run(Command::Unreadable {
+                action,
+                error: e.to_string(),
+            })
+        }
+        Err(e) => e.exit(),
     }
 }
 
 impl Command {
+    /// How the run ends when it cannot run to its verdict: the actions by
+    /// [`Action::trouble`]; the operator commands fail.
+    pub(crate) fn trouble(&self) -> Trouble {
+        match self {
+            Command::Restore(_) => Action::Restore.trouble(),
+            Command::Remove(_) => Action::Remove.trouble(),
+            Command::QuickCheck(_) => Action::QuickCheck.trouble(),
+            Command::Recover(_) => Action::Recover.trouble(),
+            Command::DeleteAction(_) => Action::Delete.trouble(),
+            Command::Unreadable { action, .. } => action.trouble(),
+            Command::Create(_)
+            | Command::Extend(_)
+            | Command::Status(_)
+            | Command::Doctor(_)
+            | Command::Delete(_)
+            | Command::List(_)
+            | Command::Policy(_)
+            | Command::Hook(_)
+            | Command::Recovery(_) => Trouble::Fails,
+        }
+    }
+
     /// The name the run logs under (the `ACTION` of its log lines), the
     /// tag it is about (empty for `list`), and its common options.
     pub fn describe(&self) -> (&'static str, String, Common) {
@@ -359,26 +475,15 @@ impl Command {
             Command::Delete(a) => ("delete", a.tag.clone(), a.common),
             Command::List(a) => ("list", String::new(), a.common),
             Command::Policy(a) => ("policy", a.tag.clone(), a.common),
-            Command::Restore(a) => (RESTORE, a.tag.clone(), a.common),
-            Command::Remove(a) => (REMOVE, a.tag.clone(), a.common),
-            Command::QuickCheck(a) => (QUICK_CHECK, a.tag.clone(), a.common),
-            Command::Recover(a) => (RECOVER, a.tag.clone(), a.common),
-            Command::DeleteAction(a) => (DELETE, a.tag.clone(), a.common),
+            Command::Restore(a) => (Action::Restore.name(), a.tag.clone(), a.common),
+            Command::Remove(a) => (Action::Remove.name(), a.tag.clone(), a.common),
+            Command::QuickCheck(a) => (Action::QuickCheck.name(), a.tag.clone(), a.common),
+            Command::Recover(a) => (Action::Recover.name(), a.tag.clone(), a.common),
+            Command::DeleteAction(a) => (Action::Delete.name(), a.tag.clone(), a.common),
+            Command::Unreadable { action, .. } => (action.name(), String::new(), Common::default()),
             Command::Hook(h) => (h.name, h.args.get(1).cloned().unwrap_or_default(), h.common),
             Command::Recovery(e) => ("recovery", e.name().unwrap_or("").to_string(), e.common),
-            Command::Man { .. } => ("man", String::new(), Common::default()),
         }
-    }
-}
-
-/// What each action does, for its --help.
-fn about(action: &str) -> &'static str {
-    match action {
-        RESTORE => "Point the host name's A record at the address of the resource's IP resource, wait for INSYNC, verify",
-        REMOVE => "Give the resource up on this node; the A record is left as it is and no API call is made",
-        QUICK_CHECK => "Check that the A record holds the IP resource's address; exit 1 when it does not, 0 when Route 53 cannot be read",
-        DELETE => "The resource is being deleted: the A record is left as it is and the kit's lock file for it is removed",
-        _ => "Put the A record right again; exit 0 only when it holds the IP resource's address",
     }
 }
 
@@ -413,7 +518,7 @@ pub fn man(dir: &Path) -> ExitStatus {
 /// `-v`: the kit's own debug events and the SDK's retry decisions. The
 /// SDK's signing and wire events are left out: they can carry a session
 /// token.
-pub fn init_debug() {
+pub(crate) fn init_debug() {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
     let filter = Targets::new()
@@ -454,7 +559,7 @@ mod tests {
             "-s",
             "3",
         ]));
-        let Command::Recovery(e) = c else {
+        let Program::Run(Command::Recovery(e)) = c else {
             panic!("not the recovery program: {c:?}")
         };
         assert_eq!(e.name(), Some("route53:Z1:app.example.com"));
@@ -468,5 +573,32 @@ mod tests {
             common: Common::default(),
         };
         assert_eq!(e.name(), None);
+    }
+
+    /// Every name actions/links installs is one the program answers to, and
+    /// every name the program answers to is installed.
+    #[test]
+    fn every_installed_name_is_one_the_program_answers_to() {
+        let installed: Vec<&str> = include_str!("../actions/links")
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let link = l.split_whitespace().next().expect("a link");
+                link.rsplit('/').next().expect("a name")
+            })
+            .collect();
+        let mut known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        known.extend([CANEXTEND, EXTEND, EVENT, "lkroute53"]);
+        let mut a = installed.clone();
+        a.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(a, known);
+        for name in installed.into_iter().filter(|n| *n != "lkroute53") {
+            let called = format!("/opt/x/{name}");
+            match parse(args(&[called.as_str(), "-t", "r53-app"])) {
+                Program::Run(Command::Unreadable { .. }) => panic!("{name} not understood"),
+                Program::Run(_) | Program::Manual(_) => {}
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! built here, at the edge, and handed to the procedures.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::lcd::{Commands, Lcd};
@@ -11,7 +11,7 @@ use crate::log::{Logger, Msg};
 use crate::settings::Settings;
 
 #[derive(Debug)]
-pub struct Ctx<L = Commands> {
+pub(crate) struct Ctx<L = Commands> {
     pub settings: Settings,
     /// Shared with the Route 53 client, which says why a request waits.
     pub log: Arc<Logger>,
@@ -31,7 +31,7 @@ pub struct Ctx<L = Commands> {
 
 /// The stage a run is at, and the record as far as it knows.
 #[derive(Debug)]
-pub struct Progress(Mutex<(String, String)>);
+pub(crate) struct Progress(Mutex<(String, String)>);
 
 impl Default for Progress {
     fn default() -> Self {
@@ -40,20 +40,20 @@ impl Default for Progress {
 }
 
 impl Progress {
-    pub fn stage(&self, stage: impl Into<String>) {
+    pub(crate) fn stage(&self, stage: impl Into<String>) {
         if let Ok(mut p) = self.0.lock() {
             p.0 = stage.into();
         }
     }
 
-    pub fn record(&self, record: impl Into<String>) {
+    pub(crate) fn record(&self, record: impl Into<String>) {
         if let Ok(mut p) = self.0.lock() {
             p.1 = record.into();
         }
     }
 
     /// (stage, record as far as known)
-    pub fn now(&self) -> (String, String) {
+    pub(crate) fn now(&self) -> (String, String) {
         self.0
             .lock()
             .map(|p| p.clone())
@@ -64,7 +64,7 @@ impl Progress {
 impl Ctx<Commands> {
     /// Read the settings (logging each problem with the file) and set up
     /// the logger and this node's LCD commands.
-    pub fn new(action: &str, tag: &str) -> Ctx {
+    pub(crate) fn new(action: &str, tag: &str) -> Ctx {
         let settings = Settings::load();
         let log = Logger::new(action, tag, settings.syslog_selector.as_deref());
         for w in settings.warnings_shown() {
@@ -79,7 +79,7 @@ impl Ctx<Commands> {
 
 impl<L: Lcd> Ctx<L> {
     /// A context of these parts: not dry, not at a terminal.
-    pub fn with(settings: Settings, log: Logger, lcd: L, locks: PathBuf) -> Ctx<L> {
+    pub(crate) fn with(settings: Settings, log: Logger, lcd: L, locks: PathBuf) -> Ctx<L> {
         Ctx {
             settings,
             log: Arc::new(log),
@@ -95,9 +95,10 @@ impl<L: Lcd> Ctx<L> {
     /// (as `/etc/default/LifeKeeper`, which must read without a warning),
     /// a logger that keeps its lines, this LCD, and a lock folder of the
     /// test process's own in the temporary folder.
-    pub fn for_tests(settings_text: &str, lcd: L) -> Ctx<L> {
+    #[cfg(test)]
+    pub(crate) fn for_tests(settings_text: &str, lcd: L) -> Ctx<L> {
         let settings = Settings::from_text(
-            Path::new("/etc/default/LifeKeeper"),
+            std::path::Path::new("/etc/default/LifeKeeper"),
             settings_text.as_bytes(),
             Vec::new(),
         );

@@ -14,6 +14,7 @@ use crate::lock::LockError;
 use crate::log::Msg;
 use crate::resource::ResourceError;
 
+listed_enum! {
 /// Exit statuses, the contract with LifeKeeper and with scripts; the
 /// README's exit status table mirrors this one. LifeKeeper itself only
 /// tells zero from nonzero.
@@ -38,10 +39,15 @@ pub enum ExitStatus {
     NotInSync = 5,
     /// Another action on the same resource held its lock past the wait.
     Busy = 6,
+    /// The action could not run at all: the node is out of something every
+    /// run needs (file descriptors, memory, threads), or the program failed
+    /// in a way it did not foresee.
+    CannotRun = 7,
     /// Stopped by SIGINT (128 + 2).
     Interrupted = 130,
     /// Stopped by SIGTERM (128 + 15).
     Terminated = 143,
+}
 }
 
 impl ExitStatus {
@@ -53,7 +59,7 @@ impl ExitStatus {
 /// The record is not what it should be; the text comes from the verdict
 /// table ([`crate::verdict`]), so every action words it the same way.
 #[derive(Debug, thiserror::Error)]
-pub enum RecordError {
+pub(crate) enum RecordError {
     /// quickCheck: missing, or another address (LifeKeeper recovers).
     #[error("{0}")]
     Mismatch(String),
@@ -67,7 +73,7 @@ pub enum RecordError {
 
 /// The reason an action did not succeed; the exit status follows from it.
 #[derive(Debug, thiserror::Error)]
-pub enum ActionError {
+pub(crate) enum ActionError {
     #[error(transparent)]
     Resource(#[from] ResourceError),
     #[error(transparent)]
@@ -91,12 +97,18 @@ pub enum ActionError {
     ChecksFailed { failed: usize },
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// An action that never fails on it could not read its command line.
+    #[error("arguments not understood ({detail}); nothing was changed, and {action} never fails")]
+    Unreadable {
+        action: &'static str,
+        detail: String,
+    },
 }
 
 impl ActionError {
     /// The one table: the exit status of a failure, and the message ID of
     /// the line that says it.
-    pub fn outcome(&self) -> (ExitStatus, Msg) {
+    pub(crate) fn outcome(&self) -> (ExitStatus, Msg) {
         match self {
             ActionError::Resource(_) => (ExitStatus::Resource, Msg::ResourceProblem),
             ActionError::Route53(_) => (ExitStatus::Route53, Msg::Route53Problem),
@@ -107,10 +119,18 @@ impl ActionError {
             ActionError::NotInSync { .. } => (ExitStatus::NotInSync, Msg::NotInSync),
             ActionError::Lock(LockError::Busy { .. }) => (ExitStatus::Busy, Msg::Busy),
             ActionError::Lock(_) => (ExitStatus::Resource, Msg::Busy),
+            ActionError::Unreadable { .. } => (ExitStatus::Usage, Msg::Remove),
         }
     }
 
-    pub fn exit_status(&self) -> ExitStatus {
+    /// The action's own verdict on the record (quickCheck's mismatch), as
+    /// against trouble that kept it from one.
+    pub(crate) fn is_verdict(&self) -> bool {
+        matches!(self, ActionError::Record(RecordError::Mismatch(_)))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn exit_status(&self) -> ExitStatus {
         self.outcome().0
     }
 }
@@ -186,5 +206,22 @@ mod tests {
             let (status, id) = e.outcome();
             assert_eq!((status.code(), id), (code, msg), "{e}");
         }
+    }
+
+    /// The README's exit status table: a row for every status and none other.
+    #[test]
+    fn the_readme_exit_table_is_the_code_s() {
+        let mut readme: Vec<u8> = crate::readme::table("Exit status")
+            .iter()
+            .flat_map(|r| {
+                r[0].split(", ")
+                    .map(|c| c.parse::<u8>().expect("a status"))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        readme.sort_unstable();
+        let mut code: Vec<u8> = ExitStatus::ALL.iter().map(|s| s.code()).collect();
+        code.sort_unstable();
+        assert_eq!(readme, code);
     }
 }

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 /// Whether process `pid` lives, as `/proc` tells; None where `/proc` is
 /// not mounted (a chroot, a bare container) and nobody can tell. Each
 /// caller decides what an unknown means for it.
-pub fn lives(pid: u32) -> Option<bool> {
+pub(crate) fn lives(pid: u32) -> Option<bool> {
     lives_in(std::path::Path::new("/proc"), pid)
 }
 
@@ -62,7 +62,7 @@ fn by_parent(pid: u32) -> Vec<u32> {
 
 /// The parent of a process: the fourth field of its stat line, counted
 /// after the command name in parentheses (which may hold anything).
-pub fn parent_of(pid: u32) -> Option<u32> {
+pub(crate) fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_parent(&stat)
 }
@@ -73,7 +73,7 @@ fn parse_parent(stat: &str) -> Option<u32> {
 }
 
 /// Every process descended from this one.
-pub fn descendants() -> Vec<u32> {
+pub(crate) fn descendants() -> Vec<u32> {
     let mut seen = BTreeSet::new();
     let mut todo = children(std::process::id());
     while let Some(p) = todo.pop() {
@@ -87,7 +87,7 @@ pub fn descendants() -> Vec<u32> {
 /// Stop every process the run left behind; how many there were. They are
 /// first frozen (SIGSTOP) until no new one appears, so that none can fork
 /// a child that escapes between the look and the kill; then all are killed.
-pub fn stop_all() -> usize {
+pub(crate) fn stop_all() -> usize {
     let Some(kill) = KILL.iter().find(|k| std::path::Path::new(k).exists()) else {
         return 0;
     };

@@ -18,20 +18,51 @@
 
 #![forbid(unsafe_code)]
 
-pub mod aws;
-pub mod bounded;
-pub mod cli;
-pub mod context;
-pub mod error;
-pub mod lcd;
-pub mod leftovers;
-pub mod lock;
-pub mod log;
-pub mod poll;
-pub mod record;
-pub mod resource;
-pub mod retry;
-pub mod runtime;
-pub mod settings;
-pub mod text;
-pub mod verdict;
+/// An enum whose every variant is listed in `ALL`, in order: the tables
+/// of the README are tested against the list (`readme.rs`).
+macro_rules! listed_enum {
+    ($(#[$m:meta])* $vis:vis enum $name:ident { $($(#[$vm:meta])* $v:ident = $n:literal,)* }) => {
+        $(#[$m])*
+        $vis enum $name { $($(#[$vm])* $v = $n,)* }
+        impl $name {
+            /// Every value, in order.
+            #[allow(dead_code)]
+            pub(crate) const ALL: &'static [$name] = &[$($name::$v),*];
+        }
+    };
+}
+
+mod actions;
+mod aws;
+mod bounded;
+mod cli;
+mod context;
+mod error;
+mod lcd;
+mod leftovers;
+mod lock;
+mod log;
+mod poll;
+mod readme;
+mod record;
+mod resource;
+mod retry;
+mod runtime;
+mod settings;
+mod shell;
+mod text;
+mod verdict;
+
+// What the program (src/main.rs) runs.
+pub use actions::main as run;
+pub use cli::{man, parse, Program};
+pub use error::ExitStatus;
+
+/// The parsers of everything the kit reads from outside, for the fuzz
+/// targets (fuzz/).
+pub mod parsers {
+    pub use crate::lcd::parse::{parse_dep_children, parse_eqv_list, parse_ins_list};
+    pub use crate::lcd::Instance;
+    pub use crate::resource::{check_hostname, check_tag, check_zone_id, ip_address};
+    pub use crate::settings::{parse, Settings, SPECS};
+}

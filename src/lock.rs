@@ -23,13 +23,13 @@ use tokio::time::Instant;
 
 use crate::log::{Logger, Msg};
 
-pub const LOCK_DIR: &str = "/run/lkroute53";
-pub const LOCK_DIR_ENV: &str = "LKROUTE53_LOCK_DIR";
+pub(crate) const LOCK_DIR: &str = "/run/lkroute53";
+pub(crate) const LOCK_DIR_ENV: &str = "LKROUTE53_LOCK_DIR";
 const POLL: Duration = Duration::from_millis(100);
 
 /// One action at a time per resource: the lock could not be had.
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     #[error("cannot use the lock file {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -48,7 +48,7 @@ pub enum LockError {
 
 /// A held lock; released when dropped.
 #[derive(Debug)]
-pub struct Held {
+pub(crate) struct Held {
     _file: File,
     path: PathBuf,
 }
@@ -59,14 +59,14 @@ impl Held {
     /// file of a tag never made is left behind. Removed while still held:
     /// an action waiting for it then finds the path no longer names the
     /// file it locked, and locks a new one.
-    pub fn discard(self) {
+    pub(crate) fn discard(self) {
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
 /// The lock folder: `LKROUTE53_LOCK_DIR`, else `/run/lkroute53`. Read
 /// once a run, at the edge ([`crate::context::Ctx`]).
-pub fn folder() -> PathBuf {
+pub(crate) fn folder() -> PathBuf {
     std::env::var_os(LOCK_DIR_ENV)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
@@ -75,7 +75,7 @@ pub fn folder() -> PathBuf {
 
 /// The lock file of a tag: characters other than letters, digits, `.`,
 /// `_` and `-` are written as `%XX`, so any tag maps to one plain name.
-pub fn path_for(dir: &Path, tag: &str) -> PathBuf {
+pub(crate) fn path_for(dir: &Path, tag: &str) -> PathBuf {
     let mut name = String::new();
     for b in tag.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
@@ -93,7 +93,7 @@ pub fn path_for(dir: &Path, tag: &str) -> PathBuf {
 /// The effective user ID of this process (from `/proc/self/status`).
 /// Read once a run: the lock, the request budget and the home lookup all
 /// ask.
-pub fn effective_uid() -> Option<u32> {
+pub(crate) fn effective_uid() -> Option<u32> {
     static UID: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
     *UID.get_or_init(|| {
         let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -194,7 +194,7 @@ fn open(path: &Path, uid: u32) -> Result<File, LockError> {
 /// A file of the kit's own in the lock folder (not a resource's lock):
 /// the folder checked or made as for a lock, the file opened as a lock
 /// file is (ours, 0600, never through a symbolic link).
-pub fn open_in_dir(dir: &Path, name: &str) -> Result<(File, PathBuf), LockError> {
+pub(crate) fn open_in_dir(dir: &Path, name: &str) -> Result<(File, PathBuf), LockError> {
     let uid = effective_uid().unwrap_or(0);
     ensure_dir(dir, uid)?;
     let path = dir.join(name);
@@ -211,7 +211,7 @@ fn still_there(path: &Path, file: &File) -> bool {
 
 /// Take the lock of `tag`, waiting at most `wait` (zero: do not wait).
 /// When it has to wait, it says so once.
-pub async fn acquire(
+pub(crate) async fn acquire(
     dir: &Path,
     tag: &str,
     wait: Duration,

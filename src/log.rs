@@ -20,8 +20,8 @@ use std::time::Duration;
 
 /// Where syslog listens; `LKROUTE53_SYSLOG_SOCKET` names another socket
 /// (tests), and an empty value turns syslog off.
-pub const SYSLOG_SOCKET: &str = "/dev/log";
-pub const SYSLOG_SOCKET_ENV: &str = "LKROUTE53_SYSLOG_SOCKET";
+pub(crate) const SYSLOG_SOCKET: &str = "/dev/log";
+pub(crate) const SYSLOG_SOCKET_ENV: &str = "LKROUTE53_SYSLOG_SOCKET";
 const COMPONENT: &str = "route53";
 /// Lines waiting for stderr; beyond this they are dropped.
 const QUEUE: usize = 256;
@@ -29,7 +29,7 @@ const QUEUE: usize = 256;
 const MAX_TEXT: usize = 4000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
+pub(crate) enum Level {
     Error,
     Warn,
     Info,
@@ -56,11 +56,12 @@ impl Level {
     }
 }
 
+listed_enum! {
 /// Stable message IDs. The README lists each with its meaning and remedy;
 /// never renumber one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
-pub enum Msg {
+pub(crate) enum Msg {
     Settings = 53001,
     RecordOk = 53010,
     Upsert = 53011,
@@ -110,10 +111,11 @@ pub enum Msg {
     /// Processes the run left behind (a credential_process) were stopped.
     Leftovers = 53096,
 }
+}
 
 /// The logger of one run.
 #[derive(Debug)]
-pub struct Logger {
+pub(crate) struct Logger {
     action: String,
     tag: String,
     facility: u8,
@@ -126,7 +128,7 @@ pub struct Logger {
 }
 
 /// syslog facility number from a selector such as `local6.info`.
-pub fn facility(selector: Option<&str>) -> u8 {
+pub(crate) fn facility(selector: Option<&str>) -> u8 {
     let name = selector
         .and_then(|s| s.split(['.', ',', ';']).next())
         .unwrap_or("local6");
@@ -177,7 +179,7 @@ impl StderrWriter {
 }
 
 impl Logger {
-    pub fn new(action: &str, tag: &str, syslog_selector: Option<&str>) -> Logger {
+    pub(crate) fn new(action: &str, tag: &str, syslog_selector: Option<&str>) -> Logger {
         let path = match std::env::var_os(SYSLOG_SOCKET_ENV) {
             Some(p) if p.is_empty() => None,
             Some(p) => Some(PathBuf::from(p)),
@@ -203,7 +205,8 @@ impl Logger {
 
     /// A logger that keeps its lines in memory and writes nothing (the
     /// procedures' unit tests read them back with [`Logger::said`]).
-    pub fn capturing(action: &str, tag: &str) -> Logger {
+    #[cfg(test)]
+    pub(crate) fn capturing(action: &str, tag: &str) -> Logger {
         let mut l = Logger::new(action, tag, None);
         l.syslog = None;
         l.capture = Some(Mutex::new(Vec::new()));
@@ -211,19 +214,21 @@ impl Logger {
     }
 
     /// Whether a line logged so far holds `text` (unit tests).
-    pub fn said(&self, text: &str) -> bool {
+    #[cfg(test)]
+    pub(crate) fn said(&self, text: &str) -> bool {
         self.captured().iter().any(|l| l.contains(text))
     }
 
     /// The lines logged so far (unit tests).
-    pub fn captured(&self) -> Vec<String> {
+    #[cfg(test)]
+    pub(crate) fn captured(&self) -> Vec<String> {
         self.capture
             .as_ref()
             .and_then(|c| c.lock().ok().map(|v| v.clone()))
             .unwrap_or_default()
     }
 
-    pub fn line(&self, level: Level, msg: Msg, text: &str) -> String {
+    pub(crate) fn line(&self, level: Level, msg: Msg, text: &str) -> String {
         // One line per message, whatever the text holds, and bounded.
         // Control and bidi characters are escaped wherever the text came
         // from; the tag's field also escapes ':', the field separator, so
@@ -246,7 +251,7 @@ impl Logger {
         )
     }
 
-    pub fn log(&self, level: Level, msg: Msg, text: &str) {
+    pub(crate) fn log(&self, level: Level, msg: Msg, text: &str) {
         let line = self.line(level, msg, text);
         if let Some(c) = &self.capture {
             if let Ok(mut v) = c.lock() {
@@ -305,7 +310,7 @@ impl Logger {
     /// End of the run: give stderr at most `grace` to take what is queued,
     /// then say once, on the other channel, how many lines were lost.
     /// Whether stderr took everything in time.
-    pub fn finish(&self, grace: Duration) -> bool {
+    pub(crate) fn finish(&self, grace: Duration) -> bool {
         let mut flushed = true;
         if let Some(w) = self.stderr.get() {
             if let Ok(mut q) = w.queue.lock() {
@@ -341,26 +346,26 @@ impl Logger {
         flushed
     }
 
-    pub fn info(&self, msg: Msg, text: &str) {
+    pub(crate) fn info(&self, msg: Msg, text: &str) {
         self.log(Level::Info, msg, text)
     }
 
-    pub fn notify(&self, msg: Msg, text: &str) {
+    pub(crate) fn notify(&self, msg: Msg, text: &str) {
         self.log(Level::Notify, msg, text)
     }
 
-    pub fn warn(&self, msg: Msg, text: &str) {
+    pub(crate) fn warn(&self, msg: Msg, text: &str) {
         self.log(Level::Warn, msg, text)
     }
 
-    pub fn error(&self, msg: Msg, text: &str) {
+    pub(crate) fn error(&self, msg: Msg, text: &str) {
         self.log(Level::Error, msg, text)
     }
 }
 
 /// One line of an operator command's report on stdout. A closed or full
 /// stdout loses the line; it never panics.
-pub fn print(line: &str) {
+pub(crate) fn print(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(line.as_bytes());
     let _ = out.write_all(b"\n");
@@ -476,6 +481,76 @@ mod tests {
         assert!(
             l.finish(Duration::from_secs(5)),
             "the writer did not finish"
+        );
+    }
+
+    /// The levels each message is logged at, as the code logs it: every
+    /// `.info(Msg::X`, `.warn(`, `.error(`, `.notify(` of the sources, and the
+    /// runs that end in a failure (ERROR, `error.rs`).
+    fn levels_in_code(
+    ) -> std::collections::BTreeMap<String, std::collections::BTreeSet<&'static str>> {
+        let mut out: std::collections::BTreeMap<String, std::collections::BTreeSet<&str>> =
+            Default::default();
+        for (path, text) in crate::readme::sources() {
+            let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            for (call, level) in [
+                (".info(", "INFO"),
+                (".notify(", "NOTIFY"),
+                (".warn(", "WARN"),
+                (".error(", "ERROR"),
+            ] {
+                for (i, _) in flat.match_indices(call) {
+                    let rest = flat[i + call.len()..].trim_start();
+                    if let Some(name) = rest.strip_prefix("Msg::") {
+                        let name: String = name
+                            .chars()
+                            .take_while(char::is_ascii_alphanumeric)
+                            .collect();
+                        out.entry(name).or_default().insert(level);
+                    }
+                }
+            }
+            if path.ends_with("src/error.rs") {
+                let table = &flat[flat.find("fn outcome").expect("the outcome table")..];
+                let table = &table[..table.find("fn is_verdict").expect("its end")];
+                for (i, _) in table.match_indices("Msg::") {
+                    let name: String = table[i + 5..]
+                        .chars()
+                        .take_while(char::is_ascii_alphanumeric)
+                        .collect();
+                    out.entry(name).or_default().insert("ERROR");
+                }
+            }
+        }
+        out
+    }
+
+    /// The README's message table: a row for every message ID and none
+    /// other, each naming every level the code logs that message at.
+    #[test]
+    fn the_readme_message_table_is_the_code_s() {
+        let rows = crate::readme::table("Log messages");
+        let ids: Vec<u32> = rows.iter().map(|r| r[0].parse().expect("an ID")).collect();
+        let code: Vec<u32> = Msg::ALL.iter().map(|m| *m as u32).collect();
+        assert_eq!(ids, code, "the README's message IDs against enum Msg");
+        let levels = levels_in_code();
+        for m in Msg::ALL {
+            let row = rows
+                .iter()
+                .find(|r| r[0] == format!("{:06}", *m as u32))
+                .expect("a row");
+            for level in levels.get(&format!("{m:?}")).into_iter().flatten() {
+                assert!(
+                    row[1].split('/').any(|l| l == *level),
+                    "{m:?} ({}) is logged at {level} but the README says {}",
+                    row[0],
+                    row[1]
+                );
+            }
+        }
+        assert!(
+            levels["Throttled"].contains("WARN"),
+            "the scan reads the code"
         );
     }
 }

@@ -6,28 +6,13 @@
 
 #![forbid(unsafe_code)]
 
-#[path = "../actions/mod.rs"]
-mod actions;
-
-use lkroute53::cli::{self, Command};
-use lkroute53::context::Ctx;
+use lkroute53::Program;
 
 fn main() {
-    let command = cli::parse(std::env::args_os().collect());
-    if let Command::Man { dir } = &command {
-        std::process::exit(i32::from(cli::man(dir).code()));
-    }
-    let (name, tag, common) = command.describe();
-    if common.verbose {
-        cli::init_debug();
-    }
-    let mut ctx = Ctx::new(name, &tag);
-    ctx.dry_run = common.dry_run;
-    if matches!(&command, Command::Doctor(a) if a.capture.is_some()) {
-        ctx.lcd = ctx.lcd.recording();
-    }
-    let passes = name == cli::QUICK_CHECK;
-    let status = lkroute53::runtime::run(&ctx, passes, actions::run(&ctx, &command));
+    let status = match lkroute53::parse(std::env::args_os().collect()) {
+        Program::Run(command) => lkroute53::run(&command),
+        Program::Manual(dir) => lkroute53::man(&dir),
+    };
     let _ = std::io::Write::flush(&mut std::io::stdout());
     std::process::exit(i32::from(status.code()))
 }

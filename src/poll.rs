@@ -33,13 +33,13 @@ use crate::settings::{PollMode, Tries};
 
 /// In a storm, the first check comes this long after the change was
 /// accepted.
-pub const STORM_FIRST: Duration = Duration::from_secs(30);
+pub(crate) const STORM_FIRST: Duration = Duration::from_secs(30);
 /// In a storm, the checks after the first are this far apart, then half as
 /// far again each time.
-pub const STORM_GAP: Duration = Duration::from_secs(5);
+pub(crate) const STORM_GAP: Duration = Duration::from_secs(5);
 
 /// What the node says about the pace of status checks, asked before each.
-pub trait Pacing {
+pub(crate) trait Pacing {
     /// The least time between two checks of this process.
     fn gap(&self) -> Duration;
     /// Whether the node is in a storm.
@@ -94,8 +94,10 @@ impl Pacing for Waiting {
 }
 
 /// The pace of a lone process: no gap, no storm.
-pub struct Alone;
+#[cfg(test)]
+pub(crate) struct Alone;
 
+#[cfg(test)]
 impl Pacing for Alone {
     fn gap(&self) -> Duration {
         Duration::ZERO
@@ -107,7 +109,7 @@ impl Pacing for Alone {
 }
 
 /// When each change-status check is due, counted from the accepted change.
-pub fn schedule(mode: PollMode, tries: Tries) -> Vec<Duration> {
+pub(crate) fn schedule(mode: PollMode, tries: Tries) -> Vec<Duration> {
     match mode {
         PollMode::Fixed => (1..=tries.count).map(|k| tries.interval * k).collect(),
         PollMode::Adaptive => adaptive(tries),
@@ -136,7 +138,7 @@ fn adaptive(tries: Tries) -> Vec<Duration> {
 
 /// What one check saw, for the log.
 #[derive(Debug)]
-pub enum Poll<'a> {
+pub(crate) enum Poll<'a> {
     Pending {
         try_no: usize,
         of: usize,
@@ -152,7 +154,7 @@ pub enum Poll<'a> {
 
 /// How the wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     InSync {
         elapsed: Duration,
         polls: usize,
@@ -172,7 +174,7 @@ pub enum Outcome {
 /// apart (the node's pending changes share the request budget), and in a
 /// storm further (see the module's words); either may put a check after
 /// its due time, never after the last one.
-pub async fn wait_insync<A: RecordApi>(
+pub(crate) async fn wait_insync<A: RecordApi>(
     api: &A,
     change_id: &str,
     start: Instant,
@@ -337,7 +339,7 @@ mod tests {
             _: std::net::Ipv4Addr,
             _: u32,
             _: &str,
-        ) -> Result<crate::aws::Accepted, Route53Error> {
+        ) -> Result<crate::aws::api::Accepted, Route53Error> {
             unreachable!("the wait writes no record")
         }
         async fn change_state(&self, id: &str) -> Result<ChangeState, Route53Error> {
@@ -518,7 +520,7 @@ mod tests {
                 a: std::net::Ipv4Addr,
                 t: u32,
                 c: &str,
-            ) -> Result<crate::aws::Accepted, Route53Error> {
+            ) -> Result<crate::aws::api::Accepted, Route53Error> {
                 self.0.upsert_a(z, n, a, t, c).await
             }
             async fn change_state(&self, id: &str) -> Result<ChangeState, Route53Error> {

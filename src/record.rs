@@ -2,7 +2,7 @@
 
 /// One A record set as read from Route 53.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ARecord {
+pub(crate) struct ARecord {
     /// As Route 53 returned it (with the final dot).
     pub name: String,
     pub ttl: Option<i64>,
@@ -15,7 +15,7 @@ pub struct ARecord {
 
 /// A routing-policy record: its policy and set identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Routing {
+pub(crate) struct Routing {
     /// `weighted`, `latency`, `failover`, `geolocation`, `geoproximity`,
     /// `multivalue answer`, `IP-based`, or `routing-policy` where Route 53
     /// named none the kit knows.
@@ -23,9 +23,10 @@ pub struct Routing {
     pub set_identifier: String,
 }
 
+#[cfg(test)]
 impl ARecord {
     /// A simple record: these values with this TTL.
-    pub fn simple(name: &str, values: &[&str], ttl: i64) -> ARecord {
+    pub(crate) fn simple(name: &str, values: &[&str], ttl: i64) -> ARecord {
         ARecord {
             name: name.to_string(),
             ttl: Some(ttl),
@@ -38,7 +39,7 @@ impl ARecord {
 
 /// A record for messages: its addresses and TTL, or "no record", or the
 /// alias or routing-policy record it is.
-pub fn describe(r: Option<&ARecord>) -> String {
+pub(crate) fn describe(r: Option<&ARecord>) -> String {
     let Some(r) = r else {
         return "no record".into();
     };
@@ -61,10 +62,20 @@ pub fn describe(r: Option<&ARecord>) -> String {
 }
 
 /// Names compare case-insensitively, with or without the final dot.
-pub fn same_name(a: &str, b: &str) -> bool {
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
     let a = a.strip_suffix('.').unwrap_or(a);
     let b = b.strip_suffix('.').unwrap_or(b);
     a.eq_ignore_ascii_case(b)
+}
+
+/// The host name is the zone's apex or a name below it.
+pub(crate) fn inside(hostname: &str, zone_name: &str) -> bool {
+    let zone = zone_name.strip_suffix('.').unwrap_or(zone_name);
+    same_name(hostname, zone)
+        || (hostname.len() > zone.len() + 1
+            && hostname.is_char_boundary(hostname.len() - zone.len() - 1)
+            && hostname[hostname.len() - zone.len() - 1..]
+                .eq_ignore_ascii_case(&format!(".{zone}")))
 }
 
 #[cfg(test)]
@@ -91,5 +102,15 @@ mod tests {
             describe(Some(&w)),
             "192.0.2.5 TTL 60 (weighted record, set identifier \"blue\")"
         );
+    }
+
+    #[test]
+    fn host_must_lie_inside_the_zone() {
+        assert!(inside("app.example.com", "example.com."));
+        assert!(inside("example.com", "Example.COM."));
+        assert!(inside("a.b.example.com", "example.com"));
+        assert!(!inside("app.badexample.com", "example.com."));
+        assert!(!inside("app.example.org", "example.com."));
+        assert!(!inside("com", "example.com."));
     }
 }

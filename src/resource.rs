@@ -9,20 +9,20 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-pub use crate::lcd::Switchback;
-use crate::lcd::{Instance, Lcd, LcdError};
+pub(crate) use crate::lcd::Switchback;
+use crate::lcd::{Instance, Lcd, LcdError, LcdWrite};
 use crate::log::{Logger, Msg};
 
-pub const APP: &str = "gen";
-pub const TYPE: &str = "route53";
-pub const IP_APP: &str = "comm";
-pub const IP_TYPE: &str = "ip";
+pub(crate) const APP: &str = "gen";
+pub(crate) const TYPE: &str = "route53";
+pub(crate) const IP_APP: &str = "comm";
+pub(crate) const IP_TYPE: &str = "ip";
 const MAX_TAG: usize = 256;
 /// The priority of the node a resource is extended from (SHARED
 /// equivalency; 1 is the highest).
-pub const TEMPLATE_PRIORITY: u32 = 1;
+pub(crate) const TEMPLATE_PRIORITY: u32 = 1;
 /// The priority `extend` gives the node it runs on, unless told another.
-pub const DEFAULT_PRIORITY: u32 = 10;
+pub(crate) const DEFAULT_PRIORITY: u32 = 10;
 
 /// The LifeKeeper resources are not what the kit needs.
 #[derive(Debug, thiserror::Error)]
@@ -73,18 +73,18 @@ pub enum ResourceError {
 }
 
 /// An IP resource, as LifeKeeper documents it: app `comm`, type `ip`.
-pub fn is_ip(inst: &Instance) -> bool {
+pub(crate) fn is_ip(inst: &Instance) -> bool {
     inst.app == IP_APP && inst.rtype == IP_TYPE
 }
 
 /// A Route 53 resource of this kit: app `gen`, type `route53`.
-pub fn is_route53(inst: &Instance) -> bool {
+pub(crate) fn is_route53(inst: &Instance) -> bool {
     inst.app == APP && inst.rtype == TYPE
 }
 
 /// What the kit keeps about one Route 53 resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route53Resource {
+pub(crate) struct Route53Resource {
     pub tag: String,
     pub zone_id: String,
     /// Lower case, no final dot.
@@ -92,16 +92,16 @@ pub struct Route53Resource {
 }
 
 impl Route53Resource {
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         format!("route53:{}:{}", self.zone_id, self.hostname)
     }
 
-    pub fn info(&self) -> String {
+    pub(crate) fn info(&self) -> String {
         format!("{} {}", self.zone_id, self.hostname)
     }
 
     /// Read the zone and host name back from the info field.
-    pub fn from_instance(inst: &Instance) -> Result<Route53Resource, ResourceError> {
+    pub(crate) fn from_instance(inst: &Instance) -> Result<Route53Resource, ResourceError> {
         if !is_route53(inst) {
             return Err(ResourceError::WrongType {
                 tag: inst.tag.clone(),
@@ -157,7 +157,7 @@ pub fn check_tag(what: &'static str, tag: &str) -> Result<(), ResourceError> {
 /// [`check_tag`], and no `:` (the field separator of LifeKeeper's log
 /// lines: a tag `r53:053015:forged` would forge a message ID) and no
 /// bidirectional-formatting character (U+202E reorders a terminal's line).
-pub fn check_new_tag(what: &'static str, tag: &str) -> Result<(), ResourceError> {
+pub(crate) fn check_new_tag(what: &'static str, tag: &str) -> Result<(), ResourceError> {
     check_tag(what, tag)?;
     let bad = tag
         .chars()
@@ -297,7 +297,7 @@ pub fn ip_address(inst: &Instance) -> Result<(Ipv4Addr, AddressRule), ResourceEr
 
 /// Why no client could use this address, where none could: the record must
 /// point at a unicast address a client can reach.
-pub fn unusable(a: Ipv4Addr) -> Option<&'static str> {
+pub(crate) fn unusable(a: Ipv4Addr) -> Option<&'static str> {
     if a.is_unspecified() {
         Some("the unspecified address")
     } else if a.is_broadcast() {
@@ -314,7 +314,10 @@ pub fn unusable(a: Ipv4Addr) -> Option<&'static str> {
 }
 
 /// The Route 53 resource `tag` as the LCD holds it.
-pub async fn find(lcd: &impl Lcd, tag: &str) -> Result<(Instance, Route53Resource), ResourceError> {
+pub(crate) async fn find(
+    lcd: &impl Lcd,
+    tag: &str,
+) -> Result<(Instance, Route53Resource), ResourceError> {
     let inst = lcd
         .instance(tag)
         .await?
@@ -324,7 +327,7 @@ pub async fn find(lcd: &impl Lcd, tag: &str) -> Result<(Instance, Route53Resourc
 }
 
 /// The IP resource `ip_tag` on this node and the IPv4 address it holds.
-pub async fn ip_resource(
+pub(crate) async fn ip_resource(
     lcd: &impl Lcd,
     ip_tag: &str,
 ) -> Result<(Instance, Ipv4Addr), ResourceError> {
@@ -348,19 +351,17 @@ pub async fn ip_resource(
 
 /// Everything an action needs from the LCD.
 #[derive(Debug, Clone)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub resource: Route53Resource,
     pub instance: Instance,
     pub ip_tag: String,
     pub address: Ipv4Addr,
-    /// Where the address was found in the IP resource.
-    pub address_rule: AddressRule,
 }
 
 /// The resource as found, and its IP child or why that cannot be used:
 /// status and doctor show a resource whose child is broken.
 #[derive(Debug)]
-pub struct Found {
+pub(crate) struct Found {
     pub instance: Instance,
     pub resource: Route53Resource,
     pub child: Result<IpChild, ResourceError>,
@@ -368,14 +369,13 @@ pub struct Found {
 
 impl Found {
     /// What an action needs, where the IP child can be used.
-    pub fn loaded(self) -> Result<Loaded, ResourceError> {
+    pub(crate) fn loaded(self) -> Result<Loaded, ResourceError> {
         let child = self.child?;
         Ok(Loaded {
             resource: self.resource,
             instance: self.instance,
             ip_tag: child.tag,
             address: child.address,
-            address_rule: child.rule,
         })
     }
 }
@@ -383,7 +383,7 @@ impl Found {
 /// Read the resource `tag` and its IP child, with two LCD commands run at
 /// once: every instance on the node (the resource and its IP child among
 /// them) and the resource's children.
-pub async fn lookup(lcd: &impl Lcd, tag: &str) -> Result<Found, ResourceError> {
+pub(crate) async fn lookup(lcd: &impl Lcd, tag: &str) -> Result<Found, ResourceError> {
     let (instances, children) = tokio::join!(lcd.all_instances(), lcd.children(tag));
     let instances = instances?;
     let instance = instances
@@ -406,21 +406,21 @@ pub async fn lookup(lcd: &impl Lcd, tag: &str) -> Result<Found, ResourceError> {
 }
 
 /// Read the resource `tag` and the address of its IP child.
-pub async fn load(lcd: &impl Lcd, tag: &str) -> Result<Loaded, ResourceError> {
+pub(crate) async fn load(lcd: &impl Lcd, tag: &str) -> Result<Loaded, ResourceError> {
     lookup(lcd, tag).await?.loaded()
 }
 
 /// The IP child of a resource: its tag, its address and where that was
 /// found.
 #[derive(Debug, Clone)]
-pub struct IpChild {
+pub(crate) struct IpChild {
     pub tag: String,
     pub address: Ipv4Addr,
     pub rule: AddressRule,
 }
 
 /// The one IP resource `tag` depends on.
-pub async fn ip_child(lcd: &impl Lcd, tag: &str) -> Result<IpChild, ResourceError> {
+pub(crate) async fn ip_child(lcd: &impl Lcd, tag: &str) -> Result<IpChild, ResourceError> {
     let (instances, children) = tokio::join!(lcd.all_instances(), lcd.children(tag));
     ip_child_among(tag, &children?, &instances?)
 }
@@ -458,7 +458,7 @@ fn ip_child_among(
 /// "exists" is success) before an instance of it is made. Where the
 /// commands are missing or fail, that is said and `ins_create` is tried
 /// all the same: its own error, if any, names what is wrong.
-pub async fn register_type(lcd: &impl Lcd, log: &Logger) {
+pub(crate) async fn register_type(lcd: &impl LcdWrite, log: &Logger) {
     let missing: Vec<&str> = ["app_create", "typ_create"]
         .into_iter()
         .filter(|c| !lcd.has(c))
@@ -486,7 +486,7 @@ pub async fn register_type(lcd: &impl Lcd, log: &Logger) {
 /// After the last LCD write of create, extend or delete: `lcdsync`, as
 /// LifeKeeper's own hierarchy scripts do, where it exists. A failure is
 /// said, never undone: the writes themselves succeeded.
-pub async fn sync(lcd: &impl Lcd, log: &Logger) {
+pub(crate) async fn sync(lcd: &impl LcdWrite, log: &Logger) {
     if !lcd.has("lcdsync") {
         tracing::debug!(
             "no {}/bin/lcdsync here; the LCD keeps its changes itself",

@@ -1,51 +1,91 @@
-//! The one retry helper: a call tried up to a number of times, a pause
-//! apart, while it fails with an error that another try can mend. The
-//! record update (`ROUTE53_RECORD_*`) and the record reads
-//! (`ROUTE53_RECORDCHECK_*`) both go through it.
+//! The one retry loop of the kit: an attempt made again while a rule says
+//! so, a pause apart. Every retry goes through it: the record update
+//! (`ROUTE53_RECORD_*`) and the record reads (`ROUTE53_RECORDCHECK_*`)
+//! through [`with_tries`], each Route 53 request's attempts through the
+//! call path (`aws::client`).
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::aws::Route53Error;
 use crate::settings::Tries;
 
-/// Run `call` until it succeeds, fails with an error no retry can mend, or
-/// has been tried `tries.count` times; `tries.interval` apart (after a
+/// What follows a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Give up: the error stands.
+    Stop,
+    /// Try again after this pause.
+    After(Duration),
+}
+
+/// The loop: make `attempt` until it succeeds or `next`, told of each
+/// failure, says stop.
+pub(crate) async fn retry<T, E, Fut>(
+    mut attempt: impl FnMut() -> Fut,
+    mut next: impl FnMut(&E) -> Next,
+) -> Result<T, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    loop {
+        let e = match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        match next(&e) {
+            Next::Stop => return Err(e),
+            Next::After(pause) => tokio::time::sleep(pause).await,
+        }
+    }
+}
+
+/// Which failures another try may mend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mend {
+    /// Every failure that is no refusal (throttling, 5xx, no answer).
+    Retryable,
+    /// Throttling only: another failure ends the tries at once.
+    Throttled,
+}
+
+/// Run `call` until it succeeds, fails with an error `mend` does not cover,
+/// or has been tried `tries.count` times; `tries.interval` apart (after a
 /// `Throttling` answer, that pause stretched by a random 0-100 %, so that
 /// the node's processes throttled together spread out). Before each pause,
 /// `on_retry(try_no, error)` is told of the failed try.
-pub async fn with_tries<T, F, Fut>(
+pub(crate) async fn with_tries<T, Fut>(
     tries: Tries,
-    mut call: F,
+    mend: Mend,
+    call: impl FnMut() -> Fut,
     mut on_retry: impl FnMut(u32, &Route53Error),
 ) -> Result<T, Route53Error>
 where
-    F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Route53Error>>,
 {
     let mut try_no = 1;
-    loop {
-        match call().await {
-            Ok(v) => return Ok(v),
-            Err(e) if e.is_retryable() && try_no < tries.count => {
-                on_retry(try_no, &e);
-                let pause = if e.is_throttling() {
-                    crate::aws::budget::jitter(tries.interval)
-                } else {
-                    tries.interval
-                };
-                tokio::time::sleep(pause).await;
-                try_no += 1;
-            }
-            Err(e) => return Err(e),
+    retry(call, |e: &Route53Error| {
+        let mendable = match mend {
+            Mend::Retryable => e.is_retryable(),
+            Mend::Throttled => e.is_throttling(),
+        };
+        if !mendable || try_no >= tries.count {
+            return Next::Stop;
         }
-    }
+        on_retry(try_no, e);
+        try_no += 1;
+        Next::After(match e.is_throttling() {
+            true => crate::aws::budget::jitter(tries.interval),
+            false => tries.interval,
+        })
+    })
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::cell::Cell;
-    use std::time::Duration;
     use tokio::time::Instant;
 
     fn throttled() -> Route53Error {
@@ -80,6 +120,7 @@ mod tests {
         let mut told = Vec::new();
         let out = with_tries(
             THREE,
+            Mend::Retryable,
             || {
                 calls.set(calls.get() + 1);
                 let n = calls.get();
@@ -110,6 +151,7 @@ mod tests {
         let start = Instant::now();
         let out = with_tries(
             THREE,
+            Mend::Retryable,
             || {
                 calls.set(calls.get() + 1);
                 let n = calls.get();
@@ -137,6 +179,7 @@ mod tests {
         let calls = Cell::new(0);
         let out: Result<(), _> = with_tries(
             THREE,
+            Mend::Retryable,
             || {
                 calls.set(calls.get() + 1);
                 async { Err(throttled()) }
@@ -154,6 +197,7 @@ mod tests {
         let start = Instant::now();
         let out: Result<(), _> = with_tries(
             THREE,
+            Mend::Retryable,
             || {
                 calls.set(calls.get() + 1);
                 async { Err(denied()) }

@@ -13,11 +13,42 @@ use crate::log::Msg;
 /// How long stderr may take to write what is queued at the end of a run.
 const LOG_GRACE: Duration = Duration::from_millis(500);
 
-/// Run `procedure` and say how it ended. `passes_on_trouble`: a run that
-/// cannot even start (no runtime) passes, as quickCheck must.
-pub fn run<L>(
+/// How a run ends when it cannot run to its verdict (no runtime, a
+/// signal, a panic, its command line unreadable); which action gets which
+/// is decided in one place, `cli::Action::trouble`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trouble {
+    /// Exit 0 whatever happens, saying what (remove, delete: a failed
+    /// remove halts the node).
+    NeverFails,
+    /// Exit 0 on trouble, saying why; only the action's own verdict fails
+    /// it (quickCheck: a broken check never causes a failover). A command
+    /// line it cannot read is a usage error (exit 2).
+    Passes,
+    /// Exit with the failure's documented status (restore, recover, the
+    /// operator commands).
+    Fails,
+}
+
+impl Trouble {
+    /// The exit status of a run that ended in `failed` (its own status),
+    /// or that could not run (`None`).
+    fn status(self, failed: Option<(ExitStatus, bool)>) -> ExitStatus {
+        match (self, failed) {
+            (Trouble::NeverFails, _) => ExitStatus::Ok,
+            (Trouble::Passes, Some((status, true))) => status,
+            (Trouble::Passes, _) => ExitStatus::Ok,
+            (Trouble::Fails, Some((status, _))) => status,
+            (Trouble::Fails, None) => ExitStatus::CannotRun,
+        }
+    }
+}
+
+/// Run `procedure` and say how it ended; `trouble` decides the status of a
+/// run that cannot even start.
+pub(crate) fn run<L>(
     ctx: &Ctx<L>,
-    passes_on_trouble: bool,
+    trouble: Trouble,
     procedure: impl Future<Output = Result<(), ActionError>>,
 ) -> ExitStatus {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -31,11 +62,7 @@ pub fn run<L>(
                 &format!("cannot start the runtime: {e}"),
             );
             ctx.log.finish(LOG_GRACE);
-            return if passes_on_trouble {
-                ExitStatus::Ok
-            } else {
-                ExitStatus::Failed
-            };
+            return trouble.status(None);
         }
     };
     let status = runtime.block_on(async {
@@ -45,7 +72,7 @@ pub fn run<L>(
                 Err(e) => {
                     let (status, msg) = e.outcome();
                     ctx.log.error(msg, &e.to_string());
-                    status
+                    trouble.status(Some((status, e.is_verdict())))
                 }
             },
             (name, status) = stop_signal() => {

@@ -3,12 +3,12 @@
 //! to print on one line.
 
 /// A value for a message: at most 60 characters, then "...".
-pub fn short(value: &str) -> String {
+pub(crate) fn short(value: &str) -> String {
     short_to(value, 60)
 }
 
 /// The text cut to `max` characters, marked where cut.
-pub fn short_to(value: &str, max: usize) -> String {
+pub(crate) fn short_to(value: &str, max: usize) -> String {
     if value.chars().count() <= max {
         value.to_string()
     } else {
@@ -20,14 +20,14 @@ pub fn short_to(value: &str, max: usize) -> String {
 
 /// Unicode's bidirectional formatting characters: shown, they reorder a
 /// terminal's line (U+202E makes "gfd" of "dfg").
-pub fn is_bidi_control(c: char) -> bool {
+pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Text from anywhere made safe for one line of a log or a terminal:
 /// control and bidirectional-formatting characters escaped (`\u{1b}`,
 /// `\u{202e}`, `\n`), everything else kept.
-pub fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() || is_bidi_control(c) {
@@ -41,7 +41,7 @@ pub fn printable(text: &str) -> String {
 
 /// A URL with any user and password replaced by `***`, with or without a
 /// scheme (`user:password@proxy:3128` is a proxy setting too).
-pub fn hide_userinfo(url: &str) -> String {
+pub(crate) fn hide_userinfo(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (Some(s), r),
         None => (None, url),

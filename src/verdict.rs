@@ -12,7 +12,7 @@ use crate::record::ARecord;
 
 /// What the record is, compared with what it should be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Exactly the address, with the configured TTL.
     InSync,
     /// Exactly the address, with another TTL.
@@ -27,7 +27,7 @@ pub enum Verdict {
 
 /// A record at the host name that the kit does not manage.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unmanaged {
+pub(crate) enum Unmanaged {
     Alias {
         target: String,
     },
@@ -59,7 +59,7 @@ impl Unmanaged {
 }
 
 /// Compare what Route 53 holds with what it should hold.
-pub fn compare(record: Option<&ARecord>, address: Ipv4Addr, ttl: u32) -> Verdict {
+pub(crate) fn compare(record: Option<&ARecord>, address: Ipv4Addr, ttl: u32) -> Verdict {
     let Some(r) = record else {
         return Verdict::Missing;
     };
@@ -93,7 +93,7 @@ pub fn compare(record: Option<&ARecord>, address: Ipv4Addr, ttl: u32) -> Verdict
 
 /// The kinds of action that judge a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// restore and recover.
     Restore,
     QuickCheck,
@@ -107,7 +107,7 @@ pub enum Kind {
 
 /// What an action does about a verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Nothing to do: restore succeeds without a change, quickCheck and
     /// doctor pass, status is in sync, create goes ahead.
     Pass,
@@ -131,7 +131,7 @@ pub enum Outcome {
 }
 
 /// The decision table.
-pub fn decide(kind: Kind, verdict: &Verdict) -> Outcome {
+pub(crate) fn decide(kind: Kind, verdict: &Verdict) -> Outcome {
     use Outcome::*;
     match (verdict, kind) {
         (Verdict::InSync, _) => Pass,
@@ -151,7 +151,7 @@ pub fn decide(kind: Kind, verdict: &Verdict) -> Outcome {
 /// What a message is about: the record's name and zone, and what it should
 /// hold.
 #[derive(Debug, Clone, Copy)]
-pub struct Subject<'a> {
+pub(crate) struct Subject<'a> {
     pub name: &'a str,
     pub zone: &'a str,
     pub address: Ipv4Addr,
@@ -161,7 +161,7 @@ pub struct Subject<'a> {
 
 /// The one wording of a verdict. Never "holds X, not X": each case says
 /// what is there and, where it differs, what the IP resource holds.
-pub fn explain(verdict: &Verdict, s: &Subject<'_>) -> String {
+pub(crate) fn explain(verdict: &Verdict, s: &Subject<'_>) -> String {
     let Subject {
         name,
         zone,
@@ -197,6 +197,7 @@ pub fn explain(verdict: &Verdict, s: &Subject<'_>) -> String {
 
 impl Outcome {
     /// What the outcome means for one kind of action, in the README's words.
+    #[cfg(test)]
     fn words(self, kind: Kind) -> &'static str {
         match (self, kind) {
             (Outcome::Pass, Kind::Restore) => "no change, exit 0",
@@ -224,7 +225,8 @@ impl Outcome {
 }
 
 /// The decision table as the README shows it.
-pub fn table_markdown() -> String {
+#[cfg(test)]
+pub(crate) fn table_markdown() -> String {
     let kinds = [
         ("restore, recover", Kind::Restore),
         ("quickCheck", Kind::QuickCheck),

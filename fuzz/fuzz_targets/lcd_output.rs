@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lkroute53::lcd::{parse_dep_children, parse_eqv_list, parse_ins_list};
+use lkroute53::parsers::{parse_dep_children, parse_eqv_list, parse_ins_list};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

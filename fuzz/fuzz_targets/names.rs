@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lkroute53::lcd::Instance;
-use lkroute53::resource::{check_hostname, check_tag, check_zone_id, ip_address};
+use lkroute53::parsers::Instance;
+use lkroute53::parsers::{check_hostname, check_tag, check_zone_id, ip_address};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use lkroute53::settings::{parse, Settings, SPECS};
+use lkroute53::parsers::{parse, Settings, SPECS};
 
 fuzz_target!(|data: &[u8]| {
     let (entries, problems) = parse(data);
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let s = Settings::from_entries(Path::new("fuzz"), &entries);
     for spec in SPECS {
-        let v = s.num(*spec);
+        let v = s.get(*spec).value;
         assert!(v >= spec.min && v <= spec.max, "{} = {v}", spec.key);
     }
 });

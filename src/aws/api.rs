@@ -11,21 +11,21 @@ use std::net::Ipv4Addr;
 use std::time::SystemTime;
 
 use super::budget::Waiting;
-pub use super::change::{Accepted, ChangeState};
+pub(crate) use super::change::{Accepted, ChangeState};
 use super::error::Route53Error;
 use super::estate::Estate;
 use crate::record::ARecord;
 
 /// A hosted zone as GetHostedZone reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Zone {
+pub(crate) struct Zone {
     /// With the final dot, as Route 53 gives it.
     pub name: String,
     pub private: bool,
 }
 
 /// What restore, recover and quickCheck ask of Route 53.
-pub trait RecordApi {
+pub(crate) trait RecordApi {
     /// The A record `name` in `zone`, read with one exact lookup.
     fn read_a(
         &self,
@@ -55,7 +55,7 @@ pub trait RecordApi {
 }
 
 /// What create, doctor and status ask of Route 53 and of the AWS side.
-pub trait Probe: RecordApi {
+pub(crate) trait Probe: RecordApi {
     fn zone(&self, zone: &str) -> impl Future<Output = Result<Zone, Route53Error>>;
     /// Find credentials the way every call does and say which source gave
     /// them; never the credentials themselves.

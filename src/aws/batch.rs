@@ -29,16 +29,19 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::change::{Accepted, ChangeState};
+use super::error::Route53Error;
 use crate::lock;
 
-/// How often a follower looks for its result.
+/// How often a follower looks for its result, and a leader for the
+/// node's restores of the zone still reading their records.
 const LOOK: Duration = Duration::from_millis(20);
 /// Route 53 takes at most 1,000 records a batch; an UPSERT counts twice.
-pub const MAX_MEMBERS: usize = 500;
+pub(crate) const MAX_MEMBERS: usize = 500;
 
 /// One restore's change, as queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
+pub(crate) struct Member {
     /// `PID-N`: unique on the node while the process lives.
     pub id: String,
     pub pid: u32,
@@ -79,7 +82,7 @@ impl Member {
 
 /// What a member learns of its batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Accepted as this change, INSYNC in the answer or not.
     Accepted { change_id: String, insync: bool },
     /// The batch failed: send the change alone.
@@ -114,19 +117,19 @@ impl Outcome {
 
 /// The queue of one zone on this node.
 #[derive(Debug, Clone)]
-pub struct Queue {
+pub(crate) struct Queue {
     dir: PathBuf,
     zone: String,
 }
 
 /// The zone's lead lock, held; released when dropped.
 #[derive(Debug)]
-pub struct Lead(#[allow(dead_code)] File);
+pub(crate) struct Lead(#[allow(dead_code)] File);
 
 impl Queue {
     /// The queue of `zone` (a checked zone ID: letters and digits) in the
     /// lock folder `dir`.
-    pub fn new(dir: &Path, zone: &str) -> Queue {
+    pub(crate) fn new(dir: &Path, zone: &str) -> Queue {
         Queue {
             dir: dir.to_path_buf(),
             zone: zone.chars().filter(char::is_ascii_alphanumeric).collect(),
@@ -157,7 +160,7 @@ impl Queue {
 
     /// Put a change in the queue. False where the queue cannot be used
     /// (the change is then sent alone).
-    pub fn join(&self, m: &Member) -> bool {
+    pub(crate) fn join(&self, m: &Member) -> bool {
         let _ = self.take_result(&m.id);
         let _ = std::fs::remove_file(self.dir.join(format!("reading.{}", m.pid)));
         self.edit(|mut all| {
@@ -168,7 +171,7 @@ impl Queue {
     }
 
     /// Take the zone's lead, where nobody holds it.
-    pub fn lead(&self) -> Option<Lead> {
+    pub(crate) fn lead(&self) -> Option<Lead> {
         let (file, _) = lock::open_in_dir(&self.dir, &self.name(".lead")).ok()?;
         match file.try_lock() {
             Ok(()) => Some(Lead(file)),
@@ -177,7 +180,7 @@ impl Queue {
     }
 
     /// Whether the change `id` is still queued.
-    pub fn queued(&self, id: &str) -> bool {
+    pub(crate) fn queued(&self, id: &str) -> bool {
         self.edit(|all| {
             let there = all.iter().any(|m| m.id == id);
             (all, there)
@@ -189,7 +192,7 @@ impl Queue {
     /// `batch` already: one per name (a second change of a name waits for
     /// the next batch), up to [`MAX_MEMBERS`] in all; the changes of
     /// processes that have ended are dropped.
-    pub fn take(&self, batch: &[Member], alive: impl Fn(u32) -> bool) -> Vec<Member> {
+    pub(crate) fn take(&self, batch: &[Member], alive: impl Fn(u32) -> bool) -> Vec<Member> {
         self.edit(|all| {
             let (mut taken, mut keep): (Vec<Member>, Vec<Member>) = (Vec::new(), Vec::new());
             for m in all.into_iter().filter(|m| alive(m.pid)) {
@@ -207,7 +210,7 @@ impl Queue {
     }
 
     /// Tell a member how its batch ended.
-    pub fn tell(&self, id: &str, outcome: &Outcome) {
+    pub(crate) fn tell(&self, id: &str, outcome: &Outcome) {
         if let Ok((mut f, _)) = lock::open_in_dir(&self.dir, &self.name(&format!(".{id}"))) {
             let _ = f.set_len(0);
             let _ = f.write_all(outcome.render().as_bytes());
@@ -215,7 +218,7 @@ impl Queue {
     }
 
     /// A member's result, where its leader wrote one; the file goes.
-    pub fn take_result(&self, id: &str) -> Option<Outcome> {
+    pub(crate) fn take_result(&self, id: &str) -> Option<Outcome> {
         let path = self.dir.join(self.name(&format!(".{id}")));
         let text = crate::bounded::read_regular(&path, 256).ok()?;
         let outcome = Outcome::parse(&String::from_utf8_lossy(&text))?;
@@ -224,21 +227,21 @@ impl Queue {
     }
 
     /// Remove a change from the queue (its member gave up waiting).
-    pub fn leave(&self, id: &str) {
+    pub(crate) fn leave(&self, id: &str) {
         let _ = self.edit(|all| (all.into_iter().filter(|m| m.id != id).collect(), ()));
     }
 }
 
 /// How long a leader in a storm waits for the node's other restores of the
 /// zone that are still reading their records to join its batch.
-pub const GATHER: Duration = Duration::from_secs(10);
+pub(crate) const GATHER: Duration = Duration::from_secs(10);
 /// The same out of a storm, where a read takes milliseconds.
-pub const GATHER_CALM: Duration = Duration::from_secs(1);
+pub(crate) const GATHER_CALM: Duration = Duration::from_secs(1);
 
 /// This process is about to write a record of the zone: it will join the
 /// queue once it has read its record (`reading.PID` in the lock folder,
 /// holding the zone; gone when it joins).
-pub fn reading(dir: &Path, zone: &str) {
+pub(crate) fn reading(dir: &Path, zone: &str) {
     let name = format!("reading.{}", std::process::id());
     if let Ok((mut f, _)) = lock::open_in_dir(dir, &name) {
         let _ = f.set_len(0);
@@ -248,7 +251,7 @@ pub fn reading(dir: &Path, zone: &str) {
 
 /// The node's other live processes still reading a record of `zone` before
 /// they write it.
-pub fn readers(dir: &Path, zone: &str) -> usize {
+pub(crate) fn readers(dir: &Path, zone: &str) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -278,20 +281,138 @@ pub fn readers(dir: &Path, zone: &str) -> usize {
         .count()
 }
 
-/// The pause between two looks of a follower.
-pub fn look() -> Duration {
-    LOOK
-}
-
 /// A member ID for this process's `n`th change.
-pub fn member_id(n: u64) -> String {
+pub(crate) fn member_id(n: u64) -> String {
     format!("{}-{n}", std::process::id())
 }
 
 /// Whether a member's process lives. Where nobody can tell (no `/proc`),
 /// it does: a member's change is never dropped as a dead process's.
-pub fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     crate::leftovers::lives(pid).unwrap_or(true)
+}
+
+/// How the group commit reaches Route 53: the call path and the client
+/// for the real thing, a script in the unit tests.
+pub(crate) trait Sender {
+    /// Whether the node is in a storm: a leader then waits longer for the
+    /// node's restores of the zone still reading their records.
+    fn storm(&self) -> bool;
+    /// Send one change of the members `take` gives, asked anew for each
+    /// attempt (more may join while a throttled attempt waits).
+    fn send(
+        &self,
+        take: &mut dyn FnMut() -> Vec<Member>,
+    ) -> impl std::future::Future<Output = Result<Accepted, Route53Error>>;
+}
+
+/// Send `me`'s change through the zone's queue: join it, then lead a batch
+/// or follow one, within `patience` (the call's bound) for a leader; where
+/// the queue cannot be used, alone.
+pub(crate) async fn commit(
+    queue: &Queue,
+    me: &Member,
+    sender: &impl Sender,
+    patience: Duration,
+) -> Result<Accepted, Route53Error> {
+    if !queue.join(me) {
+        return alone(sender, me).await;
+    }
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        if let Some(outcome) = queue.take_result(&me.id) {
+            return follow(sender, me, outcome).await;
+        }
+        if let Some(_lead) = queue.lead() {
+            if queue.queued(&me.id) {
+                return lead(queue, me, sender).await;
+            }
+            // Taken by a leader that ended without a word (or wrote it
+            // just now).
+            let outcome = queue.take_result(&me.id).unwrap_or(Outcome::Alone);
+            return follow(sender, me, outcome).await;
+        }
+        if tokio::time::Instant::now() > deadline {
+            queue.leave(&me.id);
+            return alone(sender, me).await;
+        }
+        tokio::time::sleep(LOOK).await;
+    }
+}
+
+/// Lead a batch: when the request's turn comes, take every change queued,
+/// send them as one, and tell each member. Where a batch of several fails,
+/// each member sends its own change (this one too).
+async fn lead(queue: &Queue, me: &Member, sender: &impl Sender) -> Result<Accepted, Route53Error> {
+    // The node's restores of the zone still reading their records join
+    // this batch: a moment at most (a read takes milliseconds), or a while
+    // in a storm (a read may wait for its turn).
+    let start = tokio::time::Instant::now();
+    while readers(&queue.dir, &queue.zone) > 0 {
+        let patience = match sender.storm() {
+            true => GATHER,
+            false => GATHER_CALM,
+        };
+        if start.elapsed() >= patience {
+            break;
+        }
+        tokio::time::sleep(LOOK).await;
+    }
+    let mut members = Vec::<Member>::new();
+    let result = sender
+        .send(&mut || {
+            let joined = queue.take(&members, alive);
+            members.extend(joined);
+            // The leader's own change is in its batch, whatever the queue
+            // file said of it.
+            if !members.iter().any(|x| x.id == me.id) {
+                members.insert(0, me.clone());
+            }
+            members.clone()
+        })
+        .await;
+    let others = members.iter().filter(|m| m.id != me.id);
+    match result {
+        Ok(a) => {
+            let outcome = Outcome::Accepted {
+                change_id: a.id.clone(),
+                insync: a.state == ChangeState::InSync,
+            };
+            others.for_each(|m| queue.tell(&m.id, &outcome));
+            tracing::debug!(records = members.len(), change = %a.id, "batch accepted");
+            Ok(a)
+        }
+        Err(e) if members.len() <= 1 => Err(e),
+        Err(e) => {
+            tracing::debug!(error = %e, records = members.len(), "batch failed; each sends its own");
+            others.for_each(|m| queue.tell(&m.id, &Outcome::Alone));
+            alone(sender, me).await
+        }
+    }
+}
+
+/// What a member makes of its batch's outcome.
+async fn follow(
+    sender: &impl Sender,
+    me: &Member,
+    outcome: Outcome,
+) -> Result<Accepted, Route53Error> {
+    match outcome {
+        Outcome::Accepted { change_id, insync } => Ok(Accepted {
+            id: change_id,
+            state: if insync {
+                ChangeState::InSync
+            } else {
+                ChangeState::Pending
+            },
+        }),
+        Outcome::Alone => alone(sender, me).await,
+    }
+}
+
+/// `me`'s change sent on its own, without the queue.
+async fn alone(sender: &impl Sender, me: &Member) -> Result<Accepted, Route53Error> {
+    sender.send(&mut || vec![me.clone()]).await
 }
 
 #[cfg(test)]
@@ -382,5 +503,169 @@ mod tests {
         ] {
             assert_eq!(Member::parse(bad), None, "{bad:?}");
         }
+    }
+
+    /// A scripted Route 53 for the group commit: answers in turn (accepted
+    /// as C1, C2, ... where none is scripted), noting the names of each batch
+    /// it sent.
+    struct Script {
+        answers: std::cell::RefCell<std::collections::VecDeque<Result<Accepted, Route53Error>>>,
+        sent: std::cell::RefCell<Vec<Vec<String>>>,
+    }
+
+    impl Script {
+        fn new(answers: Vec<Result<Accepted, Route53Error>>) -> Script {
+            Script {
+                answers: std::cell::RefCell::new(answers.into()),
+                sent: std::cell::RefCell::default(),
+            }
+        }
+    }
+
+    impl Sender for Script {
+        fn storm(&self) -> bool {
+            false
+        }
+
+        async fn send(
+            &self,
+            take: &mut dyn FnMut() -> Vec<Member>,
+        ) -> Result<Accepted, Route53Error> {
+            let members = take();
+            self.sent
+                .borrow_mut()
+                .push(members.iter().map(|m| m.name.clone()).collect());
+            let n = self.sent.borrow().len();
+            self.answers
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or(Ok(Accepted {
+                    id: format!("C{n}"),
+                    state: ChangeState::Pending,
+                }))
+        }
+    }
+
+    fn refused() -> Route53Error {
+        Route53Error::Refused {
+            operation: "ChangeResourceRecordSets",
+            zone: "Z1".into(),
+            code: "InvalidChangeBatch".into(),
+            message: "scripted".into(),
+            retryable: false,
+        }
+    }
+
+    /// A change of this process, as another restore of it would queue it.
+    fn ours(n: u64, name: &str) -> Member {
+        let mut m = member(std::process::id(), n, name);
+        m.id = member_id(n);
+        m
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lone_change_is_sent_at_once_as_it_is() {
+        let dir = scratch("lone");
+        let script = Script::new(vec![]);
+        let a = commit(
+            &Queue::new(&dir, "Z1"),
+            &ours(1, "a.example.com"),
+            &script,
+            Duration::from_secs(55),
+        )
+        .await
+        .expect("accepted");
+        assert_eq!(a.id, "C1");
+        assert_eq!(*script.sent.borrow(), [["a.example.com"]]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_leader_sends_the_queued_changes_as_one_and_tells_each() {
+        let dir = scratch("lead-all");
+        let q = Queue::new(&dir, "Z1");
+        assert!(q.join(&ours(2, "b.example.com")));
+        let script = Script::new(vec![]);
+        let a = commit(
+            &q,
+            &ours(1, "a.example.com"),
+            &script,
+            Duration::from_secs(55),
+        )
+        .await
+        .expect("accepted");
+        // In the order queued.
+        assert_eq!(*script.sent.borrow(), [["b.example.com", "a.example.com"]]);
+        assert_eq!(
+            q.take_result(&member_id(2)),
+            Some(Outcome::Accepted {
+                change_id: a.id,
+                insync: false
+            })
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_batch_is_no_members_verdict_each_sends_its_own() {
+        let dir = scratch("lead-refused");
+        let q = Queue::new(&dir, "Z1");
+        assert!(q.join(&ours(2, "b.example.com")));
+        let script = Script::new(vec![Err(refused())]);
+        commit(
+            &q,
+            &ours(1, "a.example.com"),
+            &script,
+            Duration::from_secs(55),
+        )
+        .await
+        .expect("the leader's own change, alone");
+        assert_eq!(
+            *script.sent.borrow(),
+            [
+                vec!["b.example.com", "a.example.com"],
+                vec!["a.example.com"]
+            ]
+        );
+        assert_eq!(q.take_result(&member_id(2)), Some(Outcome::Alone));
+        // A follower told to go alone sends its own change.
+        let follower = ours(2, "b.example.com");
+        let a = follow(&script, &follower, Outcome::Alone)
+            .await
+            .expect("alone");
+        assert_eq!(a.id, "C3");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_follower_takes_the_change_its_leader_made() {
+        let dir = scratch("follow");
+        let q = Queue::new(&dir, "Z1");
+        let me = ours(3, "c.example.com");
+        let held = q.lead().expect("another leader holds the lead");
+        assert!(q.join(&me));
+        let script = Script::new(vec![]);
+        let (a, ()) = tokio::join!(commit(&q, &me, &script, Duration::from_secs(55)), async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let taken = q.take(&[], alive);
+            assert_eq!(taken.len(), 1);
+            q.tell(
+                &taken[0].id,
+                &Outcome::Accepted {
+                    change_id: "/change/C9".into(),
+                    insync: true,
+                },
+            );
+            drop(held);
+        });
+        assert_eq!(
+            a.expect("accepted"),
+            Accepted {
+                id: "/change/C9".into(),
+                state: ChangeState::InSync
+            }
+        );
+        assert!(script.sent.borrow().is_empty(), "a follower sends nothing");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -57,20 +57,20 @@ use super::change::ChangeState;
 use crate::lock;
 
 /// The longest any request waits for its slot of the rate.
-pub const MAX_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(10);
 /// How long a process tries to lock the budget file before it goes on
 /// without the budget (the lock is held for microseconds).
-pub const LOCK_PATIENCE: Duration = Duration::from_millis(500);
+pub(crate) const LOCK_PATIENCE: Duration = Duration::from_millis(500);
 /// After a `Throttling` answer, nobody on the node sends for this long.
-pub const THROTTLE_PAUSE: Duration = Duration::from_secs(1);
+pub(crate) const THROTTLE_PAUSE: Duration = Duration::from_secs(1);
 /// A storm lasts this long after the last throttled answer.
-pub const STORM_HOLD: Duration = Duration::from_secs(60);
+pub(crate) const STORM_HOLD: Duration = Duration::from_secs(60);
 /// The spread window of a storm: where it starts, and its bounds.
-pub const WINDOW_START: Duration = Duration::from_secs(20);
-pub const WINDOW_MIN: Duration = Duration::from_secs(5);
-pub const WINDOW_MAX: Duration = Duration::from_secs(40);
+pub(crate) const WINDOW_START: Duration = Duration::from_secs(20);
+pub(crate) const WINDOW_MIN: Duration = Duration::from_secs(5);
+pub(crate) const WINDOW_MAX: Duration = Duration::from_secs(40);
 /// The window halves with each this long without a throttled answer.
-pub const WINDOW_HALF_LIFE: Duration = Duration::from_secs(10);
+pub(crate) const WINDOW_HALF_LIFE: Duration = Duration::from_secs(10);
 /// Throttled answers within this long of the last one are one event: the
 /// window doubles once for them.
 const SAME_EVENT: Duration = Duration::from_secs(1);
@@ -79,7 +79,7 @@ const PENDING_PREFIX: &str = "pending.";
 
 /// The node's shared state, as kept in the budget file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct State {
+pub(crate) struct State {
     /// The theoretical arrival time of the next request (ns since the epoch).
     pub tat: u64,
     /// The storm lasts until then (ns since the epoch); 0: no storm.
@@ -91,7 +91,7 @@ pub struct State {
 impl State {
     /// The file's text: `v2 TAT STORM_UNTIL WINDOW_MS`, or a lone TAT (an
     /// older version's). Anything else is no state.
-    pub fn parse(text: &str) -> Option<State> {
+    pub(crate) fn parse(text: &str) -> Option<State> {
         let f: Vec<&str> = text.split_whitespace().collect();
         let num = |s: &str| -> Option<u64> {
             (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
@@ -112,11 +112,11 @@ impl State {
         }
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         format!("v2 {} {} {}\n", self.tat, self.storm_until, self.window_ms)
     }
 
-    pub fn storm(&self, now: u64) -> bool {
+    pub(crate) fn storm(&self, now: u64) -> bool {
         now < self.storm_until
     }
 
@@ -138,12 +138,12 @@ impl State {
 }
 
 /// The shortest pause after a throttled answer.
-pub const THROTTLE_FLOOR: Duration = Duration::from_millis(500);
+pub(crate) const THROTTLE_FLOOR: Duration = Duration::from_millis(500);
 
 /// A pause after a throttled answer: the part `fraction` (0 to 1) of the
 /// window or of the call's `room`, whichever is shorter, and never under
 /// [`THROTTLE_FLOOR`].
-pub fn throttle_pause(window: Duration, room: Duration, fraction: f64) -> Duration {
+pub(crate) fn throttle_pause(window: Duration, room: Duration, fraction: f64) -> Duration {
     let span = window.min(room).saturating_sub(THROTTLE_FLOOR);
     THROTTLE_FLOOR + span.mul_f64(fraction.clamp(0.0, 1.0))
 }
@@ -152,9 +152,21 @@ fn ns(d: Duration) -> u64 {
     d.as_nanos() as u64
 }
 
+/// How a request takes its place in the node's budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pace {
+    /// It starts new work (the run's first read, an UPSERT): in a storm,
+    /// spread over the window.
+    New,
+    /// It serves work under way (a status check, which the INSYNC wait
+    /// paces itself; the verifying read; a call's later attempts): its
+    /// slot only.
+    Prompt,
+}
+
 /// The node's budget, as the settings give it.
 #[derive(Debug, Clone)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// Requests a second.
     pub rate: u32,
     /// Requests that may go at once after a quiet time.
@@ -168,7 +180,7 @@ pub struct Budget {
 
 /// What the budget says to a request about to be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
+pub(crate) struct Slot {
     /// How long to wait before sending.
     pub wait: Duration,
     /// The node is in a storm.
@@ -176,7 +188,7 @@ pub struct Slot {
 }
 
 impl Budget {
-    pub fn new(rate: u32, burst: u32, dir: PathBuf) -> Budget {
+    pub(crate) fn new(rate: u32, burst: u32, dir: PathBuf) -> Budget {
         Budget {
             rate,
             burst,
@@ -197,7 +209,7 @@ impl Budget {
     /// ahead than the budget can explain (the burst, a slot, the longest
     /// wait and a throttle pause; a storm's hold) is a clock set back, and
     /// is reset. Whether it was.
-    pub fn sane(&self, s: State, now: u64) -> (State, bool) {
+    pub(crate) fn sane(&self, s: State, now: u64) -> (State, bool) {
         let tat_ceiling =
             now + self.tolerance_ns() + self.interval_ns() + ns(MAX_WAIT) + ns(THROTTLE_PAUSE);
         let storm_ceiling = now + ns(STORM_HOLD);
@@ -208,14 +220,14 @@ impl Budget {
     }
 
     /// One request's step: its slot of the rate and, in a storm where it
-    /// starts new work (`spread`), a part `fraction` (0 to 1) of the
+    /// starts new work ([`Pace::New`]), a part `fraction` (0 to 1) of the
     /// window on top; the new state.
-    pub fn step(&self, s: State, now: u64, spread: bool, fraction: f64) -> (Slot, State) {
+    pub(crate) fn step(&self, s: State, now: u64, pace: Pace, fraction: f64) -> (Slot, State) {
         let t = self.interval_ns();
         let base = s.tat.max(now);
         let slot = now.max(base.saturating_sub(self.tolerance_ns()));
         let storm = s.storm(now);
-        let extra = if storm && spread {
+        let extra = if storm && pace == Pace::New {
             ns(s.window_at(now).mul_f64(fraction.clamp(0.0, 1.0)))
         } else {
             0
@@ -226,7 +238,7 @@ impl Budget {
 
     /// A `Throttling` answer at `now`: nobody sends for a moment, the storm
     /// holds on, and the window grows once per throttled second.
-    pub fn on_throttle(&self, s: State, now: u64) -> State {
+    pub(crate) fn on_throttle(&self, s: State, now: u64) -> State {
         let last = s.storm_until.saturating_sub(ns(STORM_HOLD));
         let window_ms = if !s.storm(now) {
             WINDOW_START.as_millis() as u64
@@ -245,7 +257,7 @@ impl Budget {
     }
 
     /// An answer that was not throttled: in a storm, the window shrinks.
-    pub fn on_answer(&self, s: State, now: u64) -> State {
+    pub(crate) fn on_answer(&self, s: State, now: u64) -> State {
         if !s.storm(now) {
             return s;
         }
@@ -256,12 +268,11 @@ impl Budget {
         }
     }
 
-    /// Reserve a slot of the node's budget (`spread`: the request starts
-    /// new work); how long to wait for it.
-    pub fn slot(&self, spread: bool) -> Duration {
+    /// Reserve a slot of the node's budget; how long to wait for it.
+    pub(crate) fn slot(&self, pace: Pace) -> Duration {
         let fraction = random_fraction();
         let Some(slot) = self.update(|s, now| {
-            let (slot, s) = self.step(s, now, spread, fraction);
+            let (slot, s) = self.step(s, now, pace, fraction);
             (s, slot)
         }) else {
             return Duration::ZERO;
@@ -281,7 +292,7 @@ impl Budget {
     /// window, or of the `room` the call has left where that is shorter,
     /// so that a call tries again within its bound rather than giving up
     /// on a draw (at least [`THROTTLE_FLOOR`]).
-    pub fn throttled(&self, room: Duration) -> Duration {
+    pub(crate) fn throttled(&self, room: Duration) -> Duration {
         let window = self
             .update(|s, now| {
                 let s = self.on_throttle(s, now);
@@ -292,18 +303,18 @@ impl Budget {
     }
 
     /// Route 53 answered (not throttled).
-    pub fn answered(&self) {
+    pub(crate) fn answered(&self) {
         let _ = self.update(|s, now| (self.on_answer(s, now), ()));
     }
 
     /// Whether the node is in a storm now.
-    pub fn storm(&self) -> bool {
+    pub(crate) fn storm(&self) -> bool {
         self.update(|s, now| (s, s.storm(now))).unwrap_or(false)
     }
 
     /// Whether this run found (and reset) a clock step since it was last
     /// asked: the first process to see one says so, once.
-    pub fn clock_step_seen(&self) -> bool {
+    pub(crate) fn clock_step_seen(&self) -> bool {
         self.clock_step.swap(false, Ordering::SeqCst)
     }
 
@@ -334,7 +345,7 @@ impl Budget {
 
     /// Register this process as waiting for change `change_id` to be
     /// INSYNC.
-    pub fn waiting(&self, change_id: &str) -> Waiting {
+    pub(crate) fn waiting(&self, change_id: &str) -> Waiting {
         let name = format!("{PENDING_PREFIX}{}", std::process::id());
         let path = lock::open_in_dir(&self.dir, &name).ok().map(|(_, p)| p);
         let w = Waiting {
@@ -351,7 +362,7 @@ impl Budget {
 
 /// This process's registration as waiting for INSYNC; removed when dropped.
 #[derive(Debug)]
-pub struct Waiting {
+pub(crate) struct Waiting {
     budget: Budget,
     path: Option<PathBuf>,
     change_id: String,
@@ -390,7 +401,8 @@ fn parse_pending(text: &str) -> Option<(String, Option<ChangeState>, u64)> {
 
 impl Waiting {
     /// A wait the node does not share (where no budget is kept).
-    pub fn alone() -> Waiting {
+    #[cfg(test)]
+    pub(crate) fn alone() -> Waiting {
         Waiting {
             budget: Budget::new(1, 1, PathBuf::new()),
             path: None,
@@ -403,14 +415,14 @@ impl Waiting {
     /// A number from 0 to 1 for this change: the same in every process
     /// that waits for it, so that they check it at the same moment and one
     /// check serves them all.
-    pub fn spread(&self) -> f64 {
+    pub(crate) fn spread(&self) -> f64 {
         self.spread
     }
 
     /// How many of the node's other processes waiting for this change come
     /// before this one (by PID): the first checks, the others read what it
     /// saw.
-    pub fn rank(&self) -> usize {
+    pub(crate) fn rank(&self) -> usize {
         let Some(path) = &self.path else { return 0 };
         let me = std::process::id();
         pending_files(&self.budget.dir)
@@ -429,7 +441,7 @@ impl Waiting {
     }
 
     /// Note the state this process saw (None: nothing yet).
-    pub fn saw(&self, state: Option<ChangeState>) {
+    pub(crate) fn saw(&self, state: Option<ChangeState>) {
         if state == Some(ChangeState::InSync) {
             self.insync.set(true);
         }
@@ -440,7 +452,7 @@ impl Waiting {
 
     /// The state another process of the node saw of the same change, where
     /// it stands for a check: INSYNC, or PENDING seen within [`FRESH`].
-    pub fn known(&self) -> Option<ChangeState> {
+    pub(crate) fn known(&self) -> Option<ChangeState> {
         let path = self.path.as_ref()?;
         let now = now_ns();
         let mut known = None;
@@ -464,7 +476,7 @@ impl Waiting {
 
     /// The least time between two status checks of this process: the
     /// node's pending changes share half the budget.
-    pub fn gap(&self) -> Duration {
+    pub(crate) fn gap(&self) -> Duration {
         if self.path.is_none() {
             return Duration::ZERO;
         }
@@ -473,7 +485,7 @@ impl Waiting {
     }
 
     /// Whether the node is in a storm.
-    pub fn storm(&self) -> bool {
+    pub(crate) fn storm(&self) -> bool {
         self.path.is_some() && self.budget.storm()
     }
 }
@@ -490,7 +502,7 @@ impl Drop for Waiting {
 
 /// The PID a file name `pending.PID` names: digits only, no sign, no
 /// leading zero (so that one process is never counted twice).
-pub fn pending_pid(name: &str) -> Option<u32> {
+pub(crate) fn pending_pid(name: &str) -> Option<u32> {
     let digits = name.strip_prefix(PENDING_PREFIX)?;
     let plain = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
@@ -583,7 +595,7 @@ fn fraction_of(text: &str) -> f64 {
 }
 
 /// A number from 0 to 1, different in every process and every call.
-pub fn random_fraction() -> f64 {
+pub(crate) fn random_fraction() -> f64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(now_ns());
@@ -592,7 +604,7 @@ pub fn random_fraction() -> f64 {
 
 /// A pause of `base` stretched by a random 0-100 %: processes throttled at
 /// the same moment do not all try again at the same moment.
-pub fn jitter(base: Duration) -> Duration {
+pub(crate) fn jitter(base: Duration) -> Duration {
     base + base.mul_f64(random_fraction())
 }
 
@@ -612,7 +624,7 @@ mod tests {
         let (mut s, now) = (State::default(), 100 * S);
         let mut waits = Vec::new();
         for _ in 0..8 {
-            let (slot, next) = b.step(s, now, true, 0.5);
+            let (slot, next) = b.step(s, now, Pace::New, 0.5);
             waits.push(slot.wait.as_millis());
             s = next;
         }
@@ -641,10 +653,10 @@ mod tests {
         let b = budget();
         let mut s = State::default();
         for _ in 0..20 {
-            s = b.step(s, 100 * S, false, 0.0).1;
+            s = b.step(s, 100 * S, Pace::Prompt, 0.0).1;
         }
         // 20 requests reserved 2 s of budget; 3 s later the burst is back.
-        assert_eq!(b.step(s, 103 * S, false, 0.0).0.wait, Duration::ZERO);
+        assert_eq!(b.step(s, 103 * S, Pace::Prompt, 0.0).0.wait, Duration::ZERO);
     }
 
     #[test]
@@ -656,10 +668,10 @@ mod tests {
         assert_eq!(s.window(), WINDOW_START);
         // Nobody sends for a second; new work waits a part of the window
         // on top, work in progress does not.
-        let (slot, _) = b.step(s, now, false, 0.9);
+        let (slot, _) = b.step(s, now, Pace::Prompt, 0.9);
         assert_eq!(slot.wait, THROTTLE_PAUSE);
         assert!(slot.storm);
-        let (slot, _) = b.step(s, now, true, 0.5);
+        let (slot, _) = b.step(s, now, Pace::New, 0.5);
         assert_eq!(slot.wait, THROTTLE_PAUSE + WINDOW_START / 2);
     }
 
@@ -712,7 +724,7 @@ mod tests {
         // What the budget itself can explain stays.
         let mut s = State::default();
         for _ in 0..5 {
-            s = b.step(s, now, false, 0.0).1;
+            s = b.step(s, now, Pace::Prompt, 0.0).1;
         }
         s = b.on_throttle(s, now);
         assert_eq!(b.sane(s, now), (s, false));

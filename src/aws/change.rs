@@ -3,7 +3,7 @@
 
 /// A change's state as GetChange reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeState {
+pub(crate) enum ChangeState {
     Pending,
     InSync,
 }
@@ -11,7 +11,7 @@ pub enum ChangeState {
 /// A change Route 53 accepted: its ID, and its status in the answer that
 /// accepted it (a change can be INSYNC at once).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
+pub(crate) struct Accepted {
     pub id: String,
     pub state: ChangeState,
 }

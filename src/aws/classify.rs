@@ -13,12 +13,12 @@ use crate::text::{short, short_to};
 
 /// No answer is read beyond this size (a Route 53 answer for one record is
 /// a few KB).
-pub const MAX_BODY: usize = 4 << 20;
+pub(crate) const MAX_BODY: usize = 4 << 20;
 
 /// How far the failed attempt got: whether it sent its request, and the
 /// time limit it had.
 #[derive(Debug, Clone, Copy)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     pub sent: bool,
     pub limit: Duration,
 }
@@ -27,7 +27,7 @@ pub struct Attempt {
 /// error answer (with its code, and whether another try may help), an HTTP
 /// answer that is no Route 53 answer, a redirect, missing credentials, or no
 /// answer at all (refused, DNS, TLS, timeout, closed).
-pub fn classify<E>(
+pub(crate) fn classify<E>(
     operation: &'static str,
     zone: &str,
     endpoint: &str,
@@ -143,14 +143,14 @@ fn sources<'a>(
     })
 }
 
-pub fn find<'a, T: std::error::Error + 'static>(
+pub(crate) fn find<'a, T: std::error::Error + 'static>(
     err: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a T> {
     sources(err).find_map(|e| e.downcast_ref::<T>())
 }
 
 /// Why no answer came, from the error chain of a failed dispatch.
-pub fn cause_of(err: &(dyn std::error::Error + 'static)) -> Cause {
+pub(crate) fn cause_of(err: &(dyn std::error::Error + 'static)) -> Cause {
     for e in sources(err) {
         if e.downcast_ref::<http_body_util::LengthLimitError>()
             .is_some()
@@ -201,7 +201,7 @@ pub fn cause_of(err: &(dyn std::error::Error + 'static)) -> Cause {
 /// (wait, try again), a passing failure (a timeout, no answer, a 5xx, an
 /// answer cut short), or nothing (no credentials, access denied, a bad
 /// configuration, a certificate not trusted).
-pub fn transient(e: &CredentialsError) -> Retry {
+pub(crate) fn transient(e: &CredentialsError) -> Retry {
     use aws_sdk_sts::operation::assume_role::AssumeRoleError;
     use aws_smithy_types::error::metadata::ProvideErrorMetadata;
     match e {
@@ -250,7 +250,7 @@ pub fn transient(e: &CredentialsError) -> Retry {
 }
 
 /// A credential lookup that failed, in words.
-pub fn credentials_text(e: &CredentialsError) -> String {
+pub(crate) fn credentials_text(e: &CredentialsError) -> String {
     match e {
         CredentialsError::CredentialsNotLoaded(_) => {
             "no AWS credentials were found (environment variables, the AWS config files, web identity, the container endpoint and the instance role were tried)".to_string()

@@ -23,14 +23,14 @@ use aws_credential_types::Credentials;
 use tokio::io::AsyncReadExt;
 
 /// A credential process prints a few hundred bytes of JSON.
-pub const MAX_PROCESS_OUTPUT: u64 = 64 << 10;
+pub(crate) const MAX_PROCESS_OUTPUT: u64 = 64 << 10;
 /// The AWS config and credentials files are read up to this size.
 const MAX_PROFILE_FILE: u64 = 1 << 20;
 
 /// Credentials that are not whole: the source and what is missing.
 #[derive(Debug, thiserror::Error)]
 #[error("{source_name} gave credentials that are not whole ({what}); they are not used")]
-pub struct Malformed {
+pub(crate) struct Malformed {
     pub source_name: String,
     pub what: String,
 }
@@ -38,33 +38,45 @@ pub struct Malformed {
 /// A credential process that failed, in words.
 #[derive(Debug, thiserror::Error)]
 #[error("credential_process of profile {profile}: {detail}")]
-pub struct ProcessFailed {
+pub(crate) struct ProcessFailed {
     pub profile: String,
     pub detail: String,
 }
 
+/// What a set of credentials must hold besides a key and its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// STS's: a session token and an expiry too.
+    Temporary,
+    /// Whatever the source gives (a profile may hold a lasting key).
+    AnyKind,
+}
+
 /// Checks the credentials its inner provider gives before they are used.
 #[derive(Debug)]
-pub struct Checked {
+pub(crate) struct Checked {
     inner: SharedCredentialsProvider,
     /// Where they come from, for messages: "STS AssumeRole of ROLE at URL".
     source_name: String,
-    /// Temporary credentials (STS) come with a session token and an expiry.
-    temporary: bool,
+    expect: Expect,
 }
 
 impl Checked {
-    pub fn new(inner: SharedCredentialsProvider, source_name: String, temporary: bool) -> Checked {
+    pub(crate) fn new(
+        inner: SharedCredentialsProvider,
+        source_name: String,
+        expect: Expect,
+    ) -> Checked {
         Checked {
             inner,
             source_name,
-            temporary,
+            expect,
         }
     }
 }
 
 /// What is missing from a set of credentials, if anything.
-pub fn incomplete(c: &Credentials, temporary: bool) -> Option<String> {
+pub(crate) fn incomplete(c: &Credentials, expect: Expect) -> Option<String> {
     let key = c.access_key_id();
     if key.is_empty() {
         return Some("no AccessKeyId".into());
@@ -78,7 +90,7 @@ pub fn incomplete(c: &Credentials, temporary: bool) -> Option<String> {
     if c.secret_access_key().is_empty() {
         return Some("no SecretAccessKey".into());
     }
-    if temporary {
+    if expect == Expect::Temporary {
         if key.len() < 16 {
             return Some(format!(
                 "an AccessKeyId of {} characters, where STS gives 16 or more",
@@ -102,7 +114,7 @@ impl ProvideCredentials for Checked {
     {
         future::ProvideCredentials::new(async move {
             let c = self.inner.provide_credentials().await?;
-            match incomplete(&c, self.temporary) {
+            match incomplete(&c, self.expect) {
                 None => Ok(c),
                 Some(what) => Err(CredentialsError::provider_error(Malformed {
                     source_name: self.source_name.clone(),
@@ -116,7 +128,7 @@ impl ProvideCredentials for Checked {
 /// The keys of one profile, from the credentials file (`[NAME]`) and the
 /// config file (`[profile NAME]`, or `[default]`), the credentials file
 /// first. Each file read bounded; comments and continuation lines skipped.
-pub fn profile_keys(
+pub(crate) fn profile_keys(
     config: Option<&Path>,
     credentials: Option<&Path>,
     name: &str,
@@ -157,89 +169,16 @@ pub fn profile_keys(
     keys
 }
 
-/// A command line split into words as the shell splits it (single and
-/// double quotes, backslashes), without running a shell. Shell syntax the
-/// kit cannot honour without one is refused, naming it.
-pub fn split_words(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut started = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                started = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(ch) => word.push(ch),
-                        None => return Err("a single quote is not closed".into()),
-                    }
-                }
-            }
-            '"' => {
-                started = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(ch @ ('"' | '\\' | '$' | '`')) => word.push(ch),
-                            Some(ch) => {
-                                word.push('\\');
-                                word.push(ch);
-                            }
-                            None => return Err("a double quote is not closed".into()),
-                        },
-                        Some(ch @ ('$' | '`')) => {
-                            return Err(format!("it uses {ch:?} (shell expansion)"));
-                        }
-                        Some(ch) => word.push(ch),
-                        None => return Err("a double quote is not closed".into()),
-                    }
-                }
-            }
-            '\\' => {
-                started = true;
-                match chars.next() {
-                    Some(ch) => word.push(ch),
-                    None => return Err("it ends with a backslash".into()),
-                }
-            }
-            c if c.is_whitespace() => {
-                if started {
-                    words.push(std::mem::take(&mut word));
-                    started = false;
-                }
-            }
-            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' => {
-                return Err(format!("it uses {c:?} (shell syntax)"));
-            }
-            '~' if !started => return Err("it starts a word with '~' (shell expansion)".into()),
-            c => {
-                started = true;
-                word.push(c);
-            }
-        }
-    }
-    if started {
-        words.push(word);
-    }
-    if words.is_empty() {
-        return Err("it is empty".into());
-    }
-    Ok(words)
-}
-
 /// A profile's credential_process, run by the kit.
 #[derive(Debug)]
-pub struct Process {
+pub(crate) struct Process {
     profile: String,
     line: String,
     limit: Duration,
 }
 
 impl Process {
-    pub fn new(profile: &str, line: &str, limit: Duration) -> Process {
+    pub(crate) fn new(profile: &str, line: &str, limit: Duration) -> Process {
         Process {
             profile: profile.to_string(),
             line: line.to_string(),
@@ -255,7 +194,7 @@ impl Process {
     }
 
     async fn run(&self) -> Result<Credentials, CredentialsError> {
-        let words = split_words(&self.line).map_err(|why| {
+        let words = crate::shell::command_words(&self.line).map_err(|why| {
             self.fail(format!(
                 "{:?} cannot be run without a shell: {why}; put the command in a script and name the script",
                 crate::text::short(&self.line)
@@ -341,7 +280,7 @@ impl ProvideCredentials for Process {
 }
 
 /// The JSON a credential process prints (Version 1).
-pub fn parse_process_output(out: &[u8]) -> Result<Credentials, String> {
+pub(crate) fn parse_process_output(out: &[u8]) -> Result<Credentials, String> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Output {
@@ -395,33 +334,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn command_lines_split_as_the_shell_would_and_shell_syntax_is_refused() {
-        assert_eq!(
-            split_words(r#"/usr/bin/get-creds --profile 'prod ha' "a \"b\"" c\ d"#).expect("words"),
-            vec![
-                "/usr/bin/get-creds",
-                "--profile",
-                "prod ha",
-                "a \"b\"",
-                "c d"
-            ]
-        );
-        for bad in [
-            "a | b",
-            "a; b",
-            "$(x)",
-            "a `b`",
-            "a > f",
-            "\"$HOME/x\"",
-            "~/bin/x",
-            "'open",
-            "",
-        ] {
-            assert!(split_words(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn the_process_json_is_read_strictly() {
         let c = parse_process_output(
             br#"{"Version": 1, "AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2030-01-01T00:00:00Z"}"#,
@@ -439,14 +351,14 @@ mod tests {
     #[test]
     fn credentials_cut_short_are_not_whole() {
         let cut = Credentials::new("AK", "", None, None, "test");
-        assert!(incomplete(&cut, true).is_some());
-        assert!(incomplete(&cut, false)
+        assert!(incomplete(&cut, Expect::Temporary).is_some());
+        assert!(incomplete(&cut, Expect::AnyKind)
             .expect("no secret")
             .contains("SecretAccessKey"));
         let plain = Credentials::new("testing", "secret", None, None, "test");
-        assert_eq!(incomplete(&plain, false), None);
+        assert_eq!(incomplete(&plain, Expect::AnyKind), None);
         assert!(
-            incomplete(&plain, true).is_some(),
+            incomplete(&plain, Expect::Temporary).is_some(),
             "a temporary key of 7 characters"
         );
         let sts = Credentials::new(
@@ -456,7 +368,7 @@ mod tests {
             Some(SystemTime::now()),
             "test",
         );
-        assert_eq!(incomplete(&sts, true), None);
+        assert_eq!(incomplete(&sts, Expect::Temporary), None);
     }
 
     #[test]

@@ -4,18 +4,18 @@
 //! HTTP_PROXY, NO_PROXY) as the HTTP client applies them. A password in a
 //! proxy setting is never shown.
 
-pub use crate::text::hide_userinfo;
+pub(crate) use crate::text::hide_userinfo;
 use crate::text::short;
 
 /// An environment variable's value; unset, empty and blank are the same.
-pub fn env(key: &str) -> Option<String> {
+pub(crate) fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// The parts of a URL the kit looks at. The host keeps the brackets of an
 /// IPv6 address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Url<'a> {
+pub(crate) struct Url<'a> {
     pub scheme: &'a str,
     pub userinfo: Option<&'a str>,
     pub host: &'a str,
@@ -24,7 +24,7 @@ pub struct Url<'a> {
 
 impl<'a> Url<'a> {
     /// `scheme://[userinfo@]host[:port][/path]`; None without a scheme.
-    pub fn parse(url: &'a str) -> Option<Url<'a>> {
+    pub(crate) fn parse(url: &'a str) -> Option<Url<'a>> {
         let (scheme, rest) = url.split_once("://")?;
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         let (userinfo, host_port) = match authority.rsplit_once('@') {
@@ -41,7 +41,7 @@ impl<'a> Url<'a> {
     }
 
     /// `host:port` in lower case, the port 80 where none is given.
-    pub fn host_port(&self) -> String {
+    pub(crate) fn host_port(&self) -> String {
         format!(
             "{}:{}",
             self.host.to_ascii_lowercase(),
@@ -70,7 +70,7 @@ fn split_port(host_port: &str) -> (&str, Option<&str>) {
 /// Why a URL cannot be an endpoint, where it cannot: it must be
 /// `http://` or `https://`, a host, an optional numeric port and path, with
 /// no white space or control characters.
-pub fn endpoint_problem(url: &str) -> Option<String> {
+pub(crate) fn endpoint_problem(url: &str) -> Option<String> {
     let Some(u) = Url::parse(url) else {
         return Some("it has no scheme (http:// or https://)".into());
     };
@@ -95,7 +95,7 @@ pub fn endpoint_problem(url: &str) -> Option<String> {
 }
 
 /// The endpoint override in force, if any: the variable and its value.
-pub fn route53_override() -> Option<(&'static str, String)> {
+pub(crate) fn route53_override() -> Option<(&'static str, String)> {
     env("AWS_ENDPOINT_URL_ROUTE_53")
         .map(|v| ("AWS_ENDPOINT_URL_ROUTE_53", v))
         .or_else(|| env("AWS_ENDPOINT_URL").map(|v| ("AWS_ENDPOINT_URL", v)))
@@ -103,19 +103,27 @@ pub fn route53_override() -> Option<(&'static str, String)> {
 
 /// An endpoint override that is no URL: the variable, its value (short)
 /// and why. Nothing is sent to it.
-pub fn bad_route53_override() -> Option<(&'static str, String, String)> {
+pub(crate) fn bad_route53_override() -> Option<(&'static str, String, String)> {
     route53_override()
         .and_then(|(var, value)| endpoint_problem(&value).map(|why| (var, short(&value), why)))
 }
 
 /// The STS endpoint override, where one is set.
-pub fn sts_override() -> Option<String> {
+pub(crate) fn sts_override() -> Option<String> {
     env("AWS_ENDPOINT_URL_STS").or_else(|| env("AWS_ENDPOINT_URL"))
+}
+
+/// Which scheme a request is sent with: the proxy setting and the
+/// connector follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Http,
+    Https,
 }
 
 /// Where a proxy setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProxySource {
+pub(crate) enum ProxySource {
     Env(&'static str),
     /// The defaults file (LifeKeeper's own kits load it into their
     /// environment): the key, and the file and line.
@@ -133,7 +141,7 @@ impl std::fmt::Display for ProxySource {
 
 /// One proxy setting in force and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxySetting {
+pub(crate) struct ProxySetting {
     pub value: String,
     pub source: ProxySource,
 }
@@ -141,23 +149,17 @@ pub struct ProxySetting {
 /// The proxy settings in force: decided once, used by the HTTP client and
 /// by every description of a route.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Proxies {
+pub(crate) struct Proxies {
     pub https: Option<ProxySetting>,
     pub http: Option<ProxySetting>,
     pub no_proxy: Option<ProxySetting>,
 }
 
 impl Proxies {
-    /// The environment's, in the order curl reads them (the upper-case
-    /// name first).
-    pub fn from_env() -> Proxies {
-        Proxies::resolve(&[])
-    }
-
     /// The environment's, else those the defaults file sets (`file`: key,
     /// value, where): for each of HTTPS, HTTP and NO_PROXY, the environment
     /// wins.
-    pub fn resolve(file: &[(&'static str, String, crate::settings::Source)]) -> Proxies {
+    pub(crate) fn resolve(file: &[(&'static str, String, crate::settings::Source)]) -> Proxies {
         let first = |names: &[&'static str]| {
             let from_env = names.iter().find_map(|n| {
                 env(n).map(|value| ProxySetting {
@@ -188,7 +190,7 @@ impl Proxies {
     }
 
     /// The client's own matcher over these settings.
-    pub fn matcher(&self) -> hyper_util::client::proxy::matcher::Matcher {
+    pub(crate) fn matcher(&self) -> hyper_util::client::proxy::matcher::Matcher {
         let value =
             |s: &Option<ProxySetting>| s.as_ref().map_or(String::new(), |s| s.value.clone());
         hyper_util::client::proxy::matcher::Matcher::builder()
@@ -200,9 +202,15 @@ impl Proxies {
 
     /// The HTTP client's proxy configuration for one scheme: `https` for
     /// the TLS connector, else the plain one.
-    pub fn client_config(&self, https: bool) -> aws_smithy_http_client::proxy::ProxyConfig {
+    pub(crate) fn client_config(
+        &self,
+        scheme: Scheme,
+    ) -> aws_smithy_http_client::proxy::ProxyConfig {
         use aws_smithy_http_client::proxy::ProxyConfig;
-        let setting = if https { &self.https } else { &self.http };
+        let setting = match scheme {
+            Scheme::Https => &self.https,
+            Scheme::Http => &self.http,
+        };
         let Some(s) = setting else {
             return ProxyConfig::disabled();
         };
@@ -211,10 +219,9 @@ impl Proxies {
         } else {
             format!("http://{}", s.value)
         };
-        let config = if https {
-            ProxyConfig::https(url.as_str())
-        } else {
-            ProxyConfig::http(url.as_str())
+        let config = match scheme {
+            Scheme::Https => ProxyConfig::https(url.as_str()),
+            Scheme::Http => ProxyConfig::http(url.as_str()),
         };
         match config {
             Ok(c) => c.no_proxy(self.no()),
@@ -225,7 +232,7 @@ impl Proxies {
     }
 
     /// The route of a request to `url`, as the client takes it.
-    pub fn route(&self, url: &str) -> Route {
+    pub(crate) fn route(&self, url: &str) -> Route {
         let proxy = url.parse::<http::Uri>().ok().and_then(|uri| {
             self.matcher()
                 .intercept(&uri)
@@ -241,7 +248,7 @@ impl Proxies {
 /// How requests to one URL travel: directly, or through a proxy (shown
 /// without its password).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
+pub(crate) struct Route {
     pub url: String,
     pub proxy: Option<String>,
 }
@@ -249,7 +256,7 @@ pub struct Route {
 impl Route {
     /// For messages about a request: the URL, and the proxy where there is
     /// one.
-    pub fn endpoint_text(&self) -> String {
+    pub(crate) fn endpoint_text(&self) -> String {
         match &self.proxy {
             Some(p) => format!("{} via proxy {p}", self.url),
             None => self.url.clone(),

@@ -6,7 +6,7 @@
 
 /// Why no answer came: the cause in words, never a debug dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum Cause {
     ConnectionRefused,
     Dns,
     Tls(String),
@@ -47,7 +47,7 @@ impl std::fmt::Display for Cause {
 
 /// What another try can do for an error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// The account asks too much of Route 53: wait, then try again.
     Throttled,
     /// A passing condition: try again.
@@ -58,7 +58,7 @@ pub enum Retry {
 
 /// One Route 53 error code, decided once.
 #[derive(Debug, Clone, Copy)]
-pub struct Code {
+pub(crate) struct Code {
     pub code: &'static str,
     pub retry: Retry,
     /// Added to the message, in parentheses, where it says more than the
@@ -75,7 +75,7 @@ const QUOTA: &str = "other clients in the account use the request quota; try aga
 
 /// The codes the kit knows. A code not listed is not retried (unless the
 /// HTTP status says the server failed) and has no hint.
-pub const CODES: &[Code] = &[
+pub(crate) const CODES: &[Code] = &[
     Code { code: "Throttling", retry: Retry::Throttled, hint: "", remedy: QUOTA },
     Code { code: "ThrottlingException", retry: Retry::Throttled, hint: "", remedy: QUOTA },
     Code { code: "PriorRequestNotComplete", retry: Retry::Again, hint: "", remedy: QUOTA },
@@ -95,13 +95,13 @@ pub const CODES: &[Code] = &[
 ];
 
 /// The table's row for a code.
-pub fn code(code: &str) -> Option<&'static Code> {
+pub(crate) fn code(code: &str) -> Option<&'static Code> {
     CODES.iter().find(|c| c.code == code)
 }
 
 /// Whether another try can mend an answer with this code and HTTP status:
 /// the table says so, or the server failed (5xx, 429).
-pub fn retryable(code_name: &str, http_status: u16) -> bool {
+pub(crate) fn retryable(code_name: &str, http_status: u16) -> bool {
     code(code_name).is_some_and(|c| c.retry != Retry::Never)
         || http_status >= 500
         || http_status == 429
@@ -109,7 +109,7 @@ pub fn retryable(code_name: &str, http_status: u16) -> bool {
 
 /// Route 53 said no, or could not be asked.
 #[derive(Debug, thiserror::Error)]
-pub enum Route53Error {
+pub(crate) enum Route53Error {
     #[error(
         "Route 53 {operation} for zone {zone} was refused: {code}: {message}{}",
         hint(code)
@@ -180,7 +180,7 @@ impl Route53Error {
     /// Worth another try: throttling, a conflicting change, a server error, a
     /// network failure. Not worth it: permissions, a missing zone, a bad batch,
     /// missing credentials, a redirect, a bad endpoint.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self {
             Route53Error::Refused { retryable, .. } => *retryable,
             Route53Error::Http { status, .. } => *status >= 500 || *status == 429,
@@ -198,7 +198,7 @@ impl Route53Error {
 
     /// The credential lookup was throttled (STS): wait, then try again,
     /// without counting it as a failed try.
-    pub fn is_credentials_throttling(&self) -> bool {
+    pub(crate) fn is_credentials_throttling(&self) -> bool {
         matches!(
             self,
             Route53Error::Credentials {
@@ -209,7 +209,7 @@ impl Route53Error {
     }
 
     /// Route 53 said the account asks too much of it.
-    pub fn is_throttling(&self) -> bool {
+    pub(crate) fn is_throttling(&self) -> bool {
         match self {
             Route53Error::Refused { code: c, .. } => {
                 code(c).is_some_and(|c| c.retry == Retry::Throttled)
@@ -220,7 +220,7 @@ impl Route53Error {
     }
 
     /// What to do about it, for doctor: it follows the cause.
-    pub fn remedy(&self) -> &'static str {
+    pub(crate) fn remedy(&self) -> &'static str {
         match self {
             Route53Error::Refused { code: c, .. } => code(c).map_or("as the message says", |c| c.remedy),
             Route53Error::NoAnswer { cause, .. } => match cause {
@@ -242,7 +242,7 @@ impl Route53Error {
 
 /// An error and its sources, one after the other ("a: b: c"), each said
 /// once: the SDK's errors repeat their cause in their own text.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut next = err.source();
     while let Some(e) = next {

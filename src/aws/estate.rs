@@ -19,7 +19,7 @@ use crate::settings::{Settings, Source};
 
 /// An AWS partition: where Route 53's API lives and how it is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Partition {
+pub(crate) struct Partition {
     /// As in ARNs: `aws`, `aws-cn`, `aws-us-gov`.
     pub name: &'static str,
     /// Route 53 is a global service: one signing region per partition.
@@ -29,19 +29,19 @@ pub struct Partition {
     pub dns_suffix: &'static str,
 }
 
-pub const COMMERCIAL: Partition = Partition {
+pub(crate) const COMMERCIAL: Partition = Partition {
     name: "aws",
     signing_region: "us-east-1",
     route53: "https://route53.amazonaws.com",
     dns_suffix: "amazonaws.com",
 };
-pub const CHINA: Partition = Partition {
+pub(crate) const CHINA: Partition = Partition {
     name: "aws-cn",
     signing_region: "cn-northwest-1",
     route53: "https://route53.amazonaws.com.cn",
     dns_suffix: "amazonaws.com.cn",
 };
-pub const GOVCLOUD: Partition = Partition {
+pub(crate) const GOVCLOUD: Partition = Partition {
     name: "aws-us-gov",
     signing_region: "us-gov-west-1",
     route53: "https://route53.us-gov.amazonaws.com",
@@ -49,7 +49,7 @@ pub const GOVCLOUD: Partition = Partition {
 };
 
 /// The partition of a region (the commercial one where none is known).
-pub fn partition(region: Option<&str>) -> Partition {
+pub(crate) fn partition(region: Option<&str>) -> Partition {
     match region {
         Some(r) if r.starts_with("cn-") => CHINA,
         Some(r) if r.starts_with("us-gov-") => GOVCLOUD,
@@ -59,7 +59,7 @@ pub fn partition(region: Option<&str>) -> Partition {
 
 /// Where the node's region came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RegionSource {
+pub(crate) enum RegionSource {
     Setting(Source),
     Env(&'static str),
     Profile(String),
@@ -82,7 +82,7 @@ impl std::fmt::Display for RegionSource {
 
 /// The role every Route 53 call is made as, where one is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role {
+pub(crate) struct Role {
     pub arn: String,
     pub external_id: Option<String>,
     pub session_name: String,
@@ -90,14 +90,14 @@ pub struct Role {
 
 /// The home folder the AWS config files are found in, and how it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Home {
+pub(crate) struct Home {
     pub path: PathBuf,
     pub source: &'static str,
 }
 
 /// The home of this process: `HOME`, else the effective user's entry in
 /// the password database (a daemon's environment may lack `HOME`).
-pub fn home() -> Option<Home> {
+pub(crate) fn home() -> Option<Home> {
     if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         return Some(Home {
             path: PathBuf::from(h),
@@ -113,7 +113,7 @@ pub fn home() -> Option<Home> {
 }
 
 /// The home folder of `uid` in a passwd(5) text.
-pub fn passwd_home(passwd: &str, uid: u32) -> Option<PathBuf> {
+pub(crate) fn passwd_home(passwd: &str, uid: u32) -> Option<PathBuf> {
     passwd.lines().find_map(|line| {
         let f: Vec<&str> = line.split(':').collect();
         (f.len() >= 7 && f[2].parse::<u32>().ok() == Some(uid) && f[5].starts_with('/'))
@@ -124,7 +124,7 @@ pub fn passwd_home(passwd: &str, uid: u32) -> Option<PathBuf> {
 /// The config and credentials files: `AWS_CONFIG_FILE` and
 /// `AWS_SHARED_CREDENTIALS_FILE` where set (a leading `~/` is the home),
 /// else `.aws/config` and `.aws/credentials` in the home.
-pub fn profile_paths(home: Option<&Home>) -> (Option<PathBuf>, Option<PathBuf>) {
+pub(crate) fn profile_paths(home: Option<&Home>) -> (Option<PathBuf>, Option<PathBuf>) {
     let pick = |var: &str, default: &str| -> Option<PathBuf> {
         match env(var) {
             Some(v) => match (v.strip_prefix("~/"), home) {
@@ -141,7 +141,7 @@ pub fn profile_paths(home: Option<&Home>) -> (Option<PathBuf>, Option<PathBuf>) 
 }
 
 /// This node's name, for the default session name.
-pub fn node_name() -> String {
+pub(crate) fn node_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()
@@ -151,14 +151,14 @@ pub fn node_name() -> String {
 
 /// The profile of the AWS config files to use, and who named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
+pub(crate) struct Profile {
     pub name: String,
     pub named_by: String,
 }
 
 /// Everything the run decided about its AWS side.
 #[derive(Debug, Clone)]
-pub struct Estate {
+pub(crate) struct Estate {
     pub region: Option<String>,
     pub region_source: RegionSource,
     pub partition: Partition,
@@ -178,7 +178,7 @@ pub struct Estate {
 impl Estate {
     /// Decide, reading the settings, the environment and (for a region
     /// not set elsewhere) the profile's config file; never the network.
-    pub async fn resolve(settings: &Settings, node: &str) -> Estate {
+    pub(crate) async fn resolve(settings: &Settings, node: &str) -> Estate {
         let home = home();
         let (config_file, credentials_file) = profile_paths(home.as_ref());
         let profile = settings
@@ -251,7 +251,8 @@ impl Estate {
     /// An estate decided without the settings and the environment: the
     /// commercial partition, the node's own credentials, no bundle and no
     /// proxy, requests to `route53` (for scripted doubles).
-    pub fn fixed(route53: &str) -> Estate {
+    #[cfg(test)]
+    pub(crate) fn fixed(route53: &str) -> Estate {
         let direct = |url: &str| Route {
             url: url.to_string(),
             proxy: None,
@@ -274,7 +275,7 @@ impl Estate {
 
     /// The region STS is called in: the node's own (its regional
     /// endpoint), else the partition's signing region.
-    pub fn sts_region(&self) -> String {
+    pub(crate) fn sts_region(&self) -> String {
         self.region
             .clone()
             .unwrap_or_else(|| self.partition.signing_region.to_string())
@@ -283,7 +284,7 @@ impl Estate {
     /// The config files as the SDK reads them: the ones found here (so
     /// that a missing `HOME` does not hide them).
     #[allow(deprecated)]
-    pub fn profile_files(&self) -> aws_config::profile::profile_file::ProfileFiles {
+    pub(crate) fn profile_files(&self) -> aws_config::profile::profile_file::ProfileFiles {
         use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
         let mut b = ProfileFiles::builder();
         if let Some(c) = &self.config_file {
@@ -291,6 +292,11 @@ impl Estate {
         }
         if let Some(c) = &self.credentials_file {
             b = b.with_file(ProfileFileKind::Credentials, c);
+        }
+        if self.config_file.is_none() && self.credentials_file.is_none() {
+            // No home and no variable naming a file: no profiles at all
+            // (the SDK's builder takes no empty set of files).
+            b = b.with_file(ProfileFileKind::Config, "/dev/null");
         }
         b.build()
     }
@@ -320,7 +326,7 @@ async fn region(
 
 /// The default session name: `lkroute53-NODE`, cut to STS's 64 characters
 /// and to the characters it allows.
-pub fn session_name_for(node: &str) -> String {
+pub(crate) fn session_name_for(node: &str) -> String {
     let clean: String = node
         .chars()
         .map(|c| {

@@ -20,7 +20,7 @@ use std::sync::{Arc, OnceLock};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::{tls, Builder, ConnectorBuilder};
 
-use super::endpoint::{env, Proxies, Url};
+use super::endpoint::{env, Proxies, Scheme, Url};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -45,7 +45,7 @@ fn metadata_hosts() -> Vec<String> {
 
 /// Where a request goes, and so which connector carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// Instance metadata: plain HTTP, never through a proxy.
     Metadata,
     /// Any other `http://` URL: plain HTTP, through the environment's proxy
@@ -55,7 +55,7 @@ pub enum Route {
     Tls,
 }
 
-pub fn route(url: &str, metadata: &[String]) -> Route {
+pub(crate) fn route(url: &str, metadata: &[String]) -> Route {
     match Url::parse(url) {
         Some(u) if u.scheme.eq_ignore_ascii_case("http") => {
             let host = u.host_port();
@@ -79,13 +79,13 @@ struct Clients {
 
 /// The run's HTTP client.
 #[derive(Debug, Clone)]
-pub struct RunClient(Arc<Clients>);
+pub(crate) struct RunClient(Arc<Clients>);
 
 impl RunClient {
     /// The client; `extra_pem` holds certificates trusted besides the
     /// system trust store (a checked CA bundle); `proxies` are the proxy
     /// settings in force.
-    pub fn new(extra_pem: Option<Vec<u8>>, proxies: &Proxies) -> RunClient {
+    pub(crate) fn new(extra_pem: Option<Vec<u8>>, proxies: &Proxies) -> RunClient {
         // The trust store is read (bounded, by the kit: trust.rs) when the
         // first TLS connector is built, never for plain HTTP.
         let extra = Arc::new(extra_pem.filter(|p| !p.is_empty()));
@@ -113,7 +113,7 @@ impl RunClient {
                 })
                 .clone()
         };
-        let connector = move |proxy: ProxyConfig, tls: bool| {
+        let connector = move |proxy: ProxyConfig, scheme: Scheme| {
             let context_now = context_now.clone();
             move |settings: Option<&HttpConnectorSettings>,
                   components: Option<&RuntimeComponents>| {
@@ -123,7 +123,7 @@ impl RunClient {
                     b.set_sleep_impl(c.sleep_impl());
                 }
                 b.set_proxy_config(Some(proxy.clone()));
-                if tls {
+                if scheme == Scheme::Https {
                     // Building it parses the trust store (bench/run.sh
                     // counts this line to show it happens once a run).
                     tracing::debug!("TLS connector built: trust store parsed");
@@ -140,15 +140,19 @@ impl RunClient {
         RunClient(Arc::new(Clients {
             metadata_hosts: metadata_hosts(),
             metadata: Builder::new()
-                .build_with_connector_fn(connector(ProxyConfig::disabled(), false)),
-            plain: Builder::new()
-                .build_with_connector_fn(connector(proxies.client_config(false), false)),
-            tls: Builder::new()
-                .build_with_connector_fn(connector(proxies.client_config(true), true)),
+                .build_with_connector_fn(connector(ProxyConfig::disabled(), Scheme::Http)),
+            plain: Builder::new().build_with_connector_fn(connector(
+                proxies.client_config(Scheme::Http),
+                Scheme::Http,
+            )),
+            tls: Builder::new().build_with_connector_fn(connector(
+                proxies.client_config(Scheme::Https),
+                Scheme::Https,
+            )),
         }))
     }
 
-    pub fn shared(&self) -> SharedHttpClient {
+    pub(crate) fn shared(&self) -> SharedHttpClient {
         SharedHttpClient::new(self.clone())
     }
 }

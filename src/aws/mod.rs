@@ -13,20 +13,24 @@
 //! - [`batch`]: group commit, the node's UPSERTs of one zone in one change;
 //! - [`api`]: the two seams the procedures see, [`RecordApi`] and [`Probe`].
 
-pub mod api;
-pub mod batch;
-pub mod budget;
-pub mod change;
-pub mod classify;
-pub mod client;
-pub mod credentials;
-pub mod endpoint;
-pub mod error;
-pub mod estate;
-pub mod http;
-pub mod trust;
+pub(crate) mod api;
+pub(crate) mod batch;
+pub(crate) mod budget;
+mod call;
+pub(crate) mod change;
+pub(crate) mod classify;
+pub(crate) mod client;
+pub(crate) mod credentials;
+pub(crate) mod endpoint;
+pub(crate) mod error;
+pub(crate) mod estate;
+pub(crate) mod http;
+mod probe;
+mod sdk;
+pub(crate) mod trust;
+mod wire;
 
-pub use api::{Accepted, ChangeState, Probe, RecordApi, Zone};
-pub use client::Route53;
-pub use error::{Cause, Route53Error};
-pub use estate::Estate;
+pub(crate) use api::{ChangeState, Probe, RecordApi, Zone};
+pub(crate) use client::Route53;
+pub(crate) use error::{Cause, Route53Error};
+pub(crate) use estate::Estate;

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 /// A trust store file is read up to this size (a distribution's bundle is
 /// about 200 KiB).
-pub const MAX_STORE: u64 = 4 << 20;
+pub(crate) const MAX_STORE: u64 = 4 << 20;
 /// A file of `SSL_CERT_DIR` is read up to this size (one certificate).
 const MAX_DIR_FILE: u64 = 256 << 10;
 /// At most this many files of `SSL_CERT_DIR` are read, and this much in all.
@@ -22,7 +22,7 @@ const MAX_DIR_TOTAL: u64 = 16 << 20;
 
 /// Where the distributions keep their bundle, in the order tried (Debian
 /// and Ubuntu, RHEL and its kin, SLES and openSUSE, others).
-pub const SYSTEM_BUNDLES: &[&str] = &[
+pub(crate) const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
@@ -34,7 +34,7 @@ pub const SYSTEM_BUNDLES: &[&str] = &[
 /// The system trust store as read: where from, the anchors as PEM, and
 /// what was wrong with what was named.
 #[derive(Debug, Clone, Default)]
-pub struct SystemTrust {
+pub(crate) struct SystemTrust {
     /// In words: `the file SSL_CERT_FILE=/x`, `the system bundle /etc/...`.
     pub source: String,
     pub pem: Vec<u8>,
@@ -50,14 +50,14 @@ pub struct SystemTrust {
 
 impl SystemTrust {
     /// For messages: the source and how many certificates it gave.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} ({} certificate(s))", self.source, self.count)
     }
 }
 
 /// The system trust store of this run, read once, when first needed (an
 /// `http://` endpoint never reads it).
-pub fn system() -> &'static SystemTrust {
+pub(crate) fn system() -> &'static SystemTrust {
     static TRUST: OnceLock<SystemTrust> = OnceLock::new();
     TRUST.get_or_init(|| {
         load_system(
@@ -71,7 +71,7 @@ pub fn system() -> &'static SystemTrust {
 /// Read the store: the file and the folder the environment names, where it
 /// names any; else (or where they give no certificate) the first system
 /// bundle that gives one.
-pub fn load_system(file: Option<&str>, dir: Option<&str>, bundles: &[&str]) -> SystemTrust {
+pub(crate) fn load_system(file: Option<&str>, dir: Option<&str>, bundles: &[&str]) -> SystemTrust {
     let mut t = SystemTrust::default();
     let mut sources = Vec::new();
     if let Some(f) = file {
@@ -175,7 +175,7 @@ fn read_dir_into(t: &mut SystemTrust, dir: &Path) {
 
 /// A PEM bundle of extra trusted certificates, checked.
 #[derive(Debug, Clone)]
-pub struct CaBundle {
+pub(crate) struct CaBundle {
     pub path: PathBuf,
     /// Where it was named: `ROUTE53_CA_BUNDLE (file:line)` or `AWS_CA_BUNDLE`.
     pub named_by: String,
@@ -189,7 +189,7 @@ pub struct CaBundle {
 /// Read and check a PEM bundle: every certificate that cannot be a trust
 /// anchor is named (by its place in the file) and left out, so that a bad
 /// certificate is reported instead of breaking every HTTPS request.
-pub fn read_bundle(path: &Path, named_by: String) -> CaBundle {
+pub(crate) fn read_bundle(path: &Path, named_by: String) -> CaBundle {
     match crate::bounded::read_whole(path, MAX_STORE) {
         Ok(bytes) => parse_bundle(path, named_by, &bytes),
         Err(why) => CaBundle {

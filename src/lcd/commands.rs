@@ -11,8 +11,8 @@ use super::parse::{
     clean, describe, parse_dep_children, parse_deps, parse_eqv_list, parse_ins_list, parse_typ_list,
 };
 use super::{
-    DepLayout, Equivalency, Event, Instance, Lcd, LcdError, NewInstance, NoMatch, Recorded, Select,
-    Shared, DEFAULT_LKROOT,
+    DepLayout, Equivalency, Event, Instance, Lcd, LcdError, LcdEvents, LcdWrite, NewInstance,
+    NoMatch, Recorded, Select, Shared, DEFAULT_LKROOT,
 };
 
 /// Output beyond this size is not the documented form: reading stops and
@@ -26,7 +26,7 @@ const MAX_RECORDED: usize = 64 << 10;
 /// The LCD commands of one node, acting on this node's database or, with
 /// [`Lcd::remote`], on another node's (`-d NODE`).
 #[derive(Debug, Clone)]
-pub struct Commands {
+pub(crate) struct Commands {
     root: PathBuf,
     remote: Option<String>,
     timeout: Duration,
@@ -37,7 +37,7 @@ pub struct Commands {
 impl Commands {
     /// The LCD of this node, from `LKROOT`, each command limited to
     /// `timeout` (`ROUTE53_LCD_TIMEOUT`).
-    pub fn from_env(timeout: Duration) -> Commands {
+    pub(crate) fn from_env(timeout: Duration) -> Commands {
         let root = std::env::var_os("LKROOT")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
@@ -51,7 +51,7 @@ impl Commands {
     }
 
     /// The same commands, each noted with its output from now on.
-    pub fn recording(mut self) -> Commands {
+    pub(crate) fn recording(mut self) -> Commands {
         self.recorder = Some(Arc::new(Mutex::new(Vec::new())));
         self
     }
@@ -74,7 +74,7 @@ impl Commands {
     }
 
     /// Run one LCD command; its stdout on success.
-    pub async fn run(&self, name: &str, args: &[&str]) -> Result<String, LcdError> {
+    pub(crate) async fn run(&self, name: &str, args: &[&str]) -> Result<String, LcdError> {
         let program = self.program(name);
         let mut all: Vec<&str> = Vec::with_capacity(args.len() + 2);
         if let Some(node) = &self.remote {
@@ -228,6 +228,46 @@ impl Lcd for Commands {
         self.query("eqv_list", &["-t", tag], parse_eqv_list).await
     }
 
+    async fn typ_list(&self, app: &str) -> Result<Vec<String>, LcdError> {
+        self.query("typ_list", &["-a", app], parse_typ_list).await
+    }
+
+    async fn no_match_form(&self) -> Result<NoMatch, LcdError> {
+        let tag = format!("lkroute53-probe-no-such-tag-{}", std::process::id());
+        match self.run("ins_list", &["-t", &tag]).await {
+            Ok(_) => Ok(NoMatch::Empty),
+            Err(e) => e.no_match().ok_or(e),
+        }
+    }
+
+    fn remote(&self, node: &str) -> Commands {
+        Commands {
+            root: self.root.clone(),
+            remote: Some(node.to_string()),
+            timeout: self.timeout,
+            recorder: self.recorder.clone(),
+        }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(self.program(name))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn recorded(&self) -> Vec<Recorded> {
+        self.recorder
+            .as_ref()
+            .and_then(|r| r.lock().ok().map(|v| v.clone()))
+            .unwrap_or_default()
+    }
+}
+
+impl LcdWrite for Commands {
     async fn ins_create(&self, n: &NewInstance<'_>) -> Result<(), LcdError> {
         let args = [
             "-a",
@@ -310,50 +350,14 @@ impl Lcd for Commands {
             .map(drop)
     }
 
-    async fn typ_list(&self, app: &str) -> Result<Vec<String>, LcdError> {
-        self.query("typ_list", &["-a", app], parse_typ_list).await
-    }
-
     async fn lcdsync(&self) -> Result<(), LcdError> {
         self.run("lcdsync", &[]).await.map(drop)
     }
+}
 
+impl LcdEvents for Commands {
     async fn sendevent(&self, e: &Event<'_>) -> Result<(), LcdError> {
         let args = ["-C", e.class, "-E", e.event, "-m", e.monitor, "-n", e.name];
         self.run("sendevent", &args).await.map(drop)
-    }
-
-    async fn no_match_form(&self) -> Result<NoMatch, LcdError> {
-        let tag = format!("lkroute53-probe-no-such-tag-{}", std::process::id());
-        match self.run("ins_list", &["-t", &tag]).await {
-            Ok(_) => Ok(NoMatch::Empty),
-            Err(e) => e.no_match().ok_or(e),
-        }
-    }
-
-    fn remote(&self, node: &str) -> Commands {
-        Commands {
-            root: self.root.clone(),
-            remote: Some(node.to_string()),
-            timeout: self.timeout,
-            recorder: self.recorder.clone(),
-        }
-    }
-
-    fn has(&self, name: &str) -> bool {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(self.program(name))
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-
-    fn root(&self) -> &Path {
-        &self.root
-    }
-
-    fn recorded(&self) -> Vec<Recorded> {
-        self.recorder
-            .as_ref()
-            .and_then(|r| r.lock().ok().map(|v| v.clone()))
-            .unwrap_or_default()
     }
 }

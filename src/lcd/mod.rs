@@ -6,25 +6,25 @@
 //! functions ([`parse`]), tested on captured lines.
 
 mod commands;
-pub mod parse;
+pub(crate) mod parse;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use commands::Commands;
-pub use parse::{parse_dep_children, parse_deps, parse_eqv_list, parse_ins_list};
+pub(crate) use commands::Commands;
+pub(crate) use parse::{parse_dep_children, parse_eqv_list, parse_ins_list};
 
 /// LifeKeeper's home, where `LKROOT` is unset.
-pub const DEFAULT_LKROOT: &str = "/opt/LifeKeeper";
+pub(crate) const DEFAULT_LKROOT: &str = "/opt/LifeKeeper";
 
 /// The LCD commands' documented exit statuses.
-pub mod status {
-    pub const SYNTAX: i32 = 2;
-    pub const EXISTS: i32 = 4;
-    pub const NO_SUCH_OBJECT: i32 = 7;
-    pub const HAS_DEPENDENTS: i32 = 8;
-    pub const UNREACHABLE: i32 = 9;
+pub(crate) mod status {
+    pub(crate) const SYNTAX: i32 = 2;
+    pub(crate) const EXISTS: i32 = 4;
+    pub(crate) const NO_SUCH_OBJECT: i32 = 7;
+    pub(crate) const HAS_DEPENDENTS: i32 = 8;
+    pub(crate) const UNREACHABLE: i32 = 9;
 }
 
 /// One line of `ins_list`.
@@ -94,7 +94,7 @@ pub enum DepLayout {
 
 /// A new instance, as `ins_create` takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewInstance<'a> {
+pub(crate) struct NewInstance<'a> {
     pub app: &'a str,
     pub rtype: &'a str,
     pub tag: &'a str,
@@ -106,7 +106,7 @@ pub struct NewInstance<'a> {
 /// A SHARED equivalency between `tag` here (priority `prio`) and
 /// `other_tag` on `other_system` (priority `other_prio`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shared<'a> {
+pub(crate) struct Shared<'a> {
     pub tag: &'a str,
     pub prio: u32,
     pub other_system: &'a str,
@@ -116,7 +116,7 @@ pub struct Shared<'a> {
 
 /// One LCD command as it ran, for a field capture.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub command: String,
     pub status: i32,
     pub stdout: String,
@@ -202,7 +202,7 @@ impl LcdError {
 
 /// The one rule for a query that found nothing, on what the command did:
 /// its exit status, whether it printed nothing at all, and its message.
-pub fn no_match_of(status: i32, silent: bool, message: &str) -> Option<NoMatch> {
+pub(crate) fn no_match_of(status: i32, silent: bool, message: &str) -> Option<NoMatch> {
     if status == status::NO_SUCH_OBJECT {
         Some(NoMatch::NoSuchObject(message.to_string()))
     } else if status != 0 && silent {
@@ -225,7 +225,7 @@ fn status_meaning(code: i32) -> &'static str {
 
 /// The resources a resource depends on, and those that depend on it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Relatives {
+pub(crate) struct Relatives {
     pub children: Vec<String>,
     pub parents: Vec<String>,
 }
@@ -233,7 +233,7 @@ pub struct Relatives {
 /// What an `ins_list` asks for: every instance, or those of one tag, or of
 /// one app and type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Select<'a> {
+pub(crate) enum Select<'a> {
     All,
     Tag(&'a str),
     /// The instance of this ID (`ins_list -i ID`).
@@ -247,7 +247,7 @@ pub enum Select<'a> {
 /// What quickCheck tells LifeKeeper's event notification
 /// (`$LKROOT/bin/sendevent`, see sendevent(5)).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event<'a> {
+pub(crate) struct Event<'a> {
     /// `-C`: the class of the event.
     pub class: &'a str,
     /// `-E`: the event, which names the recovery program
@@ -259,10 +259,10 @@ pub struct Event<'a> {
     pub name: &'a str,
 }
 
-/// The LCD of one node, as the kit uses it. The provided methods filter
-/// what a command printed, so that the kit reads it the same whichever way
-/// the command filters.
-pub trait Lcd: Sized {
+/// The LCD of one node as the kit reads it: what every action needs. The
+/// provided methods filter what a command printed, so that the kit reads
+/// it the same whichever way the command filters.
+pub(crate) trait Lcd: Sized {
     /// `ins_list`: the instances selected; a query that matches nothing
     /// gives none.
     fn ins_list(&self, select: Select<'_>)
@@ -278,30 +278,8 @@ pub trait Lcd: Sized {
     fn dep_list(&self) -> impl Future<Output = Result<Vec<(String, String)>, LcdError>>;
     /// `eqv_list -t TAG`.
     fn eqv_list(&self, tag: &str) -> impl Future<Output = Result<Vec<Equivalency>, LcdError>>;
-    fn ins_create(&self, new: &NewInstance<'_>) -> impl Future<Output = Result<(), LcdError>>;
-    fn ins_remove(&self, tag: &str) -> impl Future<Output = Result<(), LcdError>>;
-    fn dep_create(&self, parent: &str, child: &str) -> impl Future<Output = Result<(), LcdError>>;
-    fn dep_remove(&self, parent: &str, child: &str) -> impl Future<Output = Result<(), LcdError>>;
-    fn eqv_create(&self, eqv: &Shared<'_>) -> impl Future<Output = Result<(), LcdError>>;
-    /// `eqv_remove` of the SHARED equivalency of `tag` with `other_tag` on
-    /// `other_system`.
-    fn eqv_remove(
-        &self,
-        tag: &str,
-        other_system: &str,
-        other_tag: &str,
-    ) -> impl Future<Output = Result<(), LcdError>>;
-    /// `app_create -a APP`: register an application; "exists" is success.
-    fn app_create(&self, app: &str) -> impl Future<Output = Result<(), LcdError>>;
-    /// `typ_create -a APP -r TYPE`: register a resource type under it;
-    /// "exists" is success.
-    fn typ_create(&self, app: &str, rtype: &str) -> impl Future<Output = Result<(), LcdError>>;
     /// `typ_list -a APP`: the resource types registered under an app.
     fn typ_list(&self, app: &str) -> impl Future<Output = Result<Vec<String>, LcdError>>;
-    /// `lcdsync`: make the LCD's changes lasting.
-    fn lcdsync(&self) -> impl Future<Output = Result<(), LcdError>>;
-    /// `sendevent`: tell LifeKeeper's event notification of an event.
-    fn sendevent(&self, event: &Event<'_>) -> impl Future<Output = Result<(), LcdError>>;
     /// The same commands, acting on NODE's database (`-d NODE`).
     fn remote(&self, node: &str) -> Self;
     /// Whether the command is in place and executable.
@@ -358,15 +336,6 @@ pub trait Lcd: Sized {
         }
     }
 
-    /// The app and type registered, creating what is missing ("exists" is
-    /// success either way).
-    fn register_type(&self, app: &str, rtype: &str) -> impl Future<Output = Result<(), LcdError>> {
-        async move {
-            exists_ok(self.app_create(app).await)?;
-            exists_ok(self.typ_create(app, rtype).await)
-        }
-    }
-
     /// The children and the parents of `tag`: `dep_list -c TAG` shows
     /// which field holds the parent, and the full listing is read the same
     /// way.
@@ -388,8 +357,47 @@ pub trait Lcd: Sized {
     }
 }
 
+/// What create, extend and delete write into the LCD.
+pub(crate) trait LcdWrite: Lcd {
+    fn ins_create(&self, new: &NewInstance<'_>) -> impl Future<Output = Result<(), LcdError>>;
+    fn ins_remove(&self, tag: &str) -> impl Future<Output = Result<(), LcdError>>;
+    fn dep_create(&self, parent: &str, child: &str) -> impl Future<Output = Result<(), LcdError>>;
+    fn dep_remove(&self, parent: &str, child: &str) -> impl Future<Output = Result<(), LcdError>>;
+    fn eqv_create(&self, eqv: &Shared<'_>) -> impl Future<Output = Result<(), LcdError>>;
+    /// `eqv_remove` of the SHARED equivalency of `tag` with `other_tag` on
+    /// `other_system`.
+    fn eqv_remove(
+        &self,
+        tag: &str,
+        other_system: &str,
+        other_tag: &str,
+    ) -> impl Future<Output = Result<(), LcdError>>;
+    /// `app_create -a APP`: register an application; "exists" is success.
+    fn app_create(&self, app: &str) -> impl Future<Output = Result<(), LcdError>>;
+    /// `typ_create -a APP -r TYPE`: register a resource type under it;
+    /// "exists" is success.
+    fn typ_create(&self, app: &str, rtype: &str) -> impl Future<Output = Result<(), LcdError>>;
+    /// `lcdsync`: make the LCD's changes lasting.
+    fn lcdsync(&self) -> impl Future<Output = Result<(), LcdError>>;
+
+    /// The app and type registered, creating what is missing ("exists" is
+    /// success either way).
+    fn register_type(&self, app: &str, rtype: &str) -> impl Future<Output = Result<(), LcdError>> {
+        async move {
+            exists_ok(self.app_create(app).await)?;
+            exists_ok(self.typ_create(app, rtype).await)
+        }
+    }
+}
+
+/// What quickCheck tells LifeKeeper's event notification.
+pub(crate) trait LcdEvents: Lcd {
+    /// `sendevent`: tell LifeKeeper's event notification of an event.
+    fn sendevent(&self, event: &Event<'_>) -> impl Future<Output = Result<(), LcdError>>;
+}
+
 /// A creation that found the object there already (exit 4) is done.
-pub fn exists_ok(r: Result<(), LcdError>) -> Result<(), LcdError> {
+pub(crate) fn exists_ok(r: Result<(), LcdError>) -> Result<(), LcdError> {
     match r {
         Err(e) if e.is_exists() => Ok(()),
         other => other,
@@ -397,7 +405,7 @@ pub fn exists_ok(r: Result<(), LcdError>) -> Result<(), LcdError> {
 }
 
 /// A removal that found nothing to remove (exit 7) is done.
-pub fn gone(r: Result<(), LcdError>) -> Result<(), LcdError> {
+pub(crate) fn gone(r: Result<(), LcdError>) -> Result<(), LcdError> {
     match r {
         Err(e) if e.is_no_such_object() => Ok(()),
         other => other,

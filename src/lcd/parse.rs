@@ -49,7 +49,7 @@ fn fields(out: &str, min: usize) -> Result<Vec<Vec<&str>>, (usize, String)> {
 
 /// Parse `dep_list` output: one dependency a line, fields parent and child,
 /// Ctrl-A separated.
-pub fn parse_deps(out: &str) -> Result<Vec<(String, String)>, (usize, String)> {
+pub(crate) fn parse_deps(out: &str) -> Result<Vec<(String, String)>, (usize, String)> {
     Ok(fields(out, 2)?
         .into_iter()
         .map(|f| (f[0].to_string(), f[1].to_string()))
@@ -106,7 +106,7 @@ pub fn parse_eqv_list(out: &str) -> Result<Vec<Equivalency>, (usize, String)> {
 
 /// Parse `typ_list -a APP` output: one resource type a line, the type in
 /// the last of its fields (the app may come first), Ctrl-A separated.
-pub fn parse_typ_list(out: &str) -> Result<Vec<String>, (usize, String)> {
+pub(crate) fn parse_typ_list(out: &str) -> Result<Vec<String>, (usize, String)> {
     Ok(fields(out, 1)?
         .into_iter()
         .filter_map(|f| f.last().map(|t| t.trim().to_string()))
@@ -116,7 +116,7 @@ pub fn parse_typ_list(out: &str) -> Result<Vec<String>, (usize, String)> {
 
 /// A command line for messages: arguments quoted where needed, control
 /// characters escaped.
-pub fn describe(program: &Path, args: &[&str]) -> String {
+pub(crate) fn describe(program: &Path, args: &[&str]) -> String {
     let mut s = program.display().to_string();
     for a in args {
         s.push(' ');
@@ -133,7 +133,7 @@ pub fn describe(program: &Path, args: &[&str]) -> String {
 }
 
 /// stderr for a message: lossy UTF-8, control characters escaped, bounded.
-pub fn clean(bytes: &[u8]) -> String {
+pub(crate) fn clean(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim();
     let mut out = String::new();

@@ -5,6 +5,9 @@
 //! commands (tests/fixtures/lcdsim.py) honour the documented synopses.
 //! What moto cannot do comes from a scripted fault proxy in front of it
 //! (`util/fault.rs`) or from fixtures of their own (`tests/fixtures`).
+
+// One test crate: its modules share helpers through `pub`.
+#![allow(unreachable_pub)]
 // The 80-line rule is the program's (src/, actions/); a scenario test
 // reads best as one story, and the fault endpoint's dispatch as one match.
 #![allow(clippy::too_many_lines)]

@@ -7,15 +7,16 @@
 
 use crate::util::fault::{FaultProxy, Rules};
 use crate::util::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The events sendevent was given on the node, once every program it
 /// started has finished (each line then holds an exit status or names no
 /// resource).
 fn finished_events(c: &Cluster, node: &str, count: usize) -> Vec<String> {
-    let start = Instant::now();
-    loop {
-        let lines: Vec<String> = c.events(node).lines().map(str::to_string).collect();
+    let mut lines = Vec::new();
+    let what = format!("{count} event(s) on {node} to finish");
+    wait_within(Duration::from_secs(60), &what, || {
+        lines = c.events(node).lines().map(str::to_string).collect();
         let done = lines
             .iter()
             .filter(|l| {
@@ -23,15 +24,9 @@ fn finished_events(c: &Cluster, node: &str, count: usize) -> Vec<String> {
                     || l.contains("\"matched\": null")
             })
             .count();
-        if done >= count {
-            return lines;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "waited 60 s for {count} event(s) on {node} to finish: {lines:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        done >= count
+    });
+    lines
 }
 
 /// A record changed behind LifeKeeper's back: quickCheck exits 1 and tells

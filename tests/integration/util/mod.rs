@@ -103,12 +103,20 @@ pub fn installed() -> &'static Path {
 /// Wait until `cond` holds (at most 30 s), for ordering steps of a test on
 /// observable state instead of sleeps.
 #[track_caller]
-pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, cond: impl FnMut() -> bool) {
+    wait_within(Duration::from_secs(30), what, cond)
+}
+
+/// The one wait of the tests: until `cond` holds, looking every 20 ms, at
+/// most `limit`.
+#[track_caller]
+pub fn wait_within(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "waited 30 s for {what}"
+            start.elapsed() < limit,
+            "waited {} s for {what}",
+            limit.as_secs()
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -135,14 +143,9 @@ pub fn free_port() -> u16 {
 }
 
 pub fn wait_for_port(port: u16) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "port {port} never opened"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(&format!("port {port} to open"), || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
 }
 
 /// The moto_server of this test run, on a free loopback port: started once

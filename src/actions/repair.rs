@@ -1,66 +1,37 @@
-//! restore (and recover): point the A record at the IP resource's address.
+//! Put the record right, and prove it: the steps restore, recover and the
+//! recovery program share once they hold the resource's lock and have read
+//! it from the LCD.
 //!
-//! 1. Read the address of the dependent IP resource.
-//! 2. Read the A record with one exact lookup, and decide by the verdict
+//! 1. Read the A record with one exact lookup, and decide by the verdict
 //!    table: already the address and the TTL, done; an alias or
 //!    routing-policy record, refuse; otherwise write.
-//! 3. UPSERT the record (address, `ROUTE53_TTL`), up to
+//! 2. UPSERT the record (address, `ROUTE53_TTL`), up to
 //!    `ROUTE53_RECORD_TRY_COUNT` tries `ROUTE53_RECORD_INTERVAL` apart.
-//! 4. Wait for INSYNC within `ROUTE53_CHANGEID_INTERVAL` x
+//! 3. Wait for INSYNC within `ROUTE53_CHANGEID_INTERVAL` x
 //!    `ROUTE53_CHANGEID_TRY_COUNT` (adaptive checks by default; see
 //!    `poll`); not INSYNC by then: fail, saying the record was written.
-//! 5. Verify that the record holds the address.
+//! 4. Verify that the record holds the address.
 //!
 //! Where only the TTL differs, the address is right already: a write that
-//! cannot be made is a warning and restore succeeds.
+//! cannot be made is a warning and the action succeeds.
 
 use tokio::time::Instant;
 
-use lkroute53::aws::{ChangeState, RecordApi, Route53Error};
-use lkroute53::context::Ctx;
-use lkroute53::error::{ActionError, RecordError};
-use lkroute53::lcd::Lcd;
-use lkroute53::lock;
-use lkroute53::log::Msg;
-use lkroute53::poll::{self, Poll};
-use lkroute53::record::{describe, ARecord};
-use lkroute53::resource::{self, Loaded};
-use lkroute53::retry::with_tries;
-use lkroute53::verdict::{compare, decide, explain, Kind, Outcome, Subject};
-
-/// `restore -t TAG` and `recover -t TAG`.
-pub async fn run<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, tag: &str) -> Result<(), ActionError> {
-    resource::check_tag("tag", tag)?;
-    ctx.progress.stage("waiting for the resource's lock");
-    // Moving the record matters more than the lock: only another action
-    // holding it stops restore; a lock that cannot be had is warned about.
-    let _lock = match lock::acquire(&ctx.locks, tag, ctx.settings.lock_wait(), &ctx.log).await {
-        Ok(held) => Some(held),
-        Err(e @ lock::LockError::Busy { .. }) => return Err(e.into()),
-        Err(e) => {
-            ctx.log
-                .warn(Msg::Busy, &format!("{e}; going on without the lock"));
-            None
-        }
-    };
-    ctx.progress.stage("reading the resource from the LCD");
-    let loaded = resource::load(&ctx.lcd, tag).await?;
-    put_right(ctx, api, &loaded).await
-}
-
-/// What the record should hold, for messages.
-pub fn subject<'a>(ctx: &Ctx<impl Lcd>, l: &'a Loaded) -> Subject<'a> {
-    Subject {
-        name: &l.resource.hostname,
-        zone: &l.resource.zone_id,
-        address: l.address,
-        ip_tag: &l.ip_tag,
-        ttl: ctx.settings.ttl(),
-    }
-}
+use super::common::{read_with_tries, subject};
+use crate::aws::{ChangeState, RecordApi};
+use crate::context::Ctx;
+use crate::error::{ActionError, RecordError};
+use crate::lcd::Lcd;
+use crate::log::Msg;
+use crate::poll::{self, Poll};
+use crate::record::{describe, ARecord};
+use crate::resource::Loaded;
+use crate::retry::{with_tries, Mend};
+use crate::settings::NotInSync;
+use crate::verdict::{compare, decide, explain, Kind, Outcome};
 
 /// Make the record hold the address, and prove it.
-pub async fn put_right<A: RecordApi>(
+pub(crate) async fn put_right<A: RecordApi>(
     ctx: &Ctx<impl Lcd>,
     api: &A,
     l: &Loaded,
@@ -145,33 +116,34 @@ async fn read_first<A: RecordApi>(
     l: &Loaded,
 ) -> Result<Option<Option<ARecord>>, ActionError> {
     let tries = ctx.settings.record_tries();
-    let mut try_no = 1;
-    loop {
-        match api.read_a(&l.resource.zone_id, &l.resource.hostname).await {
-            Ok(r) => return Ok(Some(r)),
-            Err(e) if e.is_throttling() && try_no < tries.count => {
-                ctx.log.warn(
-                    Msg::ReadRetry,
-                    &format!(
-                        "reading the A record {} first, try {try_no} of {}, was throttled ({e}); trying again",
-                        l.resource.hostname, tries.count
-                    ),
-                );
-                tokio::time::sleep(lkroute53::aws::budget::jitter(tries.interval)).await;
-                try_no += 1;
-            }
-            Err(e) if e.is_retryable() && !ctx.dry_run => {
-                ctx.log.warn(
-                    Msg::ReadRetry,
-                    &format!(
-                        "could not read the A record {} first ({e}); updating it anyway",
-                        l.resource.hostname
-                    ),
-                );
-                return Ok(None);
-            }
-            Err(e) => return Err(e.into()),
+    let read = with_tries(
+        tries,
+        Mend::Throttled,
+        || api.read_a(&l.resource.zone_id, &l.resource.hostname),
+        |try_no, e| {
+            ctx.log.warn(
+                Msg::ReadRetry,
+                &format!(
+                    "reading the A record {} first, try {try_no} of {}, was throttled ({e}); trying again",
+                    l.resource.hostname, tries.count
+                ),
+            )
+        },
+    )
+    .await;
+    match read {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if e.is_retryable() && !ctx.dry_run => {
+            ctx.log.warn(
+                Msg::ReadRetry,
+                &format!(
+                    "could not read the A record {} first ({e}); updating it anyway",
+                    l.resource.hostname
+                ),
+            );
+            Ok(None)
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -183,6 +155,7 @@ async fn write<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, l: &Loaded) -> Result
         .stage("sending the UPSERT (it may or may not have reached Route 53)");
     let accepted = with_tries(
         tries,
+        Mend::Retryable,
         || {
             api.upsert_a(
                 &l.resource.zone_id,
@@ -242,7 +215,7 @@ async fn wait<A: RecordApi>(
     accepted: Instant,
 ) -> Result<(), ActionError> {
     let tries = ctx.settings.changeid_tries();
-    let due = poll::schedule(ctx.settings.poll_mode(), tries);
+    let due = poll::schedule(ctx.settings.choices.poll.value, tries);
     let waiting = api.waiting(change_id);
     let outcome = poll::wait_insync(api, change_id, accepted, &due, &waiting, |p| match p {
         Poll::Pending {
@@ -291,7 +264,7 @@ async fn wait<A: RecordApi>(
                 interval: tries.interval,
                 tries: tries.count,
             };
-            if !ctx.settings.accept_not_insync() {
+            if ctx.settings.choices.not_insync.value == NotInSync::Fail {
                 return Err(e);
             }
             // The site prefers the service up: the read that follows
@@ -325,71 +298,17 @@ async fn verify<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, l: &Loaded) -> Resul
     }
 }
 
-/// Read the record up to `ROUTE53_RECORDCHECK_TRY_COUNT` times,
-/// `ROUTE53_RECORDCHECK_INTERVAL` apart; the last error when no read worked.
-pub async fn read_with_tries<A: RecordApi>(
-    ctx: &Ctx<impl Lcd>,
-    api: &A,
-    l: &Loaded,
-) -> Result<Option<ARecord>, Route53Error> {
-    let tries = ctx.settings.recordcheck_tries();
-    with_tries(
-        tries,
-        || api.read_a(&l.resource.zone_id, &l.resource.hostname),
-        |try_no, e| {
-            ctx.log.warn(
-                Msg::ReadRetry,
-                &format!(
-                    "reading the A record, try {try_no} of {}, failed: {e}; trying again in {} s",
-                    tries.count,
-                    tries.interval.as_secs()
-                ),
-            )
-        },
-    )
-    .await
-}
-
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::actions::testing::{denied, no_answer, throttled, Scripted};
-    use lkroute53::aws::ChangeState;
-    use lkroute53::error::ExitStatus;
-    use lkroute53::lcd::Instance;
-    use lkroute53::record::Routing;
-    use lkroute53::resource::Route53Resource;
+    use crate::actions::testing::{denied, loaded, no_answer, throttled, Scripted, SETTINGS};
+    use crate::aws::ChangeState;
+    use crate::error::ExitStatus;
+    use crate::record::Routing;
     use std::time::Duration;
 
-    /// Short intervals, so that the paused clock shows the schedule.
-    pub const SETTINGS: &str = "ROUTE53_RECORD_INTERVAL=2\nROUTE53_CHANGEID_INTERVAL=20\n";
-
-    pub fn loaded() -> Loaded {
-        Loaded {
-            resource: Route53Resource {
-                tag: "r53-app".into(),
-                zone_id: "Z1".into(),
-                hostname: "app.example.com".into(),
-            },
-            instance: Instance {
-                system: "node1".into(),
-                app: "gen".into(),
-                rtype: "route53".into(),
-                tag: "r53-app".into(),
-                id: "route53:Z1:app.example.com".into(),
-                info: "Z1 app.example.com".into(),
-                state: "ISP".into(),
-                fields: 9,
-                switchback: None,
-            },
-            ip_tag: "ip-10.0.1.10".into(),
-            address: "10.0.1.10".parse().expect("address"),
-            address_rule: lkroute53::resource::AddressRule::ThirdField,
-        }
-    }
-
     fn holds(api: &Scripted) -> String {
-        lkroute53::record::describe(api.current().as_ref())
+        crate::record::describe(api.current().as_ref())
     }
 
     async fn restore(ctx: &Ctx<impl Lcd>, api: &Scripted) -> Result<(), ActionError> {
@@ -411,7 +330,7 @@ pub(crate) mod tests {
         let api = Scripted::holding("10.0.2.20", 10);
         api.upserts
             .borrow_mut()
-            .push_back(Ok(lkroute53::aws::Accepted {
+            .push_back(Ok(crate::aws::api::Accepted {
                 id: "C7".into(),
                 state: ChangeState::InSync,
             }));

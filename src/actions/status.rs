@@ -8,19 +8,20 @@ use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
-use lkroute53::aws::{Probe, RecordApi, Route53Error};
-use lkroute53::context::Ctx;
-use lkroute53::error::ActionError;
-use lkroute53::lcd::{Equivalency, Lcd};
-use lkroute53::log::print;
-use lkroute53::record::{describe, ARecord};
-use lkroute53::resource::{self, Route53Resource};
-use lkroute53::settings::{self, Shown};
-use lkroute53::verdict::{compare, decide, explain, Kind, Outcome, Subject};
+use crate::aws::{Probe, RecordApi, Route53Error};
+use crate::cli::Format;
+use crate::context::Ctx;
+use crate::error::ActionError;
+use crate::lcd::{Equivalency, Lcd};
+use crate::log::print;
+use crate::record::{describe, ARecord};
+use crate::resource::{self, Route53Resource};
+use crate::settings::{self, Shown};
+use crate::verdict::{compare, decide, explain, Kind, Outcome, Subject};
 
 /// The stable JSON form of `status --json` (documented in the README).
 #[derive(Debug, Serialize)]
-pub struct Status {
+pub(super) struct Status {
     pub tag: String,
     pub state: String,
     pub zone_id: String,
@@ -47,7 +48,7 @@ pub struct Status {
 }
 
 #[derive(Debug, Serialize)]
-pub struct AwsLine {
+pub(super) struct AwsLine {
     pub name: &'static str,
     pub text: String,
 }
@@ -66,7 +67,7 @@ impl From<crate::actions::show::AwsLine> for AwsLine {
 }
 
 #[derive(Debug, Serialize)]
-pub struct RecordView {
+pub(super) struct RecordView {
     pub values: Vec<String>,
     pub ttl: Option<i64>,
     pub set_identifier: Option<String>,
@@ -75,7 +76,7 @@ pub struct RecordView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct SettingView {
+pub(super) struct SettingView {
     pub key: &'static str,
     /// A number, or a word for ROUTE53_CHANGEID_POLL.
     pub value: serde_json::Value,
@@ -83,21 +84,20 @@ pub struct SettingView {
     pub source: String,
 }
 
-pub async fn run<A: Probe>(
+pub(crate) async fn run<A: Probe>(
     ctx: &Ctx<impl Lcd>,
     api: &A,
     tag: &str,
-    json: bool,
+    format: Format,
 ) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let status = gather(ctx, api, tag).await?;
-    if json {
-        match serde_json::to_string_pretty(&status) {
+    match format {
+        Format::Json => match serde_json::to_string_pretty(&status) {
             Ok(text) => print(&text),
             Err(e) => print(&format!("{{\"error\": {:?}}}", e.to_string())),
-        }
-    } else {
-        render(&status);
+        },
+        Format::Text => render(&status),
     }
     if status.in_sync {
         Ok(())
@@ -112,7 +112,7 @@ pub async fn run<A: Probe>(
 /// Everything status shows, read once: a part that cannot be read is shown
 /// as such (with why), never as "none"; only a resource that does not
 /// exist ends it.
-pub async fn gather<A: Probe>(
+pub(super) async fn gather<A: Probe>(
     ctx: &Ctx<impl Lcd>,
     api: &A,
     tag: &str,
@@ -159,7 +159,7 @@ pub async fn gather<A: Probe>(
 
 /// What Route 53 holds, and the verdict on it.
 #[derive(Debug)]
-pub struct Seen {
+pub(super) struct Seen {
     pub record: Option<ARecord>,
     pub record_error: Option<String>,
     pub in_sync: bool,
@@ -167,7 +167,7 @@ pub struct Seen {
 }
 
 /// Read the record once and judge it by the verdict table.
-pub async fn observe<A: RecordApi, E: std::fmt::Display>(
+pub(super) async fn observe<A: RecordApi, E: std::fmt::Display>(
     api: &A,
     r: &Route53Resource,
     child: &Result<(String, Ipv4Addr), E>,
@@ -287,7 +287,7 @@ fn render(s: &Status) {
 }
 
 /// `lkroute53 list`: the Route 53 resources on this node, one line each.
-pub async fn list(ctx: &Ctx<impl Lcd>) -> Result<(), ActionError> {
+pub(super) async fn list(ctx: &Ctx<impl Lcd>) -> Result<(), ActionError> {
     let resources = ctx.lcd.instances_of(resource::APP, resource::TYPE).await?;
     if resources.is_empty() {
         print("no Route 53 resources on this node");
@@ -314,8 +314,8 @@ pub async fn list(ctx: &Ctx<impl Lcd>) -> Result<(), ActionError> {
 mod tests {
     use super::*;
     use crate::actions::testing::{denied, no_answer, Scripted};
-    use lkroute53::record::Routing;
-    use lkroute53::resource::ResourceError;
+    use crate::record::Routing;
+    use crate::resource::ResourceError;
 
     fn resource() -> Route53Resource {
         Route53Resource {
@@ -435,6 +435,6 @@ mod tests {
         let e = gather(&ctx, &Scripted::new(None), "nosuch")
             .await
             .expect_err("no such resource");
-        assert_eq!(e.exit_status(), lkroute53::error::ExitStatus::Resource);
+        assert_eq!(e.exit_status(), crate::error::ExitStatus::Resource);
     }
 }

@@ -2,12 +2,12 @@
 //! line per fact, made from the typed estate. Decisions (is a role set?
 //! is the CA bundle broken?) are taken on the estate, never on these lines.
 
-use lkroute53::aws::endpoint::{hide_userinfo, Proxies};
-use lkroute53::aws::Estate;
+use crate::aws::endpoint::{hide_userinfo, Proxies};
+use crate::aws::Estate;
 
 /// One fact about the AWS side.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsLine {
+pub(super) struct AwsLine {
     pub name: &'static str,
     pub text: String,
     /// Something is wrong with it (a CA bundle's bad certificate).
@@ -24,7 +24,7 @@ fn line(name: &'static str, text: String) -> AwsLine {
 
 /// The partition and where it came from, profile, config files, role,
 /// routes, instance metadata and trust, then the trust's problems.
-pub fn aws_lines(e: &Estate) -> Vec<AwsLine> {
+pub(super) fn aws_lines(e: &Estate) -> Vec<AwsLine> {
     let path = |p: &Option<std::path::PathBuf>| {
         p.as_ref()
             .map_or("none".to_string(), |p| p.display().to_string())
@@ -84,11 +84,11 @@ pub fn aws_lines(e: &Estate) -> Vec<AwsLine> {
         ),
         line("trust", trust(e)),
     ];
-    let system = &lkroute53::aws::trust::system().problems;
+    let system = &crate::aws::trust::system().problems;
     let bundle = e.ca_bundle.iter().flat_map(|b| b.problems.iter());
     out.extend(system.iter().chain(bundle).map(|p| AwsLine {
         name: "trust",
-        text: lkroute53::text::printable(p),
+        text: crate::text::printable(p),
         problem: true,
     }));
     out
@@ -96,7 +96,7 @@ pub fn aws_lines(e: &Estate) -> Vec<AwsLine> {
 
 /// The proxy settings in force, each with where it was set (the
 /// environment wins over the defaults file), passwords hidden.
-pub fn proxies(p: &Proxies) -> String {
+pub(super) fn proxies(p: &Proxies) -> String {
     let shown: Vec<String> = [
         ("HTTPS", &p.https),
         ("HTTP", &p.http),
@@ -107,7 +107,7 @@ pub fn proxies(p: &Proxies) -> String {
         s.as_ref().map(|s| {
             format!(
                 "{what} {} (from {})",
-                hide_userinfo(&lkroute53::text::printable(&s.value)),
+                hide_userinfo(&crate::text::printable(&s.value)),
                 s.source
             )
         })
@@ -121,8 +121,8 @@ pub fn proxies(p: &Proxies) -> String {
 }
 
 /// Where the HTTPS client's trust comes from, in words.
-pub fn trust(e: &Estate) -> String {
-    let system = lkroute53::aws::trust::system().describe();
+pub(super) fn trust(e: &Estate) -> String {
+    let system = crate::aws::trust::system().describe();
     match &e.ca_bundle {
         Some(b) => format!(
             "{system}, and {} certificate(s) of {} ({})",

@@ -13,21 +13,21 @@
 
 use std::time::Duration;
 
-use crate::actions::restore::{read_with_tries, subject};
-use lkroute53::aws::{RecordApi, Route53Error};
-use lkroute53::cli;
-use lkroute53::context::Ctx;
-use lkroute53::error::{ActionError, RecordError};
-use lkroute53::lcd::{Event, Lcd};
-use lkroute53::lock;
-use lkroute53::log::Msg;
-use lkroute53::record::{same_name, ARecord};
-use lkroute53::resource::{self, Loaded};
-use lkroute53::settings;
-use lkroute53::verdict::{compare, decide, explain, Kind, Outcome};
+use super::common::{read_with_tries, subject};
+use crate::aws::{RecordApi, Route53Error};
+use crate::cli;
+use crate::context::Ctx;
+use crate::error::{ActionError, RecordError};
+use crate::lcd::{Event, Lcd, LcdEvents};
+use crate::lock;
+use crate::log::Msg;
+use crate::record::{same_name, ARecord};
+use crate::resource::{self, Loaded};
+use crate::settings::SendEvent;
+use crate::verdict::{compare, decide, explain, Kind, Outcome};
 
-pub async fn run<A: RecordApi>(
-    ctx: &Ctx<impl Lcd>,
+pub(super) async fn run<A: RecordApi>(
+    ctx: &Ctx<impl LcdEvents>,
     api: &A,
     tag: &str,
     id: Option<&str>,
@@ -66,11 +66,11 @@ const SENDEVENT_LIMIT: Duration = Duration::from_secs(10);
 /// looks the resource up and runs the type's recovery program
 /// (`recovery/route53/recordfail`), which recovers it. quickCheck exits 1
 /// all the same: where lkcheck reads the exit status, that recovers it too.
-async fn tell(ctx: &Ctx<impl Lcd>, tag: &str, id: &str) {
-    let name = match ctx.settings.word(settings::SENDEVENT).0 {
-        "off" => return,
-        "tag" => tag,
-        _ => id,
+async fn tell(ctx: &Ctx<impl LcdEvents>, tag: &str, id: &str) {
+    let name = match ctx.settings.choices.sendevent.value {
+        SendEvent::Off => return,
+        SendEvent::Tag => tag,
+        SendEvent::Id => id,
     };
     let command = format!(
         "{}/bin/sendevent -C {} -E {} -m {} -n {name}",
@@ -114,7 +114,7 @@ async fn tell(ctx: &Ctx<impl Lcd>, tag: &str, id: &str) {
 }
 
 /// The zone and host name LifeKeeper's `-i route53:ZONE:HOST` names.
-pub fn id_target(id: Option<&str>) -> Option<(String, String)> {
+pub(super) fn id_target(id: Option<&str>) -> Option<(String, String)> {
     let rest = id?.strip_prefix("route53:")?;
     let (zone, host) = rest.split_once(':')?;
     (!zone.is_empty() && !host.is_empty()).then(|| (zone.to_string(), host.to_string()))
@@ -180,7 +180,7 @@ async fn check<A: RecordApi>(
 
 /// Read the record (unless `first` already holds it) and judge it by the
 /// verdict table. A first read that failed is made again with the tries.
-pub async fn judge<A: RecordApi>(
+pub(super) async fn judge<A: RecordApi>(
     ctx: &Ctx<impl Lcd>,
     api: &A,
     l: &Loaded,
@@ -240,10 +240,10 @@ pub async fn judge<A: RecordApi>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::restore::tests::{loaded, SETTINGS};
     use crate::actions::testing::{denied, no_answer, Scripted};
-    use lkroute53::error::ExitStatus;
-    use lkroute53::record::{ARecord, Routing};
+    use crate::actions::testing::{loaded, SETTINGS};
+    use crate::error::ExitStatus;
+    use crate::record::{ARecord, Routing};
     use tokio::time::Instant;
 
     async fn check(ctx: &Ctx<impl Lcd>, api: &Scripted) -> Result<(), ActionError> {

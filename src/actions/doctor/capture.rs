@@ -11,12 +11,12 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::actions::doctor::{Check, Mark};
-use lkroute53::bounded;
-use lkroute53::context::Ctx;
-use lkroute53::lcd::{no_match_of, Lcd, NoMatch};
-use lkroute53::lcd::{parse_dep_children, parse_eqv_list, parse_ins_list, Recorded};
-use lkroute53::text::printable;
+use super::check::{Check, Mark};
+use crate::bounded;
+use crate::context::Ctx;
+use crate::lcd::{no_match_of, Lcd, NoMatch};
+use crate::lcd::{parse_dep_children, parse_eqv_list, parse_ins_list, Recorded};
+use crate::text::printable;
 
 /// The LifeKeeper commands whose presence decides the kit's paths.
 const PATH_COMMANDS: &[&str] = &[
@@ -61,7 +61,7 @@ const SECRET: &[&str] = &[
 /// Write the capture into a new file, mode 0600: never through a symlink,
 /// never into a file that exists (another user's, or a FIFO that would
 /// block or hand the capture to whoever reads it).
-pub fn write(path: &Path, ctx: &Ctx<impl Lcd>, checks: &[Check]) -> std::io::Result<()> {
+pub(super) fn write(path: &Path, ctx: &Ctx<impl Lcd>, checks: &[Check]) -> std::io::Result<()> {
     let text = render(ctx, checks);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -83,7 +83,7 @@ fn render(ctx: &Ctx<impl Lcd>, checks: &[Check]) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "lkroute53 doctor capture");
     let _ = writeln!(t, "version: lkroute53 {}", env!("CARGO_PKG_VERSION"));
-    let _ = writeln!(t, "host: {}", lkroute53::aws::estate::node_name());
+    let _ = writeln!(t, "host: {}", crate::aws::estate::node_name());
     let _ = writeln!(t, "\n== OS release (/etc/os-release)");
     let os =
         std::fs::read_to_string("/etc/os-release").unwrap_or_else(|e| format!("unreadable: {e}\n"));
@@ -102,12 +102,12 @@ fn render(ctx: &Ctx<impl Lcd>, checks: &[Check]) -> String {
         let _ = writeln!(t, "warning: {w}");
     }
     let _ = writeln!(t, "\n== environment");
-    let proxies = lkroute53::settings::PROXY_KEYS;
+    let proxies = crate::settings::PROXY_KEYS;
     for k in SHOWN.iter().chain(proxies) {
         if let Some(v) = std::env::var_os(k) {
             let v = v.to_string_lossy();
             let shown = if proxies.contains(k) {
-                lkroute53::aws::endpoint::hide_userinfo(&v)
+                crate::aws::endpoint::hide_userinfo(&v)
             } else {
                 v.into_owned()
             };

@@ -5,15 +5,17 @@
 //! by its tag; the resource is brought back through the same code as
 //! `recover`.
 
-use lkroute53::aws::RecordApi;
-use lkroute53::cli::EventCall;
-use lkroute53::context::Ctx;
-use lkroute53::error::ActionError;
-use lkroute53::lcd::{Lcd, Select};
-use lkroute53::log::Msg;
-use lkroute53::resource::{self, ResourceError};
+use super::common::lock_to_move;
+use super::repair::put_right;
+use crate::aws::RecordApi;
+use crate::cli::EventCall;
+use crate::context::Ctx;
+use crate::error::ActionError;
+use crate::lcd::{Lcd, Select};
+use crate::log::Msg;
+use crate::resource::{self, ResourceError};
 
-pub async fn run<A: RecordApi>(
+pub(super) async fn run<A: RecordApi>(
     ctx: &Ctx<impl Lcd>,
     api: &A,
     call: &EventCall,
@@ -24,11 +26,14 @@ pub async fn run<A: RecordApi>(
         Msg::EventRecovery,
         &format!(
             "LifeKeeper's event {} for {name} ({}): recovering {tag}",
-            lkroute53::cli::EVENT,
+            crate::cli::EVENT,
             call.args.join(" ")
         ),
     );
-    crate::actions::restore::run(ctx, api, &tag).await
+    let _lock = lock_to_move(ctx, &tag).await?;
+    ctx.progress.stage("reading the resource from the LCD");
+    let loaded = resource::load(&ctx.lcd, &tag).await?;
+    put_right(ctx, api, &loaded).await
 }
 
 /// The tag of the Route 53 resource `-n` names: a tag, else an ID.

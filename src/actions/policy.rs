@@ -19,26 +19,36 @@
 
 use serde_json::{json, Value};
 
-use lkroute53::aws::estate::{self, Estate, Partition};
-use lkroute53::context::Ctx;
-use lkroute53::error::ActionError;
-use lkroute53::lcd::Lcd;
-use lkroute53::log::print;
-use lkroute53::resource::{self, ResourceError};
+use crate::aws::estate::{self, Estate, Partition};
+use crate::context::Ctx;
+use crate::error::ActionError;
+use crate::lcd::Lcd;
+use crate::log::print;
+use crate::resource::{self, ResourceError};
 
 /// What the role statements name where the settings do not say.
-pub const NODE_ROLE_PLACEHOLDER: &str = "arn:PARTITION:iam::NODE_ACCOUNT_ID:role/NODE_ROLE_NAME";
+pub(super) const NODE_ROLE_PLACEHOLDER: &str =
+    "arn:PARTITION:iam::NODE_ACCOUNT_ID:role/NODE_ROLE_NAME";
 
-pub async fn run(
+/// Which policy to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape<'a> {
+    /// The node's own role may change the zone (same account).
+    SameAccount,
+    /// A role in the zone's account, assumed by the node's role
+    /// (`--role`), named where `--node-role` names it.
+    CrossAccount { node_role: Option<&'a str> },
+}
+
+pub(crate) async fn run(
     ctx: &Ctx<impl Lcd>,
     tag: &str,
-    role: bool,
-    node_role: Option<&str>,
+    shape: Shape<'_>,
 ) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let (_, r) = resource::find(&ctx.lcd, tag).await?;
     let estate = Estate::resolve(&ctx.settings, &estate::node_name()).await;
-    let doc = if role {
+    let doc = if let Shape::CrossAccount { node_role } = shape {
         let external_id = estate.role.as_ref().and_then(|r| r.external_id.clone());
         let role_arn = estate
             .role
@@ -79,7 +89,7 @@ pub async fn run(
 /// whole ARN (`arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`). A wildcard,
 /// an empty value or anything else is refused: a trust policy whose
 /// principal is `*` lets anyone assume the role that may change the zone.
-pub fn concrete_role(what: &'static str, arn: &str) -> Result<(), ResourceError> {
+pub(super) fn concrete_role(what: &'static str, arn: &str) -> Result<(), ResourceError> {
     let refuse = |reason: &str| {
         Err(ResourceError::BadArgument {
             what,
@@ -116,12 +126,12 @@ pub fn concrete_role(what: &'static str, arn: &str) -> Result<(), ResourceError>
 }
 
 /// The name as the condition key sees it: lower case, no final dot.
-pub fn normalized(name: &str) -> String {
+pub(super) fn normalized(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// The permissions policy for one resource's A record.
-pub fn permissions(p: Partition, zone: &str, name: &str) -> Value {
+pub(super) fn permissions(p: Partition, zone: &str, name: &str) -> Value {
     let zone_arn = format!("arn:{}:route53:::hostedzone/{zone}", p.name);
     json!({
         "Version": "2012-10-17",
@@ -156,7 +166,7 @@ pub fn permissions(p: Partition, zone: &str, name: &str) -> Value {
 }
 
 /// The zone account role's trust policy: the node's role may assume it.
-pub fn trust(node_role: &str, external_id: Option<&str>) -> Value {
+pub(super) fn trust(node_role: &str, external_id: Option<&str>) -> Value {
     let mut statement = json!({
         "Sid": "LifeKeeperNodes",
         "Effect": "Allow",
@@ -170,7 +180,7 @@ pub fn trust(node_role: &str, external_id: Option<&str>) -> Value {
 }
 
 /// What the node's own role needs: to assume the zone account's role.
-pub fn assume(role_arn: &str) -> Value {
+pub(super) fn assume(role_arn: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -239,6 +249,25 @@ mod tests {
         assert_eq!(
             assume("arn:aws:iam::444455556666:role/r")["Statement"][0]["Resource"],
             "arn:aws:iam::444455556666:role/r"
+        );
+    }
+
+    /// The policy the README shows for the demo resource is the one the
+    /// command prints.
+    #[test]
+    fn the_readme_policy_is_the_one_printed() {
+        let shown: Value = serde_json::from_str(&crate::readme::block_after(
+            "For the demo resource:",
+            "json",
+        ))
+        .expect("the README's policy is JSON");
+        assert_eq!(
+            shown,
+            permissions(
+                crate::aws::estate::COMMERCIAL,
+                "Z0123456789ABCDEFGHIJ",
+                "app.example.com"
+            )
         );
     }
 }

@@ -9,13 +9,13 @@
 //! resource ... SYSTEM HALTED`). What went wrong is logged, and it exits 0.
 //! So does the `delete` action.
 
-use lkroute53::context::Ctx;
-use lkroute53::error::ActionError;
-use lkroute53::lcd::Lcd;
-use lkroute53::log::Msg;
-use lkroute53::resource::{self, Route53Resource};
+use crate::context::Ctx;
+use crate::error::ActionError;
+use crate::lcd::Lcd;
+use crate::log::Msg;
+use crate::resource::{self, Route53Resource};
 
-pub async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
+pub(super) async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
     if let Err(e) = resource::check_tag("tag", tag) {
         ctx.log.error(
             Msg::Remove,
@@ -56,7 +56,7 @@ pub async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
 /// The `delete` action, which LifeKeeper runs when the resource is deleted:
 /// the DNS record stays as it is (as with remove); what the kit keeps per
 /// resource on this node, its lock file, is removed.
-pub async fn delete(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
+pub(super) async fn delete(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
     if let Err(e) = resource::check_tag("tag", tag) {
         ctx.log.error(
             Msg::Deleted,
@@ -64,7 +64,7 @@ pub async fn delete(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
         );
         return Ok(());
     }
-    let lock = lkroute53::lock::path_for(&ctx.locks, tag);
+    let lock = crate::lock::path_for(&ctx.locks, tag);
     let what = match std::fs::remove_file(&lock) {
         Ok(()) => format!("removed its lock file {}", lock.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "it had no lock file".to_string(),
@@ -80,7 +80,7 @@ pub async fn delete(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lkroute53::lcd::status;
+    use crate::lcd::status;
 
     #[tokio::test]
     async fn remove_never_fails_and_says_what_went_wrong() {

@@ -3,14 +3,14 @@
 //! the IP resource, and the instance. The IP resource and the DNS record
 //! stay as they are; so does the other node's copy of the resource.
 
-use lkroute53::context::Ctx;
-use lkroute53::error::ActionError;
-use lkroute53::lcd::{gone, Lcd};
-use lkroute53::lock;
-use lkroute53::log::Msg;
-use lkroute53::resource::{self, ResourceError};
+use crate::context::Ctx;
+use crate::error::ActionError;
+use crate::lcd::{gone, LcdWrite};
+use crate::lock;
+use crate::log::Msg;
+use crate::resource::{self, ResourceError};
 
-pub async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
+pub(super) async fn run(ctx: &Ctx<impl LcdWrite>, tag: &str) -> Result<(), ActionError> {
     resource::check_tag("tag", tag)?;
     let held = lock::acquire(&ctx.locks, tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let (inst, r) = resource::find(&ctx.lcd, tag).await?;
@@ -63,9 +63,9 @@ pub async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionError> {
 
 /// The rows, the dependencies and the instance, in that order.
 async fn remove(
-    ctx: &Ctx<impl Lcd>,
+    ctx: &Ctx<impl LcdWrite>,
     tag: &str,
-    eqvs: &[lkroute53::lcd::Equivalency],
+    eqvs: &[crate::lcd::Equivalency],
     children: &[String],
 ) -> Result<(), ActionError> {
     for e in eqvs {
@@ -86,8 +86,8 @@ async fn remove(
 mod tests {
     use super::*;
     use crate::actions::testing::{instance, ScriptedLcd};
-    use lkroute53::context::Ctx;
-    use lkroute53::lcd::{status, Equivalency};
+    use crate::context::Ctx;
+    use crate::lcd::{status, Equivalency};
 
     /// r53-app on node1 over its IP resource, SHARED with node2's copy.
     fn cluster() -> Ctx<ScriptedLcd> {

@@ -18,17 +18,19 @@
 
 use std::net::Ipv4Addr;
 
-use lkroute53::cli::ExtendArgs;
-use lkroute53::context::Ctx;
-use lkroute53::error::ActionError;
-use lkroute53::lcd::{Lcd, LcdError, NewInstance, Shared};
-use lkroute53::lock;
-use lkroute53::log::Msg;
-use lkroute53::resource::{self, ResourceError, Route53Resource, Switchback, TEMPLATE_PRIORITY};
+use crate::cli::{ExtendArgs, HookCall, EXTEND};
+use crate::context::Ctx;
+use crate::error::ActionError;
+use crate::lcd::{LcdError, LcdWrite, NewInstance, Shared};
+use crate::lock;
+use crate::log::Msg;
+use crate::resource::{
+    self, ResourceError, Route53Resource, Switchback, DEFAULT_PRIORITY, TEMPLATE_PRIORITY,
+};
 
 /// What the operator (or LifeKeeper's hook) asked for.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(super) struct Request {
     /// The tag here.
     pub tag: String,
     /// The template's tag on `from` (the same tag, from the command).
@@ -57,7 +59,7 @@ impl From<&ExtendArgs> for Request {
 
 /// What the checks found: the template, and the IP resource to extend over.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(super) struct Plan {
     pub template: Route53Resource,
     pub template_switchback: Option<Switchback>,
     pub ip_tag: String,
@@ -70,7 +72,7 @@ pub struct Plan {
 
 /// Everything `extend` checks before it changes anything; `canextend` is
 /// this alone.
-pub async fn check(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<Plan, ActionError> {
+pub(super) async fn check(ctx: &Ctx<impl LcdWrite>, req: &Request) -> Result<Plan, ActionError> {
     resource::check_tag("tag", &req.tag)?;
     resource::check_tag("template tag", &req.template_tag)?;
     resource::check_tag("node name", &req.from)?;
@@ -126,7 +128,7 @@ pub async fn check(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<Plan, ActionErr
 /// children first), else the only IP resource here that no Route 53
 /// resource uses.
 async fn choose_ip(
-    lcd: &impl Lcd,
+    lcd: &impl LcdWrite,
     theirs: Option<&resource::IpChild>,
     from: &str,
 ) -> Result<(String, String), ActionError> {
@@ -179,7 +181,7 @@ async fn choose_ip(
     }
 }
 
-pub async fn run(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<(), ActionError> {
+pub(super) async fn run(ctx: &Ctx<impl LcdWrite>, req: &Request) -> Result<(), ActionError> {
     resource::check_new_tag("tag", &req.tag)?;
     let held = lock::acquire(&ctx.locks, &req.tag, ctx.settings.lock_wait(), &ctx.log).await?;
     let result = extend(ctx, req).await;
@@ -191,7 +193,7 @@ pub async fn run(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<(), ActionError> 
     result
 }
 
-async fn extend(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<(), ActionError> {
+async fn extend(ctx: &Ctx<impl LcdWrite>, req: &Request) -> Result<(), ActionError> {
     if req.priority <= TEMPLATE_PRIORITY || req.priority > 999 {
         return Err(ResourceError::BadArgument {
             what: "priority",
@@ -232,7 +234,11 @@ async fn extend(ctx: &Ctx<impl Lcd>, req: &Request) -> Result<(), ActionError> {
 }
 
 /// The template node holds the SHARED row that ties its resource to ours.
-async fn remote_row_exists(remote: &impl Lcd, req: &Request, here: &str) -> Result<bool, LcdError> {
+async fn remote_row_exists(
+    remote: &impl LcdWrite,
+    req: &Request,
+    here: &str,
+) -> Result<bool, LcdError> {
     Ok(remote
         .equivalencies(&req.template_tag)
         .await?
@@ -243,7 +249,7 @@ async fn remote_row_exists(remote: &impl Lcd, req: &Request, here: &str) -> Resu
 /// Make the instance, its dependency and the equivalency on both nodes, in
 /// order; on a failure, undo what was made, in reverse.
 async fn make(
-    ctx: &Ctx<impl Lcd>,
+    ctx: &Ctx<impl LcdWrite>,
     req: &Request,
     plan: &Plan,
     switchback: Switchback,
@@ -328,7 +334,7 @@ enum Undo {
 /// Undo in reverse order; what could not be undone, with its error. A row
 /// already gone (exit 7: `eqv_remove` may remove the mirrored row too) is
 /// undone.
-async fn undo<L: Lcd>(
+async fn undo<L: LcdWrite>(
     lcd: &L,
     remote: &L,
     req: &Request,
@@ -347,18 +353,72 @@ async fn undo<L: Lcd>(
             Undo::Dependency => lcd.dep_remove(&req.tag, &plan.ip_tag).await,
             Undo::Instance => lcd.ins_remove(&req.tag).await,
         };
-        if let Err(e) = lkroute53::lcd::gone(r) {
+        if let Err(e) = crate::lcd::gone(r) {
             left.push(e.to_string());
         }
     }
     left
 }
 
+// LifeKeeper's hierarchy-extension hooks, in one adapter:
+// `$LKROOT/lkadm/subsys/gen/route53/bin/canextend` and `.../bin/extend`,
+// both links to the program.
+//
+// `canextend <templateSys> <templateTag>` is the documented form (SIOS's
+// sample scripts call it so). The `extend` hook's arguments are in no
+// public document found; the kit takes the most likely form,
+// `extend <templateSys> <templateTag> [<targetTag> [<ipTag>]]` (the target
+// tag defaults to the template's, the IP resource is found as `canextend`
+// finds it), and ignores further arguments. The README lists this among
+// its assumptions.
+
+/// canextend: say whether (and over which IP resource) the template could
+/// be extended here; extend: do it.
+pub(crate) async fn hook(ctx: &Ctx<impl LcdWrite>, hook: &HookCall) -> Result<(), ActionError> {
+    let req = hook_request(&hook.args).map_err(|reason| ResourceError::BadArgument {
+        what: "hook arguments",
+        value: hook.args.join(" "),
+        reason,
+    })?;
+    if hook.name == EXTEND {
+        return run(ctx, &req).await;
+    }
+    let plan = check(ctx, &req).await?;
+    ctx.log.info(
+        Msg::Extended,
+        &format!(
+            "{} on {} can be extended here as {} over IP resource {} ({}; {})",
+            req.template_tag, req.from, req.tag, plan.ip_tag, plan.address, plan.ip_how
+        ),
+    );
+    Ok(())
+}
+
+/// The request a hook's arguments make, or why they make none.
+fn hook_request(args: &[String]) -> Result<Request, String> {
+    let mut plain = args.iter().filter(|a| !a.starts_with('-'));
+    let (Some(sys), Some(tag)) = (plain.next(), plain.next()) else {
+        return Err(
+            "usage: canextend|extend TEMPLATE_SYSTEM TEMPLATE_TAG [TARGET_TAG [IP_TAG]]".into(),
+        );
+    };
+    let target = plain.next().cloned().unwrap_or_else(|| tag.clone());
+    let ip_tag = plain.next().cloned();
+    Ok(Request {
+        tag: target,
+        template_tag: tag.clone(),
+        from: sys.clone(),
+        ip_tag,
+        priority: DEFAULT_PRIORITY,
+        switchback: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::actions::testing::{instance, ScriptedLcd};
-    use lkroute53::lcd::status;
+    use crate::lcd::{status, Lcd};
 
     /// node1 holds the template r53-app over its IP resource; the context
     /// is node2's.
@@ -498,5 +558,25 @@ mod tests {
             .await
             .expect_err("priority 1 is the template's");
         assert!(ctx.lcd.writes().is_empty());
+    }
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn hook_arguments_are_read_in_the_assumed_form() {
+        let r = hook_request(&args(&["node1", "r53-app"])).expect("two");
+        assert_eq!(
+            (r.from.as_str(), r.template_tag.as_str(), r.tag.as_str()),
+            ("node1", "r53-app", "r53-app")
+        );
+        assert_eq!(r.ip_tag, None);
+        let r = hook_request(&args(&["node1", "r53-app", "r53-b", "ip-10.0.2.20"])).expect("four");
+        assert_eq!(
+            (r.tag.as_str(), r.ip_tag.as_deref()),
+            ("r53-b", Some("ip-10.0.2.20"))
+        );
+        assert!(hook_request(&args(&["node1"])).is_err());
     }
 }

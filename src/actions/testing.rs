@@ -13,16 +13,18 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use lkroute53::aws::budget::Waiting;
-use lkroute53::aws::{Accepted, Cause, ChangeState, Estate, Probe, RecordApi, Route53Error, Zone};
-use lkroute53::context::Ctx;
-use lkroute53::lcd::{
-    status, DepLayout, Equivalency, Event, Instance, Lcd, LcdError, NewInstance, NoMatch, Select,
-    Shared,
+use crate::aws::api::Accepted;
+use crate::aws::budget::Waiting;
+use crate::aws::{Cause, ChangeState, Estate, Probe, RecordApi, Route53Error, Zone};
+use crate::context::Ctx;
+use crate::lcd::{
+    status, DepLayout, Equivalency, Event, Instance, Lcd, LcdError, LcdEvents, LcdWrite,
+    NewInstance, NoMatch, Select, Shared,
 };
-use lkroute53::record::ARecord;
+use crate::record::ARecord;
+use crate::resource::{Loaded, Route53Resource};
 
-pub struct Scripted {
+pub(crate) struct Scripted {
     /// What Route 53 holds at the name.
     pub record: RefCell<Option<ARecord>>,
     pub reads: RefCell<VecDeque<Result<Option<ARecord>, Route53Error>>>,
@@ -41,7 +43,7 @@ pub struct Scripted {
 }
 
 impl Scripted {
-    pub fn new(record: Option<ARecord>) -> Scripted {
+    pub(crate) fn new(record: Option<ARecord>) -> Scripted {
         Scripted {
             record: RefCell::new(record),
             reads: RefCell::default(),
@@ -56,7 +58,7 @@ impl Scripted {
     }
 
     /// A simple record of this address and TTL at app.example.com.
-    pub fn holding(address: &str, ttl: i64) -> Scripted {
+    pub(crate) fn holding(address: &str, ttl: i64) -> Scripted {
         Scripted::new(Some(ARecord::simple("app.example.com.", &[address], ttl)))
     }
 
@@ -65,7 +67,7 @@ impl Scripted {
     }
 
     /// The calls of one kind ("read", "upsert", "change", "zone").
-    pub fn count(&self, kind: &str) -> usize {
+    pub(crate) fn count(&self, kind: &str) -> usize {
         self.calls
             .borrow()
             .iter()
@@ -73,12 +75,12 @@ impl Scripted {
             .count()
     }
 
-    pub fn current(&self) -> Option<ARecord> {
+    pub(crate) fn current(&self) -> Option<ARecord> {
         self.record.borrow().clone()
     }
 }
 
-pub fn throttled(operation: &'static str) -> Route53Error {
+pub(crate) fn throttled(operation: &'static str) -> Route53Error {
     Route53Error::Refused {
         operation,
         zone: "Z1".into(),
@@ -88,7 +90,7 @@ pub fn throttled(operation: &'static str) -> Route53Error {
     }
 }
 
-pub fn denied(operation: &'static str) -> Route53Error {
+pub(crate) fn denied(operation: &'static str) -> Route53Error {
     Route53Error::Refused {
         operation,
         zone: "Z1".into(),
@@ -98,7 +100,7 @@ pub fn denied(operation: &'static str) -> Route53Error {
     }
 }
 
-pub fn no_answer(operation: &'static str) -> Route53Error {
+pub(crate) fn no_answer(operation: &'static str) -> Route53Error {
     Route53Error::NoAnswer {
         operation,
         zone: "Z1".into(),
@@ -185,7 +187,7 @@ impl Probe for Scripted {
 
 /// One node's database.
 #[derive(Debug, Clone, Default)]
-pub struct NodeDb {
+pub(crate) struct NodeDb {
     /// Registered applications.
     pub apps: Vec<String>,
     /// Registered resource types: (app, type).
@@ -198,7 +200,7 @@ pub struct NodeDb {
 
 /// A cluster's databases, and what the commands are to do.
 #[derive(Debug, Default)]
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub nodes: BTreeMap<String, NodeDb>,
     /// Failures to give, in turn: (node, command, exit status, stderr).
     pub failures: Vec<(String, &'static str, i32, &'static str)>,
@@ -215,13 +217,13 @@ pub struct Cluster {
 
 /// The LCD of one node of a scripted cluster.
 #[derive(Debug, Clone)]
-pub struct ScriptedLcd {
+pub(crate) struct ScriptedLcd {
     pub cluster: Rc<RefCell<Cluster>>,
     pub node: String,
 }
 
 /// An instance as `ins_list` would print it.
-pub fn instance(node: &str, app: &str, rtype: &str, tag: &str, info: &str) -> Instance {
+pub(crate) fn instance(node: &str, app: &str, rtype: &str, tag: &str, info: &str) -> Instance {
     Instance {
         system: node.into(),
         app: app.into(),
@@ -231,14 +233,14 @@ pub fn instance(node: &str, app: &str, rtype: &str, tag: &str, info: &str) -> In
         info: info.into(),
         state: "ISP".into(),
         fields: 9,
-        switchback: Some(lkroute53::lcd::Switchback::Intelligent),
+        switchback: Some(crate::lcd::Switchback::Intelligent),
     }
 }
 
 impl ScriptedLcd {
     /// node1 and node2, each with the IP resource of its own address
     /// (ip-10.0.1.10, ip-10.0.2.20).
-    pub fn two_nodes() -> ScriptedLcd {
+    pub(crate) fn two_nodes() -> ScriptedLcd {
         let mut c = Cluster::default();
         for (node, addr) in [("node1", "10.0.1.10"), ("node2", "10.0.2.20")] {
             c.nodes.insert(
@@ -264,7 +266,13 @@ impl ScriptedLcd {
     }
 
     /// The next `command` on `node` fails with this exit status.
-    pub fn fail(&self, node: &str, command: &'static str, status: i32, stderr: &'static str) {
+    pub(crate) fn fail(
+        &self,
+        node: &str,
+        command: &'static str,
+        status: i32,
+        stderr: &'static str,
+    ) {
         self.cluster
             .borrow_mut()
             .failures
@@ -272,7 +280,7 @@ impl ScriptedLcd {
     }
 
     /// The commands run so far that change something, in order.
-    pub fn writes(&self) -> Vec<String> {
+    pub(crate) fn writes(&self) -> Vec<String> {
         self.cluster
             .borrow()
             .calls
@@ -283,7 +291,7 @@ impl ScriptedLcd {
     }
 
     /// The nodes lcdsync ran on, in order.
-    pub fn synced(&self) -> Vec<String> {
+    pub(crate) fn synced(&self) -> Vec<String> {
         self.cluster
             .borrow()
             .calls
@@ -293,7 +301,7 @@ impl ScriptedLcd {
             .collect()
     }
 
-    pub fn db(&self, node: &str) -> NodeDb {
+    pub(crate) fn db(&self, node: &str) -> NodeDb {
         self.cluster
             .borrow()
             .nodes
@@ -395,6 +403,38 @@ impl Lcd for ScriptedLcd {
         })
     }
 
+    async fn typ_list(&self, app: &str) -> Result<Vec<String>, LcdError> {
+        self.with("typ_list", app, |db, _| {
+            Ok(db
+                .types
+                .iter()
+                .filter(|(a, _)| a == app)
+                .map(|(_, t)| t.clone())
+                .collect())
+        })
+    }
+
+    async fn no_match_form(&self) -> Result<NoMatch, LcdError> {
+        Ok(NoMatch::Empty)
+    }
+
+    fn remote(&self, node: &str) -> ScriptedLcd {
+        ScriptedLcd {
+            cluster: self.cluster.clone(),
+            node: node.into(),
+        }
+    }
+
+    fn has(&self, command: &str) -> bool {
+        !self.cluster.borrow().missing.contains(&command)
+    }
+
+    fn root(&self) -> &Path {
+        Path::new("/opt/LifeKeeper")
+    }
+}
+
+impl LcdWrite for ScriptedLcd {
     async fn ins_create(&self, n: &NewInstance<'_>) -> Result<(), LcdError> {
         let node = self.node.clone();
         self.with("ins_create", n.tag, |db, c| {
@@ -550,46 +590,18 @@ impl Lcd for ScriptedLcd {
         })
     }
 
-    async fn typ_list(&self, app: &str) -> Result<Vec<String>, LcdError> {
-        self.with("typ_list", app, |db, _| {
-            Ok(db
-                .types
-                .iter()
-                .filter(|(a, _)| a == app)
-                .map(|(_, t)| t.clone())
-                .collect())
-        })
-    }
-
     async fn lcdsync(&self) -> Result<(), LcdError> {
         self.with("lcdsync", "", |_, _| Ok(()))
     }
+}
 
+impl LcdEvents for ScriptedLcd {
     async fn sendevent(&self, e: &Event<'_>) -> Result<(), LcdError> {
         self.with(
             "sendevent",
             &format!("{} {} {}", e.class, e.event, e.name),
             |_, _| Ok(()),
         )
-    }
-
-    async fn no_match_form(&self) -> Result<NoMatch, LcdError> {
-        Ok(NoMatch::Empty)
-    }
-
-    fn remote(&self, node: &str) -> ScriptedLcd {
-        ScriptedLcd {
-            cluster: self.cluster.clone(),
-            node: node.into(),
-        }
-    }
-
-    fn has(&self, command: &str) -> bool {
-        !self.cluster.borrow().missing.contains(&command)
-    }
-
-    fn root(&self) -> &Path {
-        Path::new("/opt/LifeKeeper")
     }
 }
 
@@ -612,13 +624,13 @@ fn mirrored(row: &Equivalency) -> Equivalency {
 
 /// A context for a procedure's unit test: these settings, a logger that
 /// keeps its lines, and a scripted two-node LCD seen from node1.
-pub fn ctx(settings: &str) -> Ctx<ScriptedLcd> {
+pub(crate) fn ctx(settings: &str) -> Ctx<ScriptedLcd> {
     Ctx::for_tests(settings, ScriptedLcd::two_nodes())
 }
 
 /// As [`ctx`], with the Route 53 resource r53-app (zone Z1, host name
 /// app.example.com) on node1 over ip-10.0.1.10.
-pub fn ctx_with_resource(settings: &str) -> Ctx<ScriptedLcd> {
+pub(crate) fn ctx_with_resource(settings: &str) -> Ctx<ScriptedLcd> {
     let lcd = ScriptedLcd::two_nodes();
     {
         let mut c = lcd.cluster.borrow_mut();
@@ -630,4 +642,30 @@ pub fn ctx_with_resource(settings: &str) -> Ctx<ScriptedLcd> {
         db.deps.push(("r53-app".into(), "ip-10.0.1.10".into()));
     }
     Ctx::for_tests(settings, lcd)
+}
+
+/// Short intervals, so that the paused clock shows the schedule.
+pub(crate) const SETTINGS: &str = "ROUTE53_RECORD_INTERVAL=2\nROUTE53_CHANGEID_INTERVAL=20\n";
+
+pub(crate) fn loaded() -> Loaded {
+    Loaded {
+        resource: Route53Resource {
+            tag: "r53-app".into(),
+            zone_id: "Z1".into(),
+            hostname: "app.example.com".into(),
+        },
+        instance: Instance {
+            system: "node1".into(),
+            app: "gen".into(),
+            rtype: "route53".into(),
+            tag: "r53-app".into(),
+            id: "route53:Z1:app.example.com".into(),
+            info: "Z1 app.example.com".into(),
+            state: "ISP".into(),
+            fields: 9,
+            switchback: None,
+        },
+        ip_tag: "ip-10.0.1.10".into(),
+        address: "10.0.1.10".parse().expect("address"),
+    }
 }
