@@ -9,14 +9,11 @@ import http.client
 import json
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 
@@ -35,92 +32,31 @@ LATENCY_BUDGET = "ROUTE53_API_RATE=1000\nROUTE53_API_BURST=1000\n"
 
 
 class Proxy:
-    """Forwards to moto; counts requests; can hold GetChange at PENDING until
-    `delay` seconds after the last change was accepted."""
+    """tests/fixtures/front.py before moto, counting requests: every change
+    gets an ID of its own (as Route 53 gives), and GetChange says PENDING
+    until `delay` seconds after the change was accepted."""
 
-    def __init__(self, upstream):
-        self.upstream = upstream
-        self.count = 0
-        self.get_change = 0
-        self.changes = 0
-        self.delay = 0.0
-        self.changed_at = 0.0
-        self.lock = threading.Lock()
-        proxy = self
+    def __init__(self, upstream, work):
+        self.proc, self.port = storm.start_front(upstream, work, "--own-change-ids")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def stats(self):
+        return storm.control(self.port, "GET", "/__stats")
 
-            def setup(self):
-                # Headers and body go out in separate writes: without this, Nagle's
-                # algorithm and the client's delayed ACK add 40 ms to a request made
-                # on a kept-alive connection.
-                super().setup()
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    @property
+    def count(self):
+        return self.stats()["requests"]
 
-            def log_message(self, *a):
-                pass
+    @property
+    def get_change(self):
+        return self.stats()["by_operation"].get("status", {}).get("requests", 0)
 
-            def handle_one(self, method):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with proxy.lock:
-                    proxy.count += 1
-                    if method == "GET" and "/change/" in self.path:
-                        proxy.get_change += 1
-                    pending = (
-                        method == "GET"
-                        and "/change/" in self.path
-                        and time.monotonic() < proxy.changed_at + proxy.delay
-                    )
-                if pending:
-                    cid = self.path.rsplit("/", 1)[-1]
-                    data = (
-                        '<?xml version="1.0" encoding="UTF-8"?><GetChangeResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
-                        f"<ChangeInfo><Id>/change/{cid}</Id><Status>PENDING</Status><SubmittedAt>2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></GetChangeResponse>"
-                    ).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/xml")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return
-                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=120)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "host")}
-                conn.request(method, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                if method == "POST" and "/rrset" in self.path and resp.status == 200:
-                    with proxy.lock:
-                        proxy.changed_at = time.monotonic()
-                        held = proxy.delay > 0
-                        proxy.changes += 1
-                        cid = f"CBENCH{os.getpid()}X{proxy.changes:08d}"
-                    # Route 53 gives every change an ID of its own (moto
-                    # gives one for all): a kit that knows a change INSYNC
-                    # must never take a later change for it.
-                    data = re.sub(rb"<Id>/change/[^<]+</Id>", f"<Id>/change/{cid}</Id>".encode(), data)
-                    if held:
-                        # As Route 53 answers a change: PENDING.
-                        data = data.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("connection", "content-length", "transfer-encoding", "date", "server"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
+    @property
+    def delay(self):
+        return None
 
-            def do_GET(self):
-                self.handle_one("GET")
-
-            def do_POST(self):
-                self.handle_one("POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    @delay.setter
+    def delay(self, seconds):
+        storm.control(self.port, "POST", "/__changes", json.dumps({"insync_after": seconds}))
 
     def url(self):
         return f"http://127.0.0.1:{self.port}"
@@ -225,16 +161,11 @@ def floor_rows(kit_check, floor_argv, env, reps, work):
 
 
 def tls_front(upstream, work):
-    """tests/fixtures/tlsfront.py before moto: an HTTPS front with a
+    """tests/fixtures/front.py --tls before moto: an HTTPS front with a
     certificate of a test CA it makes; (port, CA file, process)."""
     d = f"{work}/tls"
-    here = os.path.dirname(os.path.abspath(__file__))
-    proc = subprocess.Popen(["python3", f"{here}/../tests/fixtures/tlsfront.py", "--upstream", str(upstream), "--dir", d])
-    for _ in range(600):
-        if os.path.exists(f"{d}/port"):
-            break
-        time.sleep(0.05)
-    return int(open(f"{d}/port").read()), f"{d}/ca.pem", proc
+    proc, port = storm.start_front(upstream, work, "--tls", d)
+    return port, f"{d}/ca.pem", proc
 
 
 def main():
@@ -254,6 +185,7 @@ def main():
     moto_port = storm.free_port()
     moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proxy = None
     try:
         for _ in range(300):
             try:
@@ -261,7 +193,7 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
-        proxy = Proxy(moto_port)
+        proxy = Proxy(moto_port, args.work)
         c = boto3.client("route53", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
                          aws_access_key_id="bench", aws_secret_access_key="bench")
         kit = args.kit
@@ -420,6 +352,8 @@ def main():
             for mode in (("adaptive",) if brief or nodes == 1 else ("adaptive", "fixed")):
                 storms.append(storm.storm(kit, args.work, moto_port, nodes, per_node, mode))
     finally:
+        if proxy is not None:
+            proxy.proc.terminate()
         moto.terminate()
         moto.wait()
 
@@ -491,7 +425,7 @@ def main():
         f.write("\n## An Availability Zone fails: every cluster of the account at once\n\n"
                 "`bench/storm.py`: N nodes, each with its own LCD (frozen sh commands) and lock folder, M Route 53 "
                 "resources each over the node's own IP resource, one hosted zone shared by all; all N x M restores "
-                "started at once, with default settings, against `tests/fixtures/ratelimit.py` in front of moto, "
+                "started at once, with default settings, against `tests/fixtures/front.py --account` in front of moto, "
                 "which enforces an account's quotas as Route 53 documents them (10 requests a second with a burst of "
                 "50 over the account and again per API action; the change-token bucket of 1,500 refilled at 100 a "
                 "second, 2 per UPSERT), has a second tenant spend 2 requests a second, and holds each change "

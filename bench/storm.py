@@ -3,7 +3,7 @@
 same minute. N nodes, each with its own LCD (fixed lines, as compiled LCD
 commands print them) and its own lock folder, M Route 53 resources each over
 the node's own IP resource, one hosted zone shared by all; all N x M restores
-are started at once against tests/fixtures/ratelimit.py in front of moto,
+are started at once against tests/fixtures/front.py --account in front of moto,
 which enforces an account's quotas (10 requests/s with a burst of 50 over the
 account and again per action, the change-token bucket), has a second tenant
 spend 2 requests/s, and holds each change PENDING for 30 s.
@@ -121,6 +121,28 @@ def node_lcd(root, node, addr, zone, resources):
         os.chmod(f"{root}/bin/{c}", 0o755)
 
 
+def start_front(moto_port, work, *options):
+    """tests/fixtures/front.py before moto with these options: (process,
+    port), once it listens."""
+    port_file = f"{work}/front-{time.time_ns()}.port"
+    proc = subprocess.Popen(["python3", f"{HERE}/../tests/fixtures/front.py", "--upstream", str(moto_port),
+                             *options, "--port-file", port_file])
+    for _ in range(600):
+        if os.path.exists(port_file):
+            break
+        time.sleep(0.05)
+    return proc, int(open(port_file).read())
+
+
+def control(port, method, path, body=""):
+    """A control request of the front (GET /__stats, POST /__changes, ...)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(method, path, body=body)
+    data = conn.getresponse().read()
+    conn.close()
+    return json.loads(data or b"{}")
+
+
 def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=30.0, tenant=2.0, settings=""):
     tag = f"{nodes}x{per_node}-{mode}-{time.time_ns()}"
     zone = make_zone(moto_port, f"storm-{tag}.example")
@@ -134,17 +156,10 @@ def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=3
     names = [host for _, _, rs in plan for _, host in rs]
     for k in range(0, len(names), 500):
         upsert(moto_port, zone, names[k:k + 500], OTHER)
-    port_file = f"{work}/storm-{tag}.port"
-    limiter = subprocess.Popen(["python3", f"{HERE}/../tests/fixtures/ratelimit.py", "--upstream", str(moto_port),
-                                "--rate", "10", "--burst", "50", "--insync-after", str(insync_after),
-                                "--tenant-rate", str(tenant), "--port-file", port_file])
+    limiter, port = start_front(moto_port, work, "--account", "--rate", "10", "--burst", "50",
+                                "--insync-after", str(insync_after), "--tenant-rate", str(tenant))
     procs = []
     try:
-        for _ in range(600):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.05)
-        port = int(open(port_file).read())
         defaults = f"{work}/storm-{tag}/LifeKeeper"
         with open(defaults, "w") as f:
             f.write(f"ROUTE53_CHANGEID_POLL={mode}\n{settings}")
@@ -166,10 +181,7 @@ def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=3
         for p in procs:
             codes.append(p.wait(timeout=600))
         took = time.perf_counter() - start
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", "/__stats")
-        stats = json.loads(conn.getresponse().read())
-        conn.close()
+        stats = control(port, "GET", "/__stats")
     finally:
         for p in procs:
             if p.poll() is None:

@@ -7,7 +7,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::aws::Route53Error;
 use crate::settings::Tries;
 
 /// What follows a failed attempt.
@@ -40,6 +39,14 @@ where
     }
 }
 
+/// What the record tries need to know of a failure.
+pub(crate) trait Mendable: std::fmt::Display {
+    /// Another try may mend it (no refusal: throttling, 5xx, no answer).
+    fn is_retryable(&self) -> bool;
+    /// The account's quota is spent for now.
+    fn is_throttling(&self) -> bool;
+}
+
 /// Which failures another try may mend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mend {
@@ -54,17 +61,17 @@ pub(crate) enum Mend {
 /// `Throttling` answer, that pause stretched by a random 0-100 %, so that
 /// the node's processes throttled together spread out). Before each pause,
 /// `on_retry(try_no, error)` is told of the failed try.
-pub(crate) async fn with_tries<T, Fut>(
+pub(crate) async fn with_tries<T, E: Mendable, Fut>(
     tries: Tries,
     mend: Mend,
     call: impl FnMut() -> Fut,
-    mut on_retry: impl FnMut(u32, &Route53Error),
-) -> Result<T, Route53Error>
+    mut on_retry: impl FnMut(u32, &E),
+) -> Result<T, E>
 where
-    Fut: Future<Output = Result<T, Route53Error>>,
+    Fut: Future<Output = Result<T, E>>,
 {
     let mut try_no = 1;
-    retry(call, |e: &Route53Error| {
+    retry(call, |e: &E| {
         let mendable = match mend {
             Mend::Retryable => e.is_retryable(),
             Mend::Throttled => e.is_throttling(),
@@ -75,16 +82,35 @@ where
         on_retry(try_no, e);
         try_no += 1;
         Next::After(match e.is_throttling() {
-            true => crate::aws::budget::jitter(tries.interval),
+            true => jitter(tries.interval),
             false => tries.interval,
         })
     })
     .await
 }
 
+/// A number from 0 to 1, different in every process and every call.
+pub(crate) fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    (h.finish() % 1_000_000) as f64 / 1_000_000.0
+}
+
+/// A pause of `base` stretched by a random 0-100 %: processes throttled at
+/// the same moment do not all try again at the same moment.
+pub(crate) fn jitter(base: Duration) -> Duration {
+    base + base.mul_f64(random_fraction())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::Route53Error;
     use std::cell::Cell;
     use tokio::time::Instant;
 
@@ -208,5 +234,16 @@ mod tests {
         assert!(out.is_err());
         assert_eq!(calls.get(), 1);
         assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[test]
+    fn jitter_stays_within_twice_the_base() {
+        for _ in 0..100 {
+            let j = jitter(Duration::from_secs(2));
+            assert!(
+                j >= Duration::from_secs(2) && j < Duration::from_secs(4),
+                "{j:?}"
+            );
+        }
     }
 }

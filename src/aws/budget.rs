@@ -55,6 +55,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::change::ChangeState;
 use crate::lock;
+use crate::retry::random_fraction;
 
 /// The longest any request waits for its slot of the rate.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(10);
@@ -594,20 +595,6 @@ fn fraction_of(text: &str) -> f64 {
     (h % 1_000_000) as f64 / 1_000_000.0
 }
 
-/// A number from 0 to 1, different in every process and every call.
-pub(crate) fn random_fraction() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(now_ns());
-    (h.finish() % 1_000_000) as f64 / 1_000_000.0
-}
-
-/// A pause of `base` stretched by a random 0-100 %: processes throttled at
-/// the same moment do not all try again at the same moment.
-pub(crate) fn jitter(base: Duration) -> Duration {
-    base + base.mul_f64(random_fraction())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -767,17 +754,6 @@ mod tests {
             "budget",
         ] {
             assert_eq!(pending_pid(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn jitter_stays_within_twice_the_base() {
-        for _ in 0..100 {
-            let j = jitter(Duration::from_secs(2));
-            assert!(
-                j >= Duration::from_secs(2) && j < Duration::from_secs(4),
-                "{j:?}"
-            );
         }
     }
 }

@@ -185,7 +185,7 @@ impl CallPath {
 /// exponential from [`INITIAL_BACKOFF`] up to [`MAX_BACKOFF`], jittered.
 fn backoff(n: u32) -> Duration {
     let base = (INITIAL_BACKOFF * 2u32.saturating_pow(n.saturating_sub(1))).min(MAX_BACKOFF);
-    super::budget::jitter(base / 2)
+    crate::retry::jitter(base / 2)
 }
 
 #[cfg(test)]

@@ -256,6 +256,16 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+impl crate::retry::Mendable for Route53Error {
+    fn is_retryable(&self) -> bool {
+        Route53Error::is_retryable(self)
+    }
+
+    fn is_throttling(&self) -> bool {
+        Route53Error::is_throttling(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

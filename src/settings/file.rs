@@ -129,32 +129,31 @@ fn parse_line(text: &str) -> Result<Vec<(String, String)>, String> {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Vec<(String, String, usize)> {
+    /// `text` reads as these assignments (key, value, line), with no
+    /// problem.
+    #[track_caller]
+    fn reads_as(text: &str, want: &[(&str, &str, usize)]) {
         let (entries, problems) = parse(text.as_bytes());
         assert!(problems.is_empty(), "{problems:?}");
-        entries
-            .into_iter()
-            .map(|e| (e.key, e.value, e.line))
-            .collect()
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_str(), e.line))
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]
     fn shell_forms_are_understood() {
         let text = "# comment\n\n  export ROUTE53_TTL=30\nROUTE53_RECORD_INTERVAL='4'\nROUTE53_RECORD_TRY_COUNT=\"6\"   # trailing\nA=b\\ c\nB=\"x\\\"y\"\r\n";
-        let got = read(text);
-        let got: Vec<_> = got
-            .iter()
-            .map(|(k, v, l)| (k.as_str(), v.as_str(), *l))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
+        reads_as(
+            text,
+            &[
                 ("ROUTE53_TTL", "30", 3),
                 ("ROUTE53_RECORD_INTERVAL", "4", 4),
                 ("ROUTE53_RECORD_TRY_COUNT", "6", 5),
                 ("A", "b c", 6),
                 ("B", "x\"y", 7),
-            ]
+            ],
         );
     }
 
@@ -184,14 +183,9 @@ mod tests {
     #[test]
     fn statements_and_declarations_are_read_as_the_shell_would() {
         let text = "ROUTE53_TTL=30; export ROUTE53_TTL\nexport PATH\nreadonly ROUTE53_RECORD_INTERVAL=4\ndeclare -x ROUTE53_RECORD_TRY_COUNT=6\ntypeset -rx A=1\nexport K1=v K2='w x'\nX=1;Y=2 ; ;\n";
-        let got = read(text);
-        let got: Vec<_> = got
-            .iter()
-            .map(|(k, v, l)| (k.as_str(), v.as_str(), *l))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
+        reads_as(
+            text,
+            &[
                 ("ROUTE53_TTL", "30", 1),
                 ("ROUTE53_RECORD_INTERVAL", "4", 3),
                 ("ROUTE53_RECORD_TRY_COUNT", "6", 4),
@@ -200,7 +194,7 @@ mod tests {
                 ("K2", "w x", 6),
                 ("X", "1", 7),
                 ("Y", "2", 7),
-            ]
+            ],
         );
     }
 }

@@ -9,23 +9,23 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use crate::util::fault::{FaultProxy, Rules};
+use crate::util::front::{Front, Rules};
 use crate::util::*;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/lk-route53";
 
 /// moto and the cluster, the kit sending Route 53 requests through a
 /// recording proxy; STS (moto's) behind a recording proxy of its own.
-fn estate() -> (&'static Moto, FaultProxy, FaultProxy, Cluster) {
+fn estate() -> (&'static Moto, Front, Front, Cluster) {
     let (moto, mut c) = ready();
-    let r53 = FaultProxy::start(moto.port, Rules::default());
-    let sts = FaultProxy::start(moto.port, Rules::default());
+    let r53 = Front::faults(moto.port, Rules::default());
+    let sts = Front::faults(moto.port, Rules::default());
     c.endpoint = r53.url();
     (moto, r53, sts, c)
 }
 
-fn route53_requests(proxy: &FaultProxy) -> Vec<crate::util::fault::Signed> {
-    proxy.signed.lock().expect("signed").clone()
+fn route53_requests(proxy: &Front) -> Vec<crate::util::front::Signed> {
+    proxy.seen()
 }
 
 #[test]
@@ -117,9 +117,10 @@ fn the_region_of_the_profile_decides_the_partition() {
 
     // ROUTE53_REGION wins over the profile: China.
     c.set_defaults("ROUTE53_AWS_PROFILE=gov\nROUTE53_REGION=cn-north-1\n");
-    r53.signed.lock().expect("signed").clear();
+    let before = route53_requests(&r53).len();
     c.action_env(NODE1, "quickCheck", TAG, &env).ok();
-    let sent = route53_requests(&r53);
+    let sent = route53_requests(&r53).split_off(before);
+    assert!(!sent.is_empty());
     assert!(
         sent.iter().all(|r| r.region == "cn-northwest-1"),
         "{sent:?}"
@@ -202,7 +203,7 @@ fn instance_metadata_never_goes_through_the_proxy() {
     let (moto, _r53, _sts, mut c) = estate();
     let imds = Imds::start();
     // A forward proxy that records what goes through it, in front of moto.
-    let proxy = FaultProxy::start(moto.port, Rules::default());
+    let proxy = Front::faults(moto.port, Rules::default());
     c.endpoint = moto.url();
     let imds_url = format!("http://127.0.0.1:{}", imds.port);
     let proxy_url = proxy.url();
@@ -260,8 +261,8 @@ fn instance_metadata_never_goes_through_the_proxy() {
 #[test]
 fn a_private_ca_is_trusted_through_the_bundle_setting_or_aws_ca_bundle() {
     let (moto, mut c) = ready();
-    let (mut front, port, ca) = tls_front(moto);
-    c.endpoint = format!("https://127.0.0.1:{port}");
+    let (front, ca) = Front::tls(moto.port);
+    c.endpoint = front.url();
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\n");
 
     // Not trusted: quickCheck passes with a warning; doctor names the store.
@@ -299,8 +300,7 @@ fn a_private_ca_is_trusted_through_the_bundle_setting_or_aws_ca_bundle() {
     c.set_defaults(&format!("ROUTE53_CA_BUNDLE={junk}\n"));
     c.lkroute53(NODE1, &["doctor", TAG])
         .prints(&format!("{junk}: no PEM certificate"));
-    let _ = front.kill();
-    let _ = front.wait();
+    drop(front);
 }
 
 #[test]

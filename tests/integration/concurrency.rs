@@ -5,11 +5,11 @@
 
 use std::thread;
 
-use crate::util::fault::{FaultProxy, Rules};
+use crate::util::front::{Front, Rules};
 use crate::util::*;
 
 /// The kit behind a proxy that holds every change PENDING until released.
-fn held() -> (&'static Moto, FaultProxy, Cluster) {
+fn held() -> (&'static Moto, Front, Cluster) {
     let (m, p, c) = ready_behind(Rules {
         pending: usize::MAX,
         ..Rules::default()
@@ -19,7 +19,7 @@ fn held() -> (&'static Moto, FaultProxy, Cluster) {
     (m, p, c)
 }
 
-fn release(proxy: &FaultProxy) {
+fn release(proxy: &Front) {
     proxy.set(|r| r.pending = 0);
 }
 

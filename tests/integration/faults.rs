@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::util::fault::Rules;
+use crate::util::front::Rules;
 use crate::util::*;
 
 #[test]

@@ -2,7 +2,7 @@
 //! syslog daemon that does not read, a local user who should have no say,
 //! endless answers, hangs, causes that must be named, signals, addresses no
 //! client can use, and settings written the many ways a shell allows. Each
-//! case against the installed kit, a local Route 53 and the fault proxy;
+//! case against the installed kit, a local Route 53 and the test front;
 //! each prints a row for the README's reliability table (see
 //! scripts/fault-table.sh).
 
@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::util::fault::Rules;
+use crate::util::front::Rules;
 use crate::util::*;
 
 /// A panic shows as exit 101 (test builds) or a signal (release builds).
@@ -635,8 +635,8 @@ fn mkfifo(path: &Path) {
 #[test]
 fn trust_store_files_are_read_bounded() {
     let (moto, mut c) = ready();
-    let (mut front, port, ca) = tls_front(moto);
-    c.endpoint = format!("https://127.0.0.1:{port}");
+    let (front, ca) = Front::tls(moto.port);
+    c.endpoint = front.url();
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_RECORDCHECK_TRY_COUNT=1\n");
     let fifo = c.dir.join("certs.fifo");
     mkfifo(&fifo);
@@ -681,8 +681,7 @@ fn trust_store_files_are_read_bounded() {
     let q = c.action_env(NODE1, "quickCheck", TAG, &[("SSL_CERT_DIR", d)]);
     q.ok().not_says("WARN");
     assert!(q.took < Duration::from_secs(10), "{q}");
-    let _ = front.kill();
-    let _ = front.wait();
+    drop(front);
 }
 
 /// A certificate the trust store does not trust fails at once, naming the
@@ -690,8 +689,8 @@ fn trust_store_files_are_read_bounded() {
 #[test]
 fn an_untrusted_certificate_fails_at_once_naming_the_trust_store() {
     let (moto, mut c) = ready();
-    let (mut front, port, _ca) = tls_front(moto);
-    c.endpoint = format!("https://127.0.0.1:{port}");
+    let (front, _ca) = Front::tls(moto.port);
+    c.endpoint = front.url();
     let q = c.action(NODE1, "quickCheck", TAG);
     row("an untrusted server certificate (UnknownIssuer)", &q, &c);
     q.ok()
@@ -702,22 +701,14 @@ fn an_untrusted_certificate_fails_at_once_naming_the_trust_store() {
     row("an untrusted server certificate (UnknownIssuer)", &r, &c);
     r.status(4).says("UnknownIssuer").not_says("053012");
     assert!(r.took < Duration::from_secs(3), "{r}");
-    let _ = front.kill();
-    let _ = front.wait();
+    drop(front);
 }
 
 /// The role is assumed through a scripted STS: STS's hiccups are retried
 /// as Route 53's are; an endless or cut answer is bounded and named.
-fn with_sts_role(
-    rules: Rules,
-) -> (
-    Cluster,
-    crate::util::fault::FaultProxy,
-    crate::util::fault::FaultProxy,
-    String,
-) {
+fn with_sts_role(rules: Rules) -> (Cluster, Front, Front, String) {
     let (moto, r53, c) = ready_behind(Rules::default());
-    let sts = crate::util::fault::FaultProxy::start(moto.port, rules);
+    let sts = Front::faults(moto.port, rules);
     c.set_defaults(
         "ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_ROLE_ARN=arn:aws:iam::123456789012:role/lk-route53\nROUTE53_CONNECT_TIMEOUT=1\nROUTE53_READ_TIMEOUT=2\n",
     );
@@ -776,14 +767,7 @@ fn an_endless_or_cut_sts_answer_is_bounded_and_named() {
         r.endless_all = false;
         r.truncated = true;
     });
-    let signed_with_ak = || {
-        r53.signed
-            .lock()
-            .expect("signed")
-            .iter()
-            .filter(|r| r.access_key == "AK")
-            .count()
-    };
+    let signed_with_ak = || r53.seen().iter().filter(|r| r.access_key == "AK").count();
     let out = c.action_env(NODE1, "restore", TAG, &env);
     row("a truncated AssumeRole answer", &out, &c);
     out.status(4)

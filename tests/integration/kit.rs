@@ -284,12 +284,12 @@ fn a_resource_in_a_private_zone_leaves_the_public_zone_of_the_same_name_alone() 
 
 #[test]
 fn remove_makes_no_api_call() {
-    let (_moto, proxy, c) = ready_behind(crate::util::fault::Rules::default());
+    let (_moto, proxy, c) = ready_behind(Rules::default());
     c.action(NODE1, "restore", TAG).ok();
-    let before = proxy.seen.lock().expect("seen").len();
+    let before = proxy.seen().len();
     assert!(before > 0, "the proxy saw the restore");
     c.action(NODE1, "remove", TAG).ok().says("left as it is");
-    assert_eq!(proxy.seen.lock().expect("seen").len(), before);
+    assert_eq!(proxy.seen().len(), before);
     assert_eq!(c.record(), format!("{ADDR1} 10"));
 }
 
@@ -353,7 +353,7 @@ fn a_weighted_or_alias_record_is_named_never_failed_over_and_left_alone() {
 /// right, so restore succeeds with a warning.
 #[test]
 fn only_the_ttl_differing_and_a_refused_write_warns_and_succeeds() {
-    let (_moto, proxy, c) = ready_behind(crate::util::fault::Rules::default());
+    let (_moto, proxy, c) = ready_behind(Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     c.set_defaults("ROUTE53_CHANGEID_INTERVAL=1\nROUTE53_TTL=60\n");
     proxy.set(|r| r.refuse_changes = Some("AccessDenied"));
@@ -393,7 +393,7 @@ fn actions_need_a_tag_and_explain_themselves() {
 /// read is not used and the record of the LCD's resource is read.
 #[test]
 fn quickcheck_reads_the_id_record_at_once_and_trusts_only_the_lcd() {
-    let (_moto, proxy, c) = ready_behind(crate::util::fault::Rules::default());
+    let (_moto, proxy, c) = ready_behind(Rules::default());
     c.action(NODE1, "restore", TAG).ok();
     let reads = || proxy.count("GET", "/rrset");
 

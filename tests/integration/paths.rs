@@ -5,7 +5,7 @@
 //! lcdsync after the LCD was changed, the proxy settings of the defaults
 //! file, and a remove that never fails.
 
-use crate::util::fault::{FaultProxy, Rules};
+use crate::util::front::{Front, Rules};
 use crate::util::*;
 use std::time::Duration;
 
@@ -306,7 +306,7 @@ fn remove_never_fails() {
     c.raw(NODE1, "actions/remove", &[]).ok();
 }
 
-fn seen(proxy: &FaultProxy) -> usize {
+fn seen(proxy: &Front) -> usize {
     proxy.count("GET", "/") + proxy.count("POST", "/")
 }
 
@@ -316,7 +316,7 @@ fn seen(proxy: &FaultProxy) -> usize {
 #[test]
 fn proxies_set_in_the_defaults_file_are_used_and_shown() {
     let (moto, mut c) = ready();
-    let proxy = FaultProxy::start(moto.port, Rules::default());
+    let proxy = Front::faults(moto.port, Rules::default());
     c.endpoint = moto.url();
     let file = c.defaults.display().to_string();
     c.set_defaults(&format!(

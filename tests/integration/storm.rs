@@ -1,6 +1,6 @@
 //! An Availability Zone fails: several nodes, each with its own LCD and
 //! lock folder, restore their resources at once against one account's
-//! quotas (tests/fixtures/ratelimit.py, at a size that fits CI: a smaller
+//! quotas (tests/fixtures/front.py --account, at a size that fits CI: a smaller
 //! account for fewer restores). The first test keeps the endpoint's account
 //! model honest; the second is the storm. Outcomes are counted, never
 //! timed: how fast a storm ends is the benchmark's (bench/run.sh).
@@ -8,7 +8,7 @@
 use crate::util::*;
 
 /// One plain request through the endpoint: (status, body).
-fn ask(l: &Limited, method: &str, path: &str, body: &str) -> (u16, String) {
+fn ask(l: &Front, method: &str, path: &str, body: &str) -> (u16, String) {
     r53::http(&l.url(), method, path, body)
 }
 
@@ -30,7 +30,7 @@ fn the_account_model_throttles_per_action_and_per_change_token_and_counts_the_te
 
     // A generous account but a tight action bucket for reads: the third
     // read at once is throttled while a change still goes through.
-    let l = Limited::start(
+    let l = Front::account(
         moto.port,
         &[
             "--rate",
@@ -49,7 +49,7 @@ fn the_account_model_throttles_per_action_and_per_change_token_and_counts_the_te
 
     // Change tokens: an UPSERT costs 2; a bucket of 5 takes two, and a
     // batch of three records (6 tokens) never.
-    let l = Limited::start(
+    let l = Front::account(
         moto.port,
         &["--change-tokens", "5", "--change-refill", "0.01"],
     );
@@ -61,7 +61,7 @@ fn the_account_model_throttles_per_action_and_per_change_token_and_counts_the_te
     assert_eq!(counts["accepted"][HOST], 2, "{counts}");
 
     // Each accepted change has an ID of its own (moto gives one to all).
-    let l = Limited::start(moto.port, &["--insync-after", "30"]);
+    let l = Front::account(moto.port, &["--insync-after", "30"]);
     let ids: Vec<String> = (0..2)
         .map(|_| {
             let (_, body) = ask(&l, "POST", &rrset, &one);
@@ -76,7 +76,7 @@ fn the_account_model_throttles_per_action_and_per_change_token_and_counts_the_te
 
     // The tenant spends the account's tokens: with a burst of 3 refilled
     // slowly, the kit finds them gone.
-    let l = Limited::start(
+    let l = Front::account(
         moto.port,
         &["--rate", "0.01", "--burst", "3", "--tenant-rate", "50"],
     );
@@ -120,7 +120,7 @@ fn nodes_failing_over_together_end_with_every_record_right_and_each_change_accep
     }
     // An account of a fifth of Route 53's for a sixth of the restores: the
     // first requests of all cannot go at once, and a tenant spends too.
-    let limited = Limited::start(
+    let limited = Front::account(
         moto.port,
         &[
             "--rate",

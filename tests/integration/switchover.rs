@@ -1,6 +1,6 @@
 //! A whole node failing over at once: many restores on one node, each its
 //! own process, against an endpoint with an account's rate limit
-//! (tests/fixtures/ratelimit.py, which the benchmark uses too). The first
+//! (tests/fixtures/front.py --account, which the benchmark uses too). The first
 //! test keeps that endpoint honest; the second shows the node's processes
 //! sharing one request budget. Outcomes are counted (exit statuses,
 //! throttled requests), never timed: the speed of a mass switchover is the
@@ -28,7 +28,7 @@ fn the_rate_limited_endpoint_throttles_past_its_burst_and_holds_changes_pending(
 
     // A burst of 3, refilled at 1 a second: of 6 requests sent at once,
     // the first 3 are answered and the rest throttled, as Route 53 does.
-    let tight = Limited::start(
+    let tight = Front::account(
         moto.port,
         &["--rate", "1", "--burst", "3", "--insync-after", "0"],
     );
@@ -48,7 +48,7 @@ fn the_rate_limited_endpoint_throttles_past_its_burst_and_holds_changes_pending(
 
     // A change is PENDING in its answer and in GetChange until 2 s after
     // it was accepted, then INSYNC.
-    let slow = Limited::start(
+    let slow = Front::account(
         moto.port,
         &["--rate", "100", "--burst", "100", "--insync-after", "2"],
     );
@@ -132,7 +132,7 @@ fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() 
     // The account allows 10 requests a second with a burst of 10; the
     // node's budget is 4 a second with a burst of 4. Each change is INSYNC
     // 2 s after it was accepted.
-    let limited = Limited::start(
+    let limited = Front::account(
         moto.port,
         &["--rate", "10", "--burst", "10", "--insync-after", "2"],
     );
@@ -163,7 +163,7 @@ fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() 
     // that allows 5 a second with a burst of 5: the endpoint throttles (the
     // kit's own retries may still carry the restores through).
     tamper(&c, &all);
-    let open = Limited::start(
+    let open = Front::account(
         moto.port,
         &["--rate", "5", "--burst", "5", "--insync-after", "2"],
     );

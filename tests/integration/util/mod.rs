@@ -5,11 +5,10 @@
 
 #![allow(dead_code)]
 
-pub mod fault;
-pub mod limited;
+pub mod front;
 pub mod r53;
 
-pub use limited::Limited;
+pub use front::{Front, Rules};
 
 use std::fmt;
 use std::io::Read;
@@ -280,7 +279,7 @@ impl Out {
 /// simulated LCD commands and a database holding that node's IP resource.
 pub struct Cluster {
     pub dir: PathBuf,
-    /// Where the kit sends its requests: moto, or a fault proxy before it.
+    /// Where the kit sends its requests: moto, or the test front before it.
     pub endpoint: String,
     /// moto itself, for looking and tampering from outside.
     pub moto: String,
@@ -746,10 +745,11 @@ pub fn ready() -> (&'static Moto, Cluster) {
     (moto, c)
 }
 
-/// The same, with the kit talking to moto through a fault proxy.
-pub fn ready_behind(rules: fault::Rules) -> (&'static Moto, fault::FaultProxy, Cluster) {
+/// The same, with the kit talking to moto through the front with these
+/// scripted faults.
+pub fn ready_behind(rules: Rules) -> (&'static Moto, Front, Cluster) {
     let (moto, mut c) = ready();
-    let proxy = fault::FaultProxy::start(moto.port, rules);
+    let proxy = Front::faults(moto.port, rules);
     c.endpoint = proxy.url();
     (moto, proxy, c)
 }
@@ -766,18 +766,4 @@ impl Drop for Cluster {
 /// the demo (the same commands and answers), spoken to moto directly.
 pub fn r53(endpoint: &str, args: &[&str]) -> String {
     r53::run(endpoint, args)
-}
-
-/// tests/fixtures/tlsfront.py before moto: (process, port, CA file).
-pub fn tls_front(moto: &Moto) -> (Child, u16, std::path::PathBuf) {
-    let dir = unique_dir("tls");
-    let child = Command::new("python3")
-        .arg(repo().join("tests/fixtures/tlsfront.py"))
-        .args(["--upstream", &moto.port.to_string(), "--dir"])
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("tlsfront.py");
-    let port = port_from_file(&dir.join("port"));
-    (child, port, dir.join("ca.pem"))
 }
