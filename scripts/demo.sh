@@ -46,8 +46,8 @@ DEFAULTS
 node() { # name address
     local root=$work/cluster/$1
     mkdir -p "$root/bin" "$root/lcd" "$root/subsys/gen/resources"
-    for c in ins_list ins_create ins_remove ins_setinfo dep_create dep_remove dep_list eqv_create \
-        eqv_remove eqv_list app_create typ_create typ_list lcdsync sendevent; do
+    for c in ins_list ins_create ins_remove ins_setinfo ins_setstate dep_create dep_remove dep_list \
+        eqv_create eqv_remove eqv_list app_create typ_create typ_list lcdsync sendevent; do
         ln -s "$here/tests/fixtures/lcdsim.py" "$root/bin/$c"
     done
     # The kit as LifeKeeper finds it under $LKROOT.
@@ -73,6 +73,16 @@ run() { # node program args...
     echo "-> exit $rc"
 }
 show() { printf 'record: %s A %s\n' "$name" "$(r53 get "$zone" "$name" A)"; }
+# An action as LifeKeeper's perform_action runs it: then the resource's
+# state follows (restore: ISP, or OSF where it failed; remove: OSU).
+perform() { # node action
+    local n=$1 a=$2 rc=0 state
+    printf '$ LKROOT=.../%s perform_action -t r53-app -a %s\n' "$n" "$a"
+    LKROOT=$work/cluster/$n "$kit/actions/$a" -t r53-app -i "route53:$zone:$name" || rc=$?
+    case $a:$rc in remove:*) state=OSU ;; *:0) state=ISP ;; *) state=OSF ;; esac
+    "$work/cluster/$n/bin/ins_setstate" -t r53-app -S "$state"
+    echo "-> exit $rc, state $state"
+}
 
 step "Route 53 at $AWS_ENDPOINT_URL_ROUTE_53, hosted zone $zone (example.com)"
 step "1. create the resource on node1, then extend it to node2 over node2's own IP resource"
@@ -80,7 +90,7 @@ run node1 "$lkroute53" create --tag r53-app --zone-id "$zone" --hostname "$name"
 run node2 "$lkroute53" extend --tag r53-app --from node1 --ip-tag ip-10.0.2.20
 show
 step "2. restore on node1: the record points at node1"
-run node1 "$kit/actions/restore" -t r53-app -i "route53:$zone:$name"
+perform node1 restore
 show
 step "3. quickCheck on node1: in sync"
 run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
@@ -94,9 +104,9 @@ for _ in $(seq 300); do grep -q '"exit": [0-9]' "$events" 2>/dev/null && break; 
 echo "event: $(cat "$events" 2>/dev/null || echo 'none')"
 show
 step "6. switchover: remove on node1 (record left as is), restore on node2"
-run node1 "$kit/actions/remove" -t r53-app -i "route53:$zone:$name"
+perform node1 remove
 show
-run node2 "$kit/actions/restore" -t r53-app -i "route53:$zone:$name"
+perform node2 restore
 show
 run node2 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
 step "7. what an operator sees on node2"

@@ -11,4 +11,4 @@ bash scripts/ensure-tools.sh
 export LKROUTE53_MEASURE_RSS=1
 echo "| fault | verdict | took | peak memory | record afterwards |"
 echo "|---|---|---|---|---|"
-cargo test --locked --quiet --test integration -- --nocapture --test-threads=1 faults:: kit:: hostile:: 2>/dev/null | grep -o '| [^|]* | [A-Za-z0-9]* exits [0-9]* | .*|$'
+cargo test --locked --quiet --test integration -- --nocapture --test-threads=1 faults:: kit:: hostile:: wrong_node:: 2>/dev/null | grep -o '| [^|]* | [A-Za-z0-9]* exits [0-9]* | .*|$'

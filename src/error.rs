@@ -43,8 +43,12 @@ pub enum ExitStatus {
     /// run needs (file descriptors, memory, threads), or the program failed
     /// in a way it did not foresee.
     CannotRun = 7,
+    /// Stopped by SIGHUP (128 + 1).
+    HungUp = 129,
     /// Stopped by SIGINT (128 + 2).
     Interrupted = 130,
+    /// Stopped by SIGALRM (128 + 14).
+    Alarm = 142,
     /// Stopped by SIGTERM (128 + 15).
     Terminated = 143,
 }

@@ -50,12 +50,8 @@ fn children(pid: u32) -> Vec<u32> {
 
 /// Every process whose parent is `pid`, from `/proc/*/stat`.
 fn by_parent(pid: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+    processes()
+        .into_iter()
         .filter(|p| parent_of(*p) == Some(pid))
         .collect()
 }
@@ -72,10 +68,10 @@ fn parse_parent(stat: &str) -> Option<u32> {
     after.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Every process descended from this one.
-pub(crate) fn descendants() -> Vec<u32> {
+/// Every process descended from `pid`.
+pub(crate) fn descendants_of(pid: u32) -> Vec<u32> {
     let mut seen = BTreeSet::new();
-    let mut todo = children(std::process::id());
+    let mut todo = children(pid);
     while let Some(p) = todo.pop() {
         if seen.insert(p) {
             todo.extend(children(p));
@@ -84,30 +80,85 @@ pub(crate) fn descendants() -> Vec<u32> {
     seen.into_iter().collect()
 }
 
-/// Stop every process the run left behind; how many there were. They are
-/// first frozen (SIGSTOP) until no new one appears, so that none can fork
-/// a child that escapes between the look and the kill; then all are killed.
-pub(crate) fn stop_all() -> usize {
-    let Some(kill) = KILL.iter().find(|k| std::path::Path::new(k).exists()) else {
-        return 0;
-    };
+/// Stop every process the run left behind; each, by its PID and its
+/// command. They are first frozen (SIGSTOP) until no new one appears, so
+/// that none can fork a child that escapes between the look and the kill;
+/// then all are named and killed.
+pub(crate) fn stop_all() -> Vec<(u32, String)> {
+    stop_below(std::process::id())
+}
+
+/// Stop every process descended from `root` (see [`stop_all`]).
+fn stop_below(root: u32) -> Vec<(u32, String)> {
     let mut stopped: BTreeSet<u32> = BTreeSet::new();
     for _ in 0..10 {
-        let new: Vec<u32> = descendants()
+        let new: Vec<u32> = descendants_of(root)
             .into_iter()
             .filter(|p| !stopped.contains(p))
             .collect();
         if new.is_empty() {
             break;
         }
-        signal(kill, "-STOP", &new);
+        freeze(&new);
         stopped.extend(new);
     }
-    if !stopped.is_empty() {
-        let all: Vec<u32> = stopped.iter().copied().collect();
-        signal(kill, "-KILL", &all);
+    let all: Vec<u32> = stopped.into_iter().collect();
+    stop(&all)
+}
+
+/// Every process of the node, from `/proc`.
+pub(crate) fn processes() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .collect()
+}
+
+/// Freeze these processes, name them, then kill them: each by its PID and
+/// its command.
+pub(crate) fn stop(pids: &[u32]) -> Vec<(u32, String)> {
+    if pids.is_empty() {
+        return Vec::new();
     }
-    stopped.len()
+    freeze(pids);
+    let named: Vec<(u32, String)> = pids.iter().map(|p| (*p, command_of(*p))).collect();
+    if let Some(kill) = kill_program() {
+        signal(kill, "-KILL", pids);
+    }
+    named
+}
+
+fn freeze(pids: &[u32]) {
+    if let Some(kill) = kill_program() {
+        signal(kill, "-STOP", pids);
+    }
+}
+
+fn kill_program() -> Option<&'static str> {
+    KILL.iter()
+        .copied()
+        .find(|k| std::path::Path::new(k).exists())
+}
+
+/// A process's command line as run (its first words, shortened), from
+/// `/proc/PID/cmdline`; its name where that is empty.
+pub(crate) fn command_of(pid: u32) -> String {
+    let line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let words: Vec<String> = line
+        .split(|b| *b == 0)
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    if words.is_empty() {
+        return std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map(|c| c.trim().to_string())
+            .unwrap_or_else(|_| "an unknown process".into());
+    }
+    crate::text::printable(&crate::text::short(&words.join(" ")))
 }
 
 fn signal(kill: &str, sig: &str, pids: &[u32]) {
@@ -138,24 +189,28 @@ mod tests {
             .args(["-c", "sleep 300 & wait"])
             .spawn()
             .expect("sh");
+        assert!(descendants_of(std::process::id()).contains(&child.id()));
+        // Below the child (the test's other processes are the other tests').
         let start = std::time::Instant::now();
         let mut tree = Vec::new();
         while start.elapsed() < std::time::Duration::from_secs(5) {
-            tree = descendants();
-            if tree.len() >= 2 {
+            tree = descendants_of(child.id());
+            if !tree.is_empty() {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        assert!(tree.contains(&child.id()), "{tree:?}");
-        assert!(
-            tree.len() >= 2,
-            "the sleep under sh was not found: {tree:?}"
+        let [grandchild] = tree[..] else {
+            panic!("the sleep under sh was not found: {tree:?}")
+        };
+        let stopped = stop_below(child.id());
+        assert_eq!(
+            stopped,
+            [(grandchild, "sleep 300".to_string())],
+            "named by its command"
         );
-        let grandchild = *tree.iter().find(|p| **p != child.id()).expect("grandchild");
-        assert!(stop_all() >= 2);
-        let status = child.wait().expect("sh ends");
-        assert!(!status.success());
+        let _ = child.kill();
+        let _ = child.wait();
         // The grandchild was killed too (gone, or a zombie about to be reaped).
         let gone = || {
             std::fs::read_to_string(format!("/proc/{grandchild}/stat"))

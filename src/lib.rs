@@ -35,6 +35,7 @@ macro_rules! listed_enum {
 mod actions;
 mod aws;
 mod bounded;
+mod child;
 mod cli;
 mod context;
 mod error;

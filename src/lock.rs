@@ -64,6 +64,65 @@ impl Held {
     }
 }
 
+/// A claim of this process, held as an exclusive lock on a file of the
+/// lock folder for as long as the claim stands: whoever finds the file
+/// locked knows that the process that made the claim still lives (a file
+/// lock ends with its process, however it ends: a signal, `kill -9`),
+/// whatever its PID has become since. The file goes when the claim is
+/// dropped.
+#[derive(Debug)]
+pub(crate) struct Claim {
+    _file: File,
+    path: PathBuf,
+}
+
+impl Claim {
+    /// Make the claim `name` in the lock folder `dir`; None where the
+    /// folder or the file cannot be used, or another process holds it.
+    pub(crate) fn make(dir: &Path, name: &str) -> Option<Claim> {
+        let (file, path) = open_in_dir(dir, name).ok()?;
+        file.try_lock().ok()?;
+        Some(Claim { _file: file, path })
+    }
+
+    /// Write `text` into the claim's file (what the claim is about).
+    pub(crate) fn note(&mut self, text: &str) {
+        use std::io::Write;
+        let _ = self._file.set_len(0);
+        let _ = self._file.write_all(text.as_bytes());
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        // Removed while still held: nobody can take a removed file for a
+        // claim that ended.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether the claim `name` in `dir` is held by a living process. Only a
+/// lock another process holds proves it; a file nobody holds (its process
+/// ended) is removed; no file, or one that cannot be read, proves nothing.
+pub(crate) fn claimed(dir: &Path, name: &str) -> bool {
+    let path = dir.join(name);
+    let Ok(file) = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path)
+    else {
+        return false;
+    };
+    match file.try_lock() {
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Ok(()) => {
+            let _ = std::fs::remove_file(&path);
+            false
+        }
+        Err(std::fs::TryLockError::Error(_)) => false,
+    }
+}
+
 /// The lock folder: `LKROUTE53_LOCK_DIR`, else `/run/lkroute53`. Read
 /// once a run, at the edge ([`crate::context::Ctx`]).
 pub(crate) fn folder() -> PathBuf {

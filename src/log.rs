@@ -86,8 +86,11 @@ pub(crate) enum Msg {
     /// quickCheck told LifeKeeper's event notification (sendevent), or
     /// could not.
     EventSent = 53026,
-    /// The recovery program of the kit's event ran.
+    /// The recovery program of the kit's event ran, or found nothing to do.
     EventRecovery = 53027,
+    /// A change this run sent also wrote another restore's record (group
+    /// commit): which, and whose.
+    GroupCommit = 53028,
     Remove = 53030,
     Created = 53040,
     RolledBack = 53041,
@@ -226,6 +229,11 @@ impl Logger {
             .as_ref()
             .and_then(|c| c.lock().ok().map(|v| v.clone()))
             .unwrap_or_default()
+    }
+
+    /// The action the run logs under.
+    pub(crate) fn action(&self) -> &str {
+        &self.action
     }
 
     pub(crate) fn line(&self, level: Level, msg: Msg, text: &str) -> String {

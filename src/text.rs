@@ -40,16 +40,17 @@ pub(crate) fn printable(text: &str) -> String {
 }
 
 /// A URL with any user and password replaced by `***`, with or without a
-/// scheme (`user:password@proxy:3128` is a proxy setting too).
+/// scheme (`user:password@proxy:3128` is a proxy setting too), whatever
+/// the password holds: everything before the last `@` is taken for them
+/// (a password may hold `/`, `?`, `#` or `@` unencoded; a host never
+/// holds `@`).
 pub(crate) fn hide_userinfo(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (Some(s), r),
         None => (None, url),
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let shown = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("***@{host}{path}"),
+    let shown = match rest.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
         None => rest.to_string(),
     };
     match scheme {
@@ -70,8 +71,23 @@ mod tests {
         );
         assert_eq!(hide_userinfo("user:secret@proxy:3128"), "***@proxy:3128");
         assert_eq!(hide_userinfo("http://proxy:3128"), "http://proxy:3128");
-        assert_eq!(hide_userinfo("proxy:3128/a@b"), "proxy:3128/a@b");
         assert_eq!(hide_userinfo("http://u:p@w@proxy/x"), "http://***@proxy/x");
+        for password in ["pa/ss", "pa#ss", "pa?ss", "p/a#s?s@x"] {
+            for url in [
+                format!("http://user:{password}@proxy:3128"),
+                format!("user:{password}@proxy:3128/"),
+            ] {
+                let shown = hide_userinfo(&url);
+                assert!(
+                    !shown.contains("pa") && !shown.contains("ss"),
+                    "{url} -> {shown}"
+                );
+                assert!(
+                    shown.ends_with("***@proxy:3128") || shown.ends_with("***@proxy:3128/"),
+                    "{shown}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::aws::{Probe, Zone};
 use crate::cli::CreateArgs;
 use crate::context::Ctx;
 use crate::error::{ActionError, RecordError};
-use crate::lcd::{LcdWrite, NewInstance};
+use crate::lcd::{gone, LcdWrite, NewInstance};
 use crate::lock;
 use crate::log::Msg;
 use crate::record::{describe, inside, ARecord};
@@ -138,7 +138,8 @@ async fn write(
     r: &Route53Resource,
     req: &Request,
 ) -> Result<(), ActionError> {
-    ctx.lcd
+    let created = ctx
+        .lcd
         .ins_create(&NewInstance {
             app: resource::APP,
             rtype: resource::TYPE,
@@ -147,27 +148,70 @@ async fn write(
             info: &r.info(),
             switchback: req.switchback,
         })
-        .await?;
-    let Err(e) = ctx.lcd.dep_create(&r.tag, &req.ip_tag).await else {
-        return Ok(());
+        .await;
+    match created {
+        // Another's instance of this tag: not ours to remove.
+        Err(e) if e.is_exists() => return Err(e.into()),
+        // It may have written the instance before it failed (a timeout).
+        Err(e) => {
+            undo(ctx, r, req, &format!("ins_create failed ({e})")).await;
+            return Err(e.into());
+        }
+        Ok(()) => {}
+    }
+    if let Err(e) = ctx.lcd.dep_create(&r.tag, &req.ip_tag).await {
+        undo(
+            ctx,
+            r,
+            req,
+            &format!("could not make {} depend on {} ({e})", r.tag, req.ip_tag),
+        )
+        .await;
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Remove what a create that failed may have made: the dependency and the
+/// instance, where the instance is ours (its ID); "no such object" is
+/// done. Says what was removed, or what is left and how to remove it.
+async fn undo(ctx: &Ctx<impl LcdWrite>, r: &Route53Resource, req: &Request, why: &str) {
+    let ours = match ctx.lcd.instance(&r.tag).await {
+        Ok(Some(i)) => i.id == r.id(),
+        Ok(None) => {
+            ctx.log.warn(
+                Msg::RolledBack,
+                &format!("{why}; nothing of {} was made", r.tag),
+            );
+            return;
+        }
+        // Not known: try to remove it all the same (each step is
+        // harmless where there is nothing).
+        Err(_) => true,
     };
-    match ctx.lcd.ins_remove(&r.tag).await {
+    if !ours {
+        return;
+    }
+    let removed = async {
+        gone(ctx.lcd.dep_remove(&r.tag, &req.ip_tag).await)?;
+        gone(ctx.lcd.ins_remove(&r.tag).await)
+    }
+    .await;
+    match removed {
         Ok(()) => ctx.log.warn(
             Msg::RolledBack,
-            &format!(
-                "could not make {} depend on {}; removed the new resource again",
-                r.tag, req.ip_tag
-            ),
+            &format!("{why}; removed what it had made of {} again", r.tag),
         ),
-        Err(e2) => ctx.log.error(
+        Err(e) => ctx.log.error(
             Msg::RolledBack,
             &format!(
-                "could not make {} depend on {}, and could not remove the new resource again ({e2}); remove it with ins_remove -t {}",
-                r.tag, req.ip_tag, r.tag
+                "{why}, and what it had made could not be removed again ({e}); remove it by hand: {root}/bin/dep_remove -p {tag} -c {ip}; {root}/bin/ins_remove -t {tag}",
+                root = ctx.lcd.root().display(),
+                tag = r.tag,
+                ip = req.ip_tag
             ),
         ),
     }
-    Err(e.into())
 }
 
 /// The Route 53 side of create: the zone exists (which proves credentials
@@ -333,6 +377,7 @@ mod tests {
                 "node1 typ_create gen route53",
                 "node1 ins_create r53-app",
                 "node1 dep_create r53-app ip-10.0.1.10",
+                "node1 dep_remove r53-app ip-10.0.1.10",
                 "node1 ins_remove r53-app"
             ]
         );
@@ -343,7 +388,7 @@ mod tests {
             .instances
             .iter()
             .all(|i| i.tag != "r53-app"));
-        assert!(ctx.log.said("removed the new resource again"));
+        assert!(ctx.log.said("removed what it had made of r53-app again"));
     }
 
     #[tokio::test(start_paused = true)]
@@ -407,8 +452,45 @@ mod tests {
         run(&ctx, &Scripted::new(None), &request())
             .await
             .expect_err("fails");
-        assert!(ctx.log.said("ERROR:route53:restore:r53-app:053041:could not make r53-app depend on ip-10.0.1.10, and could not remove the new resource again"));
-        assert!(ctx.log.said("remove it with ins_remove -t r53-app"));
+        assert!(ctx.log.said("ERROR:route53:restore:r53-app:053041:could not make r53-app depend on ip-10.0.1.10 (dep_create r53-app"));
+        assert!(ctx
+            .log
+            .said("and what it had made could not be removed again"));
+        assert!(ctx.log.said("remove it by hand: /opt/LifeKeeper/bin/dep_remove -p r53-app -c ip-10.0.1.10; /opt/LifeKeeper/bin/ins_remove -t r53-app"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_instance_written_by_an_ins_create_that_then_failed_is_removed_again() {
+        let ctx = crate::actions::testing::ctx("");
+        ctx.lcd.fail_after(
+            "node1",
+            "ins_create",
+            1,
+            "ins_create: did not finish within 30 s and was killed",
+        );
+        run(&ctx, &Scripted::new(None), &request())
+            .await
+            .expect_err("fails");
+        assert!(ctx
+            .lcd
+            .db("node1")
+            .instances
+            .iter()
+            .all(|i| i.tag != "r53-app"));
+        assert!(ctx.log.said(":053041:ins_create failed ("));
+        assert!(ctx.log.said("removed what it had made of r53-app again"));
+        // An instance of the tag that is not ours (another's ID) stays.
+        let ctx = crate::actions::testing::ctx("");
+        ctx.lcd.fail(
+            "node1",
+            "ins_create",
+            4,
+            "ins_create: resource r53-app exists",
+        );
+        run(&ctx, &Scripted::new(None), &request())
+            .await
+            .expect_err("fails");
+        assert!(!ctx.lcd.writes().iter().any(|w| w.contains("ins_remove")));
     }
 
     #[tokio::test(start_paused = true)]

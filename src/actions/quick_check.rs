@@ -33,6 +33,7 @@ pub(super) async fn run<A: RecordApi>(
     id: Option<&str>,
 ) -> Result<(), ActionError> {
     let limit = ctx.settings.quickcheck_timeout();
+    let deadline = tokio::time::Instant::now() + limit;
     let checked_id = std::cell::OnceCell::new();
     let verdict = match tokio::time::timeout(limit, check(ctx, api, tag, id, &checked_id)).await {
         Ok(result) => result,
@@ -47,17 +48,17 @@ pub(super) async fn run<A: RecordApi>(
             return Ok(());
         }
     };
-    // A definite mismatch: LifeKeeper's event notification is told (its
-    // own time limit, outside the check's, so that the verdict stands).
+    // A definite mismatch: LifeKeeper's event notification is told, within
+    // what is left of the check's time (the verdict stands either way).
     if let (Err(ActionError::Record(RecordError::Mismatch(_))), Some(rid)) =
         (&verdict, checked_id.get())
     {
-        tell(ctx, tag, rid).await;
+        tell(ctx, tag, rid, deadline).await;
     }
     verdict
 }
 
-/// How long sendevent may take.
+/// How long sendevent may take, within what is left of the check's time.
 const SENDEVENT_LIMIT: Duration = Duration::from_secs(10);
 
 /// Tell LifeKeeper's event notification that the record has gone wrong:
@@ -66,7 +67,7 @@ const SENDEVENT_LIMIT: Duration = Duration::from_secs(10);
 /// looks the resource up and runs the type's recovery program
 /// (`recovery/route53/recordfail`), which recovers it. quickCheck exits 1
 /// all the same: where lkcheck reads the exit status, that recovers it too.
-async fn tell(ctx: &Ctx<impl LcdEvents>, tag: &str, id: &str) {
+async fn tell(ctx: &Ctx<impl LcdEvents>, tag: &str, id: &str, deadline: tokio::time::Instant) {
     let name = match ctx.settings.choices.sendevent.value {
         SendEvent::Off => return,
         SendEvent::Tag => tag,
@@ -94,7 +95,9 @@ async fn tell(ctx: &Ctx<impl LcdEvents>, tag: &str, id: &str) {
         monitor: cli::MONITOR,
         name,
     };
-    match tokio::time::timeout(SENDEVENT_LIMIT, ctx.lcd.sendevent(&event)).await {
+    let limit =
+        SENDEVENT_LIMIT.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+    match tokio::time::timeout(limit, ctx.lcd.sendevent(&event)).await {
         Ok(Ok(())) => ctx.log.info(
             Msg::EventSent,
             &format!("told LifeKeeper: {command}; it recovers the resource"),
@@ -106,7 +109,8 @@ async fn tell(ctx: &Ctx<impl LcdEvents>, tag: &str, id: &str) {
         Err(_) => ctx.log.warn(
             Msg::EventSent,
             &format!(
-                "{command} did not finish within {} s and was stopped; LifeKeeper recovers from quickCheck's exit status",
+                "{command} did not finish within {:.1} s (at most {} s, within ROUTE53_QUICKCHECK_TIMEOUT) and was stopped; LifeKeeper recovers from quickCheck's exit status",
+                limit.as_secs_f64(),
                 SENDEVENT_LIMIT.as_secs()
             ),
         ),

@@ -33,7 +33,26 @@ pub(super) async fn run<A: RecordApi>(
     let _lock = lock_to_move(ctx, &tag).await?;
     ctx.progress.stage("reading the resource from the LCD");
     let loaded = resource::load(&ctx.lcd, &tag).await?;
+    // Read after the lock: an event that waited for it while LifeKeeper
+    // moved the resource elsewhere is late, and must not pull the record
+    // back to this node.
+    if !in_service(&loaded.instance.state) {
+        ctx.log.info(
+            Msg::EventRecovery,
+            &format!(
+                "{tag} is {} here, not in service: the event came too late (the resource has moved or stopped since); nothing was changed",
+                loaded.instance.state
+            ),
+        );
+        return Ok(());
+    }
     put_right(ctx, api, &loaded).await
+}
+
+/// LifeKeeper's in-service states: ISP, and ISU (in service, a fault
+/// going straight to failover).
+fn in_service(state: &str) -> bool {
+    matches!(state.trim(), "ISP" | "ISU")
 }
 
 /// The tag of the Route 53 resource `-n` names: a tag, else an ID.
@@ -70,5 +89,40 @@ mod tests {
         );
         let e = resolve(&ctx, "nosuch").await.expect_err("none");
         assert!(e.to_string().contains("nosuch"), "{e}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_event_for_a_resource_not_in_service_here_changes_nothing() {
+        use crate::actions::testing::Scripted;
+        let call = |name: &str| EventCall {
+            args: vec!["-n".into(), name.into()],
+            common: crate::cli::Common::default(),
+        };
+        for state in ["OSU", "OSF"] {
+            let ctx = ctx();
+            ctx.lcd
+                .cluster
+                .borrow_mut()
+                .nodes
+                .get_mut("node1")
+                .expect("node1")
+                .instances
+                .iter_mut()
+                .filter(|i| i.tag == "r53-app")
+                .for_each(|i| i.state = state.into());
+            let api = Scripted::holding("10.0.2.20", 10);
+            run(&ctx, &api, &call("r53-app"))
+                .await
+                .expect("nothing to do");
+            assert_eq!(api.count("read") + api.count("upsert"), 0, "{state}");
+            assert!(ctx.log.said(&format!(
+                ":053027:r53-app is {state} here, not in service: the event came too late"
+            )));
+        }
+        // In service (ISP, ISU): the record is put right.
+        let ctx = ctx();
+        let api = Scripted::holding("10.0.2.20", 10);
+        run(&ctx, &api, &call("r53-app")).await.expect("recovered");
+        assert_eq!(api.count("upsert"), 1);
     }
 }

@@ -23,6 +23,7 @@ pub(super) async fn run(ctx: &Ctx<impl Lcd>, tag: &str) -> Result<(), ActionErro
         );
         return Ok(());
     }
+    ctx.progress.stage("reading the resource from the LCD");
     let what = match ctx.lcd.instance(tag).await {
         Ok(Some(inst)) => match Route53Resource::from_instance(&inst) {
             Ok(r) => format!("A record {} in zone {}", r.hostname, r.zone_id),

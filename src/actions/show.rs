@@ -76,7 +76,10 @@ pub(super) fn aws_lines(e: &Estate) -> Vec<AwsLine> {
                 None => "none (the node's own credentials)".into(),
             },
         ),
-        line("proxies", proxies(&e.proxies)),
+        AwsLine {
+            problem: !e.proxies.refused.is_empty(),
+            ..line("proxies", proxies(&e.proxies))
+        },
         line("route 53", e.route53.to_string()),
         line(
             "metadata",
@@ -112,6 +115,9 @@ pub(super) fn proxies(p: &Proxies) -> String {
             )
         })
     })
+    .chain(p.refused.iter().map(|(source, why)| {
+        format!("refused: the setting of {source} is no usable proxy URL ({why}); requests go without it")
+    }))
     .collect();
     if shown.is_empty() {
         "none set (in the environment or the defaults file)".into()

@@ -124,13 +124,32 @@ pub(super) async fn gather<A: Probe>(
         Ok(list) => (list, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let seen = observe(api, r, &child, ctx.settings.ttl()).await;
-    let identity = match api.estate().role {
-        Some(_) => Some(match api.identity().await {
-            Ok(arn) => arn,
-            Err(e) => format!("unknown: {e}"),
-        }),
-        None => None,
+    // Without credentials no request can be signed: the read would only
+    // wait its call's bound to say so.
+    let (seen, identity) = match api.credentials().await {
+        Ok(_) => {
+            let seen = observe(api, r, &child, ctx.settings.ttl()).await;
+            let identity = match api.estate().role {
+                Some(_) => Some(match api.identity().await {
+                    Ok(arn) => arn,
+                    Err(e) => format!("unknown: {e}"),
+                }),
+                None => None,
+            };
+            (seen, identity)
+        }
+        Err(e) => (
+            Seen {
+                record: None,
+                record_error: Some(format!("not read: no credentials ({e})")),
+                in_sync: false,
+                reason: format!("the record could not be read: no credentials ({e})"),
+            },
+            api.estate()
+                .role
+                .as_ref()
+                .map(|_| "unknown: no credentials".to_string()),
+        ),
     };
     Ok(Status {
         tag: tag.to_string(),

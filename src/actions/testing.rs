@@ -204,6 +204,9 @@ pub(crate) struct Cluster {
     pub nodes: BTreeMap<String, NodeDb>,
     /// Failures to give, in turn: (node, command, exit status, stderr).
     pub failures: Vec<(String, &'static str, i32, &'static str)>,
+    /// The same, failing after the command did its work (a timeout after
+    /// the write).
+    pub failures_after: Vec<(String, &'static str, i32, &'static str)>,
     /// `eqv_create`/`eqv_remove` with a system named write the mirrored
     /// row there too, as SIOS documents for Windows.
     pub mirror: bool,
@@ -279,6 +282,20 @@ impl ScriptedLcd {
             .push((node.into(), command, status, stderr));
     }
 
+    /// The next `command` on `node` does its work, then fails so.
+    pub(crate) fn fail_after(
+        &self,
+        node: &str,
+        command: &'static str,
+        status: i32,
+        stderr: &'static str,
+    ) {
+        self.cluster
+            .borrow_mut()
+            .failures_after
+            .push((node.into(), command, status, stderr));
+    }
+
     /// The commands run so far that change something, in order.
     pub(crate) fn writes(&self) -> Vec<String> {
         self.cluster
@@ -342,7 +359,16 @@ impl ScriptedLcd {
         };
         let out = f(&mut db, &mut c);
         c.nodes.insert(self.node.clone(), db);
-        out.map_err(|(status, stderr)| failed(status, stderr))
+        let out = out.map_err(|(status, stderr)| failed(status, stderr))?;
+        if let Some(i) = c
+            .failures_after
+            .iter()
+            .position(|(n, cmd, _, _)| *n == self.node && *cmd == command)
+        {
+            let (_, _, status, stderr) = c.failures_after.remove(i);
+            return Err(failed(status, stderr.into()));
+        }
+        Ok(out)
     }
 }
 

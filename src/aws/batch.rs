@@ -10,6 +10,17 @@
 //! (in a storm, after a random part of the window, so that the node's other
 //! restores join), it takes every change queued by a live process, sends
 //! them as one batch, and writes each member's result (`batch.ZONE.ID`).
+//!
+//! Only the process that queued a change is proof that it still stands: it
+//! holds a claim (`batch.ZONE.ID.held`, a file lock, see
+//! [`crate::lock::Claim`]) from the moment it queues its change until it
+//! has its result. A leader takes only the changes whose claim another
+//! living process holds; the change of a run that ended, however it ended
+//! (a signal, `kill -9`), has no holder and is dropped, whatever its PID
+//! has become since, and so is a change whose claim cannot be read. A
+//! change dropped so is never lost: its member, finding it gone without a
+//! result, sends it alone. Every record a batch writes beyond the leader's
+//! own is logged, with its owner.
 //! A follower waits for its result; where the lead lock is free and its
 //! change still queued, it leads. A leader waits for the node's restores of
 //! the zone that are still reading their records (`reading.PID`), a moment
@@ -31,7 +42,8 @@ use std::time::Duration;
 
 use super::change::{Accepted, ChangeState};
 use super::error::Route53Error;
-use crate::lock;
+use crate::lock::{self, Claim};
+use crate::log::{Logger, Msg};
 
 /// How often a follower looks for its result, and a leader for the
 /// node's restores of the zone still reading their records.
@@ -42,7 +54,8 @@ pub(crate) const MAX_MEMBERS: usize = 500;
 /// One restore's change, as queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Member {
-    /// `PID-N`: unique on the node while the process lives.
+    /// `PID-NONCE-N`: unique on the node, the run's nonce telling apart
+    /// runs that had the same PID.
     pub id: String,
     pub pid: u32,
     pub name: String,
@@ -158,16 +171,22 @@ impl Queue {
         written.then_some(out)
     }
 
-    /// Put a change in the queue. False where the queue cannot be used
+    /// Put a change in the queue, claimed by this process for as long as
+    /// the claim returned is held. None where the queue cannot be used
     /// (the change is then sent alone).
-    pub(crate) fn join(&self, m: &Member) -> bool {
+    pub(crate) fn join(&self, m: &Member) -> Option<Claim> {
         let _ = self.take_result(&m.id);
-        let _ = std::fs::remove_file(self.dir.join(format!("reading.{}", m.pid)));
+        let claim = Claim::make(&self.dir, &self.held(&m.id))?;
         self.edit(|mut all| {
             all.push(m.clone());
             (all, ())
-        })
-        .is_some()
+        })?;
+        Some(claim)
+    }
+
+    /// The name of the claim of a queued change.
+    fn held(&self, id: &str) -> String {
+        self.name(&format!(".{id}.held"))
     }
 
     /// Take the zone's lead, where nobody holds it.
@@ -188,14 +207,21 @@ impl Queue {
         .unwrap_or(false)
     }
 
-    /// Take the changes of live processes to add to a batch that holds
-    /// `batch` already: one per name (a second change of a name waits for
-    /// the next batch), up to [`MAX_MEMBERS`] in all; the changes of
-    /// processes that have ended are dropped.
-    pub(crate) fn take(&self, batch: &[Member], alive: impl Fn(u32) -> bool) -> Vec<Member> {
+    /// Take the changes a living process claims to add to a batch that
+    /// holds `batch` already: one per name (a second change of a name
+    /// waits for the next batch), up to [`MAX_MEMBERS`] in all; a change
+    /// nobody claims (its run ended) is dropped.
+    pub(crate) fn take(&self, batch: &[Member]) -> Vec<Member> {
         self.edit(|all| {
             let (mut taken, mut keep): (Vec<Member>, Vec<Member>) = (Vec::new(), Vec::new());
-            for m in all.into_iter().filter(|m| alive(m.pid)) {
+            let claimed = |m: &Member| {
+                let held = lock::claimed(&self.dir, &self.held(&m.id));
+                if !held {
+                    tracing::debug!(change = %m.id, name = %m.name, "a queued change nobody claims is dropped");
+                }
+                held
+            };
+            for m in all.into_iter().filter(claimed) {
                 let free = batch.len() + taken.len() < MAX_MEMBERS
                     && !batch.iter().chain(&taken).any(|t| t.name == m.name);
                 if free {
@@ -239,57 +265,39 @@ pub(crate) const GATHER: Duration = Duration::from_secs(10);
 pub(crate) const GATHER_CALM: Duration = Duration::from_secs(1);
 
 /// This process is about to write a record of the zone: it will join the
-/// queue once it has read its record (`reading.PID` in the lock folder,
-/// holding the zone; gone when it joins).
-pub(crate) fn reading(dir: &Path, zone: &str) {
-    let name = format!("reading.{}", std::process::id());
-    if let Ok((mut f, _)) = lock::open_in_dir(dir, &name) {
-        let _ = f.set_len(0);
-        let _ = f.write_all(zone.as_bytes());
-    }
+/// queue once it has read its record. Its claim (`reading.ID`, holding the
+/// zone) stands until it is dropped, when the process joins.
+pub(crate) fn reading(dir: &Path, zone: &str) -> Option<Claim> {
+    let mut claim = Claim::make(dir, &format!("reading.{}", member_id(0)))?;
+    claim.note(zone);
+    Some(claim)
 }
 
-/// The node's other live processes still reading a record of `zone` before
-/// they write it.
+/// The node's other living processes still reading a record of `zone`
+/// before they write it.
 pub(crate) fn readers(dir: &Path, zone: &str) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
-    let me = std::process::id();
+    let mine = format!("reading.{}", member_id(0));
     entries
         .flatten()
-        .filter(|e| {
-            let name = e.file_name();
-            let pid = name
-                .to_str()
-                .and_then(|n| n.strip_prefix("reading."))
-                .filter(|d| {
-                    !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
-                })
-                .and_then(|d| d.parse::<u32>().ok());
-            match pid {
-                Some(pid) if pid != me && alive(pid) => {
-                    crate::bounded::read_regular(&e.path(), 64).is_ok_and(|z| z == zone.as_bytes())
-                }
-                Some(pid) if pid != me => {
-                    let _ = std::fs::remove_file(e.path());
-                    false
-                }
-                _ => false,
-            }
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("reading.") && *n != mine)
+        .filter(|n| lock::claimed(dir, n))
+        .filter(|n| {
+            crate::bounded::read_regular(&dir.join(n), 64).is_ok_and(|z| z == zone.as_bytes())
         })
         .count()
 }
 
-/// A member ID for this process's `n`th change.
+/// A member ID for this process's `n`th change: its PID and the run's
+/// nonce.
 pub(crate) fn member_id(n: u64) -> String {
-    format!("{}-{n}", std::process::id())
-}
-
-/// Whether a member's process lives. Where nobody can tell (no `/proc`),
-/// it does: a member's change is never dropped as a dead process's.
-pub(crate) fn alive(pid: u32) -> bool {
-    crate::leftovers::lives(pid).unwrap_or(true)
+    static NONCE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let nonce =
+        NONCE.get_or_init(|| (crate::retry::random_fraction() * f64::from(u32::MAX)) as u32);
+    format!("{}-{nonce:08x}-{n}", std::process::id())
 }
 
 /// How the group commit reaches Route 53: the call path and the client
@@ -306,18 +314,30 @@ pub(crate) trait Sender {
     ) -> impl std::future::Future<Output = Result<Accepted, Route53Error>>;
 }
 
+/// What a group commit needs besides its change: the claim this process
+/// held while it read its record (dropped once it has joined), how long
+/// it waits for a leader (the call's bound), and the run's log.
+pub(crate) struct Joining<'a> {
+    pub reading: Option<Claim>,
+    pub patience: Duration,
+    pub log: &'a Logger,
+}
+
 /// Send `me`'s change through the zone's queue: join it, then lead a batch
-/// or follow one, within `patience` (the call's bound) for a leader; where
-/// the queue cannot be used, alone.
+/// or follow one, within the patience for a leader; where the queue cannot
+/// be used, alone.
 pub(crate) async fn commit(
     queue: &Queue,
     me: &Member,
     sender: &impl Sender,
-    patience: Duration,
+    joining: Joining<'_>,
 ) -> Result<Accepted, Route53Error> {
-    if !queue.join(me) {
+    let claim = queue.join(me);
+    drop(joining.reading);
+    let Some(_claim) = claim else {
         return alone(sender, me).await;
-    }
+    };
+    let patience = joining.patience;
     let deadline = tokio::time::Instant::now() + patience;
     loop {
         if let Some(outcome) = queue.take_result(&me.id) {
@@ -325,7 +345,7 @@ pub(crate) async fn commit(
         }
         if let Some(_lead) = queue.lead() {
             if queue.queued(&me.id) {
-                return lead(queue, me, sender).await;
+                return lead(queue, me, sender, joining.log).await;
             }
             // Taken by a leader that ended without a word (or wrote it
             // just now).
@@ -343,7 +363,12 @@ pub(crate) async fn commit(
 /// Lead a batch: when the request's turn comes, take every change queued,
 /// send them as one, and tell each member. Where a batch of several fails,
 /// each member sends its own change (this one too).
-async fn lead(queue: &Queue, me: &Member, sender: &impl Sender) -> Result<Accepted, Route53Error> {
+async fn lead(
+    queue: &Queue,
+    me: &Member,
+    sender: &impl Sender,
+    log: &Logger,
+) -> Result<Accepted, Route53Error> {
     // The node's restores of the zone still reading their records join
     // this batch: a moment at most (a read takes milliseconds), or a while
     // in a storm (a read may wait for its turn).
@@ -361,7 +386,7 @@ async fn lead(queue: &Queue, me: &Member, sender: &impl Sender) -> Result<Accept
     let mut members = Vec::<Member>::new();
     let result = sender
         .send(&mut || {
-            let joined = queue.take(&members, alive);
+            let joined = queue.take(&members);
             members.extend(joined);
             // The leader's own change is in its batch, whatever the queue
             // file said of it.
@@ -378,7 +403,16 @@ async fn lead(queue: &Queue, me: &Member, sender: &impl Sender) -> Result<Accept
                 change_id: a.id.clone(),
                 insync: a.state == ChangeState::InSync,
             };
-            others.for_each(|m| queue.tell(&m.id, &outcome));
+            for m in others {
+                queue.tell(&m.id, &outcome);
+                log.info(
+                    Msg::GroupCommit,
+                    &format!(
+                        "change {} also wrote the A record {} = {} TTL {} for process {} ({}), which queued it",
+                        a.id, m.name, m.address, m.ttl, m.pid, m.comment
+                    ),
+                );
+            }
             tracing::debug!(records = members.len(), change = %a.id, "batch accepted");
             Ok(a)
         }
@@ -437,32 +471,58 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_takes_one_change_per_name_of_live_processes() {
+    fn a_batch_takes_one_change_per_name_of_those_a_living_process_claims() {
         let dir = scratch("take");
         let q = Queue::new(&dir, "Z1");
-        for m in [
+        let mut claims: Vec<Claim> = [
             member(1, 1, "a.example.com"),
             member(2, 1, "b.example.com"),
             member(3, 1, "a.example.com"),
             member(4, 1, "c.example.com"),
-        ] {
-            assert!(q.join(&m));
-        }
-        let taken = q.take(&[], |pid| pid != 4);
+        ]
+        .iter()
+        .map(|m| q.join(m).expect("joined"))
+        .collect();
+        // The run that queued 4-1 ended: its claim went with it.
+        drop(claims.pop());
+        let taken = q.take(&[]);
         let ids: Vec<&str> = taken.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["1-1", "2-1"]);
         assert!(q.queued("3-1"), "a second change of a name waits");
-        assert!(!q.queued("4-1"), "a dead process's change is dropped");
-        assert_eq!(
-            q.take(&taken, |_| true).len(),
-            0,
-            "a.example.com is in the batch"
-        );
-        assert_eq!(q.take(&[], |_| true).len(), 1);
-        assert!(q.take(&[], |_| true).is_empty());
+        assert!(!q.queued("4-1"), "a change nobody claims is dropped");
+        assert_eq!(q.take(&taken).len(), 0, "a.example.com is in the batch");
+        assert_eq!(q.take(&[]).len(), 1);
+        assert!(q.take(&[]).is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    #[test]
+    fn a_change_left_by_an_ended_run_is_never_taken_whatever_its_pid_is_now() {
+        let dir = scratch("stale");
+        let q = Queue::new(&dir, "Z1");
+        // Queued by this very PID in an earlier run (the PID reused), its
+        // claim file left behind unheld (kill -9): the entry is dropped.
+        let stale = ours(7, "old.example.com");
+        drop(q.join(&stale).expect("joined"));
+        std::fs::write(dir.join(q.held(&stale.id)), "").expect("a claim file nobody holds");
+        assert!(q.take(&[]).is_empty());
+        assert!(!q.queued(&stale.id));
+        assert!(
+            !dir.join(q.held(&stale.id)).exists(),
+            "the stale claim file goes"
+        );
+        // An entry with no claim file at all (an older version's) likewise.
+        let mut plain = member(std::process::id(), 8, "old2.example.com");
+        plain.id = "1-8".into();
+        assert!(q
+            .edit(|mut all| {
+                all.push(plain.clone());
+                (all, ())
+            })
+            .is_some());
+        assert!(q.take(&[]).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     #[test]
     fn results_reach_their_member_once() {
         let dir = scratch("tell");
@@ -483,7 +543,7 @@ mod tests {
     fn one_leader_at_a_time() {
         let dir = scratch("lead");
         let q = Queue::new(&dir, "Z1");
-        assert!(q.join(&member(1, 1, "a.example.com")));
+        let _claim = q.join(&member(1, 1, "a.example.com")).expect("joined");
         let first = q.lead().expect("the lead is free");
         assert!(Queue::new(&dir, "Z1").lead().is_none());
         drop(first);
@@ -556,6 +616,14 @@ mod tests {
         }
     }
 
+    fn joining(log: &Logger) -> Joining<'_> {
+        Joining {
+            reading: None,
+            patience: Duration::from_secs(55),
+            log,
+        }
+    }
+
     /// A change of this process, as another restore of it would queue it.
     fn ours(n: u64, name: &str) -> Member {
         let mut m = member(std::process::id(), n, name);
@@ -566,12 +634,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_lone_change_is_sent_at_once_as_it_is() {
         let dir = scratch("lone");
+        let log = Logger::capturing("restore", "r53-a");
         let script = Script::new(vec![]);
         let a = commit(
             &Queue::new(&dir, "Z1"),
             &ours(1, "a.example.com"),
             &script,
-            Duration::from_secs(55),
+            joining(&log),
         )
         .await
         .expect("accepted");
@@ -583,17 +652,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_leader_sends_the_queued_changes_as_one_and_tells_each() {
         let dir = scratch("lead-all");
+        let log = Logger::capturing("restore", "r53-a");
         let q = Queue::new(&dir, "Z1");
-        assert!(q.join(&ours(2, "b.example.com")));
+        let _b = q.join(&ours(2, "b.example.com")).expect("joined");
         let script = Script::new(vec![]);
-        let a = commit(
-            &q,
-            &ours(1, "a.example.com"),
-            &script,
-            Duration::from_secs(55),
-        )
-        .await
-        .expect("accepted");
+        let a = commit(&q, &ours(1, "a.example.com"), &script, joining(&log))
+            .await
+            .expect("accepted");
         // In the order queued.
         assert_eq!(*script.sent.borrow(), [["b.example.com", "a.example.com"]]);
         assert_eq!(
@@ -603,23 +668,23 @@ mod tests {
                 insync: false
             })
         );
+        assert!(log.said(&format!(
+            "INFO:route53:restore:r53-a:053028:change C1 also wrote the A record b.example.com = 10.0.1.10 TTL 10 for process {} (LifeKeeper r53 on node1), which queued it",
+            std::process::id()
+        )));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_refused_batch_is_no_members_verdict_each_sends_its_own() {
         let dir = scratch("lead-refused");
+        let log = Logger::capturing("restore", "r53-a");
         let q = Queue::new(&dir, "Z1");
-        assert!(q.join(&ours(2, "b.example.com")));
+        let _b = q.join(&ours(2, "b.example.com")).expect("joined");
         let script = Script::new(vec![Err(refused())]);
-        commit(
-            &q,
-            &ours(1, "a.example.com"),
-            &script,
-            Duration::from_secs(55),
-        )
-        .await
-        .expect("the leader's own change, alone");
+        commit(&q, &ours(1, "a.example.com"), &script, joining(&log))
+            .await
+            .expect("the leader's own change, alone");
         assert_eq!(
             *script.sent.borrow(),
             [
@@ -640,14 +705,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_follower_takes_the_change_its_leader_made() {
         let dir = scratch("follow");
+        let log = Logger::capturing("restore", "r53-a");
         let q = Queue::new(&dir, "Z1");
         let me = ours(3, "c.example.com");
         let held = q.lead().expect("another leader holds the lead");
-        assert!(q.join(&me));
         let script = Script::new(vec![]);
-        let (a, ()) = tokio::join!(commit(&q, &me, &script, Duration::from_secs(55)), async {
+        let (a, ()) = tokio::join!(commit(&q, &me, &script, joining(&log)), async {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            let taken = q.take(&[], alive);
+            let taken = q.take(&[]);
             assert_eq!(taken.len(), 1);
             q.tell(
                 &taken[0].id,

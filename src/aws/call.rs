@@ -55,7 +55,7 @@ pub(crate) struct CallPath {
     /// The limit on one call, waits and retries included.
     pub bound: Duration,
     pub bad_endpoint: Option<BadEndpoint>,
-    log: Arc<Logger>,
+    pub(super) log: Arc<Logger>,
 }
 
 impl CallPath {

@@ -40,6 +40,9 @@ pub(crate) struct Route53 {
     started: Arc<AtomicBool>,
     /// The changes this run has queued.
     changes: Arc<AtomicU64>,
+    /// This run's claim of reading a record it will write, until it joins
+    /// the zone's queue.
+    reading: Arc<std::sync::Mutex<Option<crate::lock::Claim>>>,
     sent: Sent,
     /// Region, partition, profile, role, trust, routes: as decided for
     /// this run.
@@ -55,6 +58,12 @@ impl Route53 {
         log: Arc<Logger>,
     ) -> Route53 {
         let estate = Estate::resolve(settings, &node_name()).await;
+        for (source, why) in &estate.proxies.refused {
+            log.warn(
+                crate::log::Msg::Settings,
+                &format!("the proxy setting of {source} is no usable proxy URL ({why}); requests go without it"),
+            );
+        }
         let conf = sdk_config(settings, &estate).await;
         let server_date = ServerDate::default();
         let sent = Sent::default();
@@ -78,6 +87,7 @@ impl Route53 {
             sent,
             started: Arc::default(),
             changes: Arc::default(),
+            reading: Arc::default(),
         }
     }
 
@@ -225,7 +235,12 @@ impl RecordApi for Route53 {
         };
         let queue = Queue::new(&self.path.budget.dir, zone);
         let sender = ZoneChanges { api: self, zone };
-        batch::commit(&queue, &me, &sender, self.path.bound).await
+        let joining = batch::Joining {
+            reading: self.reading.lock().ok().and_then(|mut r| r.take()),
+            patience: self.path.bound,
+            log: &self.path.log,
+        };
+        batch::commit(&queue, &me, &sender, joining).await
     }
 
     async fn change_state(&self, change_id: &str) -> Result<ChangeState, Route53Error> {
@@ -242,6 +257,9 @@ impl RecordApi for Route53 {
     }
 
     fn will_write(&self, zone: &str) {
-        batch::reading(&self.path.budget.dir, zone);
+        let claim = batch::reading(&self.path.budget.dir, zone);
+        if let Ok(mut r) = self.reading.lock() {
+            *r = claim;
+        }
     }
 }

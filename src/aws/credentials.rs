@@ -14,13 +14,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Stdio;
+
 use std::time::{Duration, SystemTime};
 
+use crate::child::ChildError;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use tokio::io::AsyncReadExt;
 
 /// A credential process prints a few hundred bytes of JSON.
 pub(crate) const MAX_PROCESS_OUTPUT: u64 = 64 << 10;
@@ -200,76 +200,41 @@ impl Process {
                 crate::text::short(&self.line)
             ))
         })?;
-        let mut child = tokio::process::Command::new(&words[0])
-            .args(&words[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Not killed here when its time runs out: that would orphan
-            // what it started. It stays a descendant of the kit, and the
-            // end of the run stops the whole tree (leftovers.rs, 053096).
-            .kill_on_drop(false)
-            .spawn()
-            .map_err(|e| self.fail(format!("cannot run {}: {e}", words[0])))?;
-        let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
-            return Err(self.fail("no pipes to the command".into()));
+        let mut cmd = tokio::process::Command::new(&words[0]);
+        cmd.args(&words[1..]);
+        let limits = crate::child::Limits {
+            time: self.limit,
+            stdout: MAX_PROCESS_OUTPUT as usize,
+            stderr: 4096,
         };
-        let read = async {
-            let mut stderr = Vec::new();
-            let mut err = err.take(4096);
-            // stdout decides; stderr is read beside it for the message, and
-            // never waited for past the process's end.
-            let decided = async {
-                let mut stdout = Vec::new();
-                out.take(MAX_PROCESS_OUTPUT + 1)
-                    .read_to_end(&mut stdout)
-                    .await?;
-                if stdout.len() as u64 > MAX_PROCESS_OUTPUT {
-                    return Ok((None, stdout));
-                }
-                child.wait().await.map(|s| (Some(s), stdout))
-            };
-            tokio::pin!(decided);
-            let mut err_open = true;
-            let (status, stdout) = loop {
-                tokio::select! {
-                    r = &mut decided => break r?,
-                    _ = err.read_to_end(&mut stderr), if err_open => err_open = false,
-                }
-            };
-            if status.is_some() && err_open {
-                let _ =
-                    tokio::time::timeout(Duration::from_millis(100), err.read_to_end(&mut stderr))
-                        .await;
+        let finished = match crate::child::run(&mut cmd, &words[0], limits).await {
+            Ok(f) => f,
+            Err(ChildError::Spawn(e)) => {
+                return Err(self.fail(format!("cannot run {}: {e}", words[0])))
             }
-            Ok::<_, std::io::Error>((status, stdout, stderr))
-        };
-        let (status, stdout, stderr) = match tokio::time::timeout(self.limit, read).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(self.fail(format!("reading its output failed: {e}"))),
-            Err(_) => {
+            Err(ChildError::Timeout) => {
                 return Err(self.fail(format!(
                     "did not finish within {} s and was stopped",
                     self.limit.as_secs()
                 )))
             }
+            Err(ChildError::TooMuch) => {
+                return Err(self.fail(format!(
+                    "printed more than {} KiB, more than credentials take; stopped",
+                    MAX_PROCESS_OUTPUT >> 10
+                )))
+            }
         };
-        let Some(status) = status else {
+        if finished.code != Some(0) {
             return Err(self.fail(format!(
-                "printed more than {} KiB, more than credentials take; stopped",
-                MAX_PROCESS_OUTPUT >> 10
-            )));
-        };
-        if !status.success() {
-            return Err(self.fail(format!(
-                "exited with {status}: {}",
-                crate::lcd::parse::clean(&stderr)
+                "exited with {}: {}",
+                finished.status,
+                crate::lcd::parse::clean(&finished.stderr)
             )));
         }
-        parse_process_output(&stdout).map_err(|why| self.fail(why))
+        parse_process_output(&finished.stdout).map_err(|why| self.fail(why))
     }
 }
-
 impl ProvideCredentials for Process {
     fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
     where

@@ -153,6 +153,28 @@ pub(crate) struct Proxies {
     pub https: Option<ProxySetting>,
     pub http: Option<ProxySetting>,
     pub no_proxy: Option<ProxySetting>,
+    /// The settings that are no usable proxy URL: where each was set, and
+    /// why (never its value: it may hold a password). None of them is used.
+    pub refused: Vec<(ProxySource, &'static str)>,
+}
+
+/// Why a proxy setting is no usable proxy URL, where it is not. A user or
+/// password that holds `/`, `?` or `#` unencoded cannot be told from the
+/// host: a client would read part of the password as the host (and blame
+/// DNS), and print it.
+pub(crate) fn proxy_problem(value: &str) -> Option<&'static str> {
+    let rest = value.split_once("://").map_or(value, |(_, r)| r);
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest.rfind('@') {
+        Some(at) if at > authority_end => Some(
+            "its user or password holds '/', '?' or '#' that is not percent-encoded (write %2F, %3F, %23)",
+        ),
+        Some(at) if rest[at + 1..].split(['/', '?', '#']).next().is_none_or(str::is_empty) => {
+            Some("it names no host")
+        }
+        None if rest[..authority_end].is_empty() => Some("it names no host"),
+        _ => None,
+    }
 }
 
 impl Proxies {
@@ -160,6 +182,17 @@ impl Proxies {
     /// value, where): for each of HTTPS, HTTP and NO_PROXY, the environment
     /// wins.
     pub(crate) fn resolve(file: &[(&'static str, String, crate::settings::Source)]) -> Proxies {
+        let mut refused = Vec::new();
+        let mut usable = |s: Option<ProxySetting>| {
+            let s = s?;
+            match proxy_problem(&s.value) {
+                Some(why) => {
+                    refused.push((s.source, why));
+                    None
+                }
+                None => Some(s),
+            }
+        };
         let first = |names: &[&'static str]| {
             let from_env = names.iter().find_map(|n| {
                 env(n).map(|value| ProxySetting {
@@ -178,10 +211,24 @@ impl Proxies {
                 })
             })
         };
+        let https = usable(first(&[
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]));
+        let http = usable(first(&[
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]));
+        refused.dedup();
         Proxies {
-            https: first(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
-            http: first(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]),
+            https,
+            http,
             no_proxy: first(&["NO_PROXY", "no_proxy"]),
+            refused,
         }
     }
 
@@ -275,6 +322,36 @@ impl std::fmt::Display for Route {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_proxy_url_whose_password_holds_a_delimiter_is_refused_by_name() {
+        for bad in [
+            "http://user:pa/ss@proxy:3128",
+            "http://user:pa#ss@proxy:3128",
+            "user:pa?ss@proxy:3128",
+            "http://user:pw@",
+            "http://",
+        ] {
+            assert!(proxy_problem(bad).is_some(), "{bad}");
+        }
+        for good in [
+            "http://proxy:3128",
+            "proxy:3128",
+            "http://user:pa%2Fss@proxy:3128/",
+            "user:p@ss@proxy:3128",
+        ] {
+            assert_eq!(proxy_problem(good), None, "{good}");
+        }
+        let file = vec![(
+            "HTTPS_PROXY",
+            "http://u:s3cr/et@proxy:3128".to_string(),
+            crate::settings::Source::Default,
+        )];
+        let p = Proxies::resolve(&file);
+        assert_eq!(p.https, None, "not used");
+        assert_eq!(p.refused.len(), 1);
+        assert!(!format!("{p:?}").contains("s3cr"), "{p:?}");
+    }
+
     use super::*;
 
     #[test]
@@ -320,6 +397,7 @@ mod tests {
                 value: "internal.example".into(),
                 source: ProxySource::Env("NO_PROXY"),
             }),
+            refused: Vec::new(),
         };
         let r = p.route("https://route53.amazonaws.com");
         assert_eq!(

@@ -3,9 +3,10 @@
 //! limit and its output capped.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::child::{self, ChildError};
 
 use super::parse::{
     clean, describe, parse_dep_children, parse_deps, parse_eqv_list, parse_ins_list, parse_typ_list,
@@ -102,57 +103,37 @@ impl Commands {
     }
 
     /// Start the command and read its exit status, stdout and stderr,
-    /// within the time limit and the output caps.
+    /// within the time limit and the output caps (see `child`).
     async fn spawn_and_read(
         &self,
         program: &Path,
         args: &[&str],
         command: &str,
     ) -> Result<(i32, Vec<u8>, Vec<u8>), LcdError> {
-        let spawn_error = |source| LcdError::Spawn {
-            program: program.to_path_buf(),
-            source,
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args).env("LKROOT", &self.root);
+        let limits = child::Limits {
+            time: self.timeout,
+            stdout: MAX_OUTPUT,
+            stderr: MAX_STDERR,
         };
-        let mut child = tokio::process::Command::new(program)
-            .args(args)
-            .env("LKROOT", &self.root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(spawn_error)?;
-        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-            return Err(spawn_error(std::io::Error::other(
-                "no pipes to the command",
-            )));
-        };
-        let ran = tokio::time::timeout(self.timeout, async {
-            // stderr is read beside stdout, so that neither pipe can fill
-            // and stall the command.
-            let errors = tokio::spawn(read_capped(stderr, MAX_STDERR, true));
-            let out = read_capped(stdout, MAX_OUTPUT, false).await;
-            if out.as_ref().is_ok_and(|o| o.len() > MAX_OUTPUT) {
-                let _ = child.kill().await;
-                errors.abort();
-                return Ok(None);
-            }
-            let status = child.wait().await?;
-            let errors = errors.await.ok().and_then(Result::ok).unwrap_or_default();
-            Ok::<_, std::io::Error>(Some((status.code().unwrap_or(-1), out?, errors)))
-        })
-        .await;
-        match ran {
-            Ok(Ok(Some(done))) => Ok(done),
-            Ok(Ok(None)) => Err(LcdError::BadOutput {
+        let name = program
+            .file_name()
+            .map_or_else(|| command.to_string(), |n| n.to_string_lossy().into_owned());
+        match child::run(&mut cmd, &name, limits).await {
+            Ok(f) => Ok((f.code.unwrap_or(-1), f.stdout, f.stderr)),
+            Err(ChildError::Spawn(source)) => Err(LcdError::Spawn {
+                program: program.to_path_buf(),
+                source,
+            }),
+            Err(ChildError::Timeout) => Err(LcdError::Timeout {
+                command: command.to_string(),
+                timeout: self.timeout,
+            }),
+            Err(ChildError::TooMuch) => Err(LcdError::BadOutput {
                 command: command.to_string(),
                 line: 0,
                 reason: format!("more than {MAX_OUTPUT} bytes of output; the command was stopped"),
-            }),
-            Ok(Err(source)) => Err(spawn_error(source)),
-            Err(_) => Err(LcdError::Timeout {
-                command: command.to_string(),
-                timeout: self.timeout,
             }),
         }
     }
@@ -176,27 +157,6 @@ impl Commands {
             reason,
         })
     }
-}
-
-/// Read a pipe up to `cap` bytes (and one more, to tell that it went
-/// beyond). With `drain`, the rest is read and dropped until the pipe
-/// closes; without, reading stops there.
-async fn read_capped(
-    pipe: impl tokio::io::AsyncRead + Unpin,
-    cap: usize,
-    drain: bool,
-) -> std::io::Result<Vec<u8>> {
-    use tokio::io::AsyncReadExt;
-    let mut buf = Vec::new();
-    let mut pipe = pipe;
-    (&mut pipe)
-        .take(cap as u64 + 1)
-        .read_to_end(&mut buf)
-        .await?;
-    if drain {
-        tokio::io::copy(&mut pipe, &mut tokio::io::sink()).await?;
-    }
-    Ok(buf)
 }
 
 impl Lcd for Commands {

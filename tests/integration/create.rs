@@ -142,7 +142,7 @@ fn a_failed_dependency_rolls_the_new_resource_back() {
         .status(3)
         .says("dep_create")
         .says("LCD is busy")
-        .says("removed the new resource again");
+        .says("removed what it had made of r53-app again");
     assert_eq!(c.lcd_db(NODE1), before);
 }
 
@@ -157,6 +157,6 @@ fn a_failed_rollback_says_how_to_clean_up() {
     let zone = c.zone.clone();
     create(&c, TAG, &zone, HOST, &ip_tag(ADDR1))
         .status(3)
-        .says("could not remove the new resource again")
+        .says("what it had made could not be removed again")
         .says(&format!("ins_remove -t {TAG}"));
 }

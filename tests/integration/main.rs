@@ -29,3 +29,4 @@ mod paths;
 mod rpm;
 mod storm;
 mod switchover;
+mod wrong_node;

@@ -55,7 +55,7 @@ fn a_changed_record_is_put_right_through_sendevent_and_the_recovery_program() {
         c.set_lcd_mode(mode);
         c.set_defaults(&format!("ROUTE53_CHANGEID_INTERVAL=1\n{setting}"));
         c.create(NODE1, ADDR1).ok();
-        c.action(NODE1, "restore", TAG).ok();
+        c.perform(NODE1, "restore", TAG).ok();
         c.r53(&["set", &c.zone, HOST, "A", "300", "192.0.2.99"]);
         let name = if setting.is_empty() {
             format!("route53:{}:{HOST}", c.zone)
@@ -139,7 +139,7 @@ fn quickcheck_fails_the_same_without_a_working_sendevent() {
     c.lcd_faults(NODE1, r#"{"sendevent": {"hang": 60}}"#);
     let out = c.action(NODE1, "quickCheck", TAG);
     out.status(1)
-        .says("did not finish within 10 s and was stopped");
+        .says("did not finish within 10.0 s (at most 10 s, within ROUTE53_QUICKCHECK_TIMEOUT) and was stopped");
     assert!(out.took < Duration::from_secs(20), "{out}");
     c.lcd_faults(NODE1, "{}");
     c.remove_lcd_command(NODE1, "sendevent");
@@ -165,13 +165,20 @@ fn the_recovery_program_names_what_it_cannot_find() {
     )
     .status(3)
     .says("nosuch");
-    c.raw(
-        NODE1,
-        "recovery/route53/recordfail",
-        &["-C", "route53", "-E", "recordfail", "-n", TAG],
-    )
-    .ok()
-    .says(":053027:");
+    let event = || {
+        c.raw(
+            NODE1,
+            "recovery/route53/recordfail",
+            &["-C", "route53", "-E", "recordfail", "-n", TAG],
+        )
+    };
+    // Out of service here (as made): nothing to recover.
+    event()
+        .ok()
+        .says(":053027:r53-app is OSU here, not in service");
+    assert_eq!(c.record(), "none");
+    c.set_state(NODE1, TAG, "ISP");
+    event().ok().says(":053027:LifeKeeper's event recordfail");
     assert_eq!(c.record(), format!("{ADDR1} 10"));
 }
 

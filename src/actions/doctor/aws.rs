@@ -150,11 +150,11 @@ pub(super) async fn aws_checks<A: Probe>(api: &A) -> Vec<Check> {
         .into_iter()
         .map(|l| {
             if l.problem {
-                Check::fail(
-                    l.name,
-                    l.text,
-                    "fix the CA bundle named (PEM certificates of the CAs to trust)",
-                )
+                let remedy = match l.name {
+                    "proxies" => "percent-encode the proxy URL's user and password (%2F for '/', %3F for '?', %23 for '#')",
+                    _ => "fix the CA bundle named (PEM certificates of the CAs to trust)",
+                };
+                Check::fail(l.name, l.text, remedy)
             } else {
                 Check::info(l.name, l.text)
             }

@@ -63,8 +63,20 @@ async fn checks<A: Probe>(ctx: &Ctx<impl Lcd>, api: &A, tag: &str) -> Vec<Check>
     if let Ok(f) = &found {
         out.extend(lcd_assumptions(&ctx.lcd, &f.instance).await);
     }
-    out.push(credentials_check(api).await);
+    let credentials = credentials_check(api).await;
+    let signed = credentials.mark == Mark::Pass;
+    out.push(credentials);
     out.extend(aws_checks(api).await);
+    // Without credentials no request can be signed: each of the checks
+    // below would only wait its call's bound to say so again.
+    if !signed {
+        out.push(Check::fail(
+            "endpoint",
+            "not checked: no credentials to sign a request with (see the credentials check)".into(),
+            "",
+        ));
+        return out;
+    }
     let reached = endpoint_checks(api, &mut out).await;
     match found {
         Ok(f) => out.extend(record_checks(&ctx.settings, api, f).await),

@@ -25,6 +25,7 @@ const LCD_COMMANDS: &[&str] = &[
     "ins_create",
     "ins_remove",
     "ins_setinfo",
+    "ins_setstate",
     "dep_create",
     "dep_remove",
     "dep_list",
@@ -592,6 +593,26 @@ impl Cluster {
             took: start.elapsed(),
             peak_kib: None,
         }
+    }
+
+    /// Run an action as LifeKeeper's perform_action does: the action, then
+    /// the resource's state set by how it ended (restore and recover: ISP,
+    /// or OSF where they failed; remove: OSU).
+    pub fn perform(&self, node: &str, action: &str, tag: &str) -> Out {
+        let out = self.action(node, action, tag);
+        let state = match (action, out.status) {
+            ("remove", _) => "OSU",
+            (_, 0) => "ISP",
+            _ => "OSF",
+        };
+        self.set_state(node, tag, state);
+        out
+    }
+
+    /// Set a resource's state in a node's LCD (`ins_setstate`).
+    pub fn set_state(&self, node: &str, tag: &str, state: &str) {
+        self.lcd(node, "ins_setstate", &["-t", tag, "-S", state])
+            .ok();
     }
 
     /// Run an installed action (restore, remove, quickCheck, recover) as
