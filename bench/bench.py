@@ -58,6 +58,15 @@ class Proxy:
     def delay(self, seconds):
         storm.control(self.port, "POST", "/__changes", json.dumps({"insync_after": seconds}))
 
+    def throttle_changes(self, n):
+        """The next `n` changes are answered 400 Throttling."""
+        storm.control(self.port, "POST", "/__rules", json.dumps({"throttle_changes": n}))
+
+    def last_insync(self):
+        """When the change accepted last turns INSYNC (time.monotonic())."""
+        c = storm.control(self.port, "GET", "/__changes")
+        return max(c["accepted"].values()) + c["insync_after"]
+
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
@@ -303,6 +312,31 @@ def main():
                 lag_rows.append((mode, d, w - d, proxy.get_change - before))
         proxy.delay = 0
 
+        # A lone resource and a throttle: a node that has seen a change turn
+        # INSYNC (it learns how long that takes), then the same restore with
+        # its UPSERT throttled twice, then again once the throttles have
+        # stopped (the node still remembers the storm). Lag is from the
+        # change turning INSYNC to restore's return, on one clock.
+        lone_rows = []
+        lkroot = f"{args.work}/lcd-lone"
+        static_lcd(lkroot, zone)
+        e = dict(env, LKROOT=lkroot, LKROUTE53_LOCK_DIR=f"{args.work}/locks-lone")
+        with open(defaults, "w") as f:
+            f.write("ROUTE53_TTL=10\n")
+        proxy.delay = 5
+        for case, throttles in (("calm, the node's first change", 0), ("UPSERT throttled twice", 2),
+                                ("the next restore, no throttle", 0)):
+            set_record(c, zone, OTHER)
+            proxy.throttle_changes(throttles)
+            before = proxy.get_change
+            start = time.monotonic()
+            w, m, rc, err = run([f"{actions}/restore", "-t", "r53", "-i", f"route53:{zone}:{HOST}"], e)
+            end = time.monotonic()
+            assert rc == 0, err
+            assert err.count("053018") == throttles, err
+            lone_rows.append((case, end - start, end - proxy.last_insync(), proxy.get_change - before))
+        proxy.delay = 0
+
         # The physical floor: quickCheck beside one bare request, both on
         # moto itself (no counting proxy), interleaved run by run.
         here = os.path.dirname(os.path.abspath(__file__))
@@ -346,11 +380,16 @@ def main():
 
         # An Availability Zone fails: every cluster of the account at once
         # (bench/storm.py).
-        cases = [(10, 2)] if brief else [(1, 1), (1, 10), (20, 5), (50, 2), (100, 2)]
+        # All at once, then (100 x 2) with the nodes starting at random
+        # within 10 s, and with a zone that is still applying a change for
+        # 250 ms after each (400 PriorRequestNotComplete).
+        cases = [(10, 2, {})] if brief else [
+            (1, 1, {}), (1, 10, {}), (20, 5, {}), (50, 2, {}), (100, 2, {}),
+            (100, 2, {"stagger": 10.0}), (100, 2, {"busy_ms": 250.0})]
         storms = []
-        for nodes, per_node in cases:
+        for nodes, per_node, how in cases:
             for mode in (("adaptive",) if brief or nodes == 1 else ("adaptive", "fixed")):
-                storms.append(storm.storm(kit, args.work, moto_port, nodes, per_node, mode))
+                storms.append(dict(storm.storm(kit, args.work, moto_port, nodes, per_node, mode, **how), how=how))
     finally:
         if proxy is not None:
             proxy.proc.terminate()
@@ -431,17 +470,40 @@ def main():
                 "second, 2 per UPSERT), has a second tenant spend 2 requests a second, and holds each change "
                 "PENDING for 30 s. Adaptive is the default polling, fixed the documented 20 s cadence. "
                 "\"Throttled\" counts the kit's answers (the tenant's are apart); \"accepted\" is the most times "
-                "one record's change was accepted; time is from starting the first restore to the return of the "
-                "last.\n\n")
-        f.write("| nodes x resources | polling | exit statuses (status: count) | records right | kit requests | "
-                "throttled | requests per resource | tenant throttled | accepted | time to the last restore |\n"
-                "|---|---|---|---|---|---|---|---|---|---|\n")
+                "one record's change was accepted; \"busy zone answers\" counts 400 PriorRequestNotComplete "
+                "(the zone busy for 250 ms after each accepted change, in its rows); time is from the first "
+                "request of the storm to the return of the last restore. Staggered rows start each node at a "
+                "random time within 10 s. The floor, in this model: 2 reads, 1 change and 1 status check per "
+                "node (a node's restores share their reads, their change and its checks), so 2.0 requests a "
+                "resource at 2 resources a node; and the last change is INSYNC 30 s after it was accepted, "
+                "the account giving 50 + 8 requests a second (the tenant spends 2) to 200 reads and changes "
+                "before it: about 21 s + 30 s + a check and a read, so about 52 s.\n\n")
+        f.write("| nodes x resources | start | polling | exit statuses (status: count) | records right | "
+                "kit requests | throttled | busy zone answers | requests per resource | tenant throttled | "
+                "accepted | time to the last restore |\n"
+                "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
         for r in storms:
             exits = ", ".join(f"{k}: {v}" for k, v in r["exits"].items())
-            f.write(f"| {r['nodes']} x {r['per_node']} | {r['mode']} | {exits} | {r['records_right']} of "
+            how = r["how"]
+            start = (f"at random within {how['stagger']:.0f} s" if how.get("stagger")
+                     else f"at once, zone busy {how['busy_ms']:.0f} ms after each change" if how.get("busy_ms")
+                     else "at once")
+            tenant = r["tenant"]
+            share = 100 * tenant["throttled"] / max(1, tenant["requests"])
+            f.write(f"| {r['nodes']} x {r['per_node']} | {start} | {r['mode']} | {exits} | {r['records_right']} of "
                     f"{r['restores']} | {r['requests']} | {r['throttled']} ({100 * r['throttled_share']:.1f} %) | "
-                    f"{r['per_resource']:.2f} | {r['tenant']['throttled']} of {r['tenant']['requests']} | "
-                    f"{r['most_accepted']} | {r['last']:.1f} s |\n")
+                    f"{r['prior_request']} | {r['per_resource']:.2f} | {tenant['throttled']} of "
+                    f"{tenant['requests']} ({share:.1f} %) | {r['most_accepted']} | "
+                    f"{r['from_first_request']:.1f} s |\n")
+        f.write("\n## A lone resource and a throttle\n\n"
+                "One restore at a time on one node, against the counting front, each change PENDING for 5 s: "
+                "first on a node that has not yet seen a change turn INSYNC, then with its UPSERT answered "
+                "400 Throttling twice, then again with no throttle while the node still remembers the storm "
+                "(60 s). Lag is from the change turning INSYNC (the front's clock) to restore's return; wall is "
+                "restore's whole run, the throttled pauses included.\n\n")
+        f.write("| restore | wall | lag after INSYNC | GetChange requests |\n|---|---|---|---|\n")
+        for case, wall, lag, n in lone_rows:
+            f.write(f"| {case} | {wall:.2f} s | {lag:.2f} s | {n} |\n")
     print(open(args.out).read())
 
 

@@ -19,6 +19,7 @@ makes the table of BENCHMARKS.md from it; tests/integration/storm.rs runs a
 small one. Traffic goes to 127.0.0.1 only.
 """
 import argparse
+import random
 import http.client
 import json
 import os
@@ -143,7 +144,12 @@ def control(port, method, path, body=""):
     return json.loads(data or b"{}")
 
 
-def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=30.0, tenant=2.0, settings=""):
+def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=30.0, tenant=2.0, settings="",
+          stagger=0.0, busy_ms=0.0):
+    """The storm of `nodes` x `per_node`; each node starts at a random time
+    within `stagger` seconds (0: all at once); with `busy_ms`, the zone
+    answers PriorRequestNotComplete to a change within that long of its
+    last accepted one."""
     tag = f"{nodes}x{per_node}-{mode}-{time.time_ns()}"
     zone = make_zone(moto_port, f"storm-{tag}.example")
     plan = []
@@ -157,7 +163,10 @@ def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=3
     for k in range(0, len(names), 500):
         upsert(moto_port, zone, names[k:k + 500], OTHER)
     limiter, port = start_front(moto_port, work, "--account", "--rate", "10", "--burst", "50",
-                                "--insync-after", str(insync_after), "--tenant-rate", str(tenant))
+                                "--insync-after", str(insync_after), "--tenant-rate", str(tenant),
+                                "--busy-after-change", str(busy_ms))
+    rng = random.Random(f"{tag}-stagger")
+    offsets = sorted((rng.uniform(0, stagger), i) for i in range(nodes))
     procs = []
     try:
         defaults = f"{work}/storm-{tag}/LifeKeeper"
@@ -170,7 +179,9 @@ def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=3
                "LKROUTE53_SYSLOG_SOCKET": ""}
         restore = f"{kit}/opt/LifeKeeper/subsys/gen/resources/route53/actions/restore"
         start = time.perf_counter()
-        for root, _, resources in plan:
+        for offset, i in offsets:
+            root, _, resources = plan[i]
+            time.sleep(max(0.0, start + offset - time.perf_counter()))
             e = dict(env, LKROOT=root, LKROUTE53_LOCK_DIR=f"{root}/locks")
             for t, host in resources:
                 log = open(f"{root}/{t}.log", "w") if os.environ.get("STORM_LOGS") else subprocess.DEVNULL
@@ -180,6 +191,7 @@ def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=3
         codes = []
         for p in procs:
             codes.append(p.wait(timeout=600))
+        ended = time.monotonic()
         took = time.perf_counter() - start
         stats = control(port, "GET", "/__stats")
     finally:
@@ -198,7 +210,9 @@ def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=3
         "throttled_share": stats["throttled"] / max(1, stats["requests"]),
         "per_resource": stats["requests"] / n, "by_operation": stats["by_operation"],
         "tenant": stats["tenant"], "most_accepted": max(stats["accepted"].values(), default=0),
+        "prior_request": stats.get("prior_request", 0), "stagger": stagger, "busy_ms": busy_ms,
         "records_right": right, "last": took,
+        "from_first_request": ended - stats["first"] if stats.get("first") else took,
     }
 
 
@@ -213,6 +227,8 @@ def main():
     ap.add_argument("--insync-after", type=float, default=30.0)
     ap.add_argument("--tenant-rate", type=float, default=2.0)
     ap.add_argument("--settings", default="")
+    ap.add_argument("--stagger", type=float, default=0.0)
+    ap.add_argument("--busy-after-change", type=float, default=0.0)
     a = ap.parse_args()
     moto = None
     port = a.moto_port
@@ -223,7 +239,7 @@ def main():
         wait_port(port)
     try:
         print(json.dumps(storm(a.kit, a.work, port, a.nodes, a.per_node, a.mode, a.insync_after, a.tenant_rate,
-                               a.settings.replace("\\n", "\n"))))
+                               a.settings.replace("\\n", "\n"), a.stagger, a.busy_after_change)))
     finally:
         if moto:
             moto.terminate()

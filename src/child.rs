@@ -90,6 +90,10 @@ pub(crate) async fn run(
         .spawn()
         .map_err(ChildError::Spawn)?;
     let pid = child.id();
+    // Where this future is dropped before the child is waited for (the
+    // call it serves ran out of time), the child and what it started are
+    // stopped all the same.
+    let mut guard = Tree(pid);
     let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(ChildError::Spawn(io::Error::other("no pipes to the child")));
     };
@@ -116,15 +120,11 @@ pub(crate) async fn run(
     let status = match ended {
         Ok(Ok(Ok(status))) => status,
         Ok(Ok(Err(e))) => return Err(ChildError::Spawn(e)),
-        Ok(Err(e)) => {
-            stop_tree(pid);
-            return Err(e);
-        }
-        Err(_) => {
-            stop_tree(pid);
-            return Err(ChildError::Timeout);
-        }
+        // The guard stops it and what it started.
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(ChildError::Timeout),
     };
+    guard.0 = None;
     // Exited: what it wrote before it ended is in the pipes; a process it
     // left holding them is stopped, named.
     let drained = tokio::time::timeout(GRACE, async {
@@ -137,6 +137,11 @@ pub(crate) async fn run(
     if drained.is_err() {
         stop_holders(&pipes, name);
         out_task.abort();
+    }
+    // stdout past its cap, whether the child ended first (the pipe
+    // closed under it: SIGPIPE) or the reader saw it first.
+    if stdout.lock().map(|k| k.more).unwrap_or(false) {
+        return Err(ChildError::TooMuch);
     }
     let take = |k: &Arc<Mutex<Kept>>| {
         k.lock()
@@ -221,6 +226,16 @@ fn holds(pid: u32, pipes: &[&str]) -> bool {
 
 /// Stop a child that ran out of its time or printed too much, and
 /// everything it started.
+/// A child not yet waited for: stopped with everything it started when
+/// dropped, unless its PID was taken out.
+struct Tree(Option<u32>);
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        stop_tree(self.0.take());
+    }
+}
+
 fn stop_tree(pid: Option<u32>) {
     let Some(pid) = pid else { return };
     let mut tree = crate::leftovers::descendants_of(pid);
@@ -257,6 +272,34 @@ mod tests {
         assert_eq!(f.code, Some(0));
         assert_eq!(f.stdout, b"done\n");
         assert_eq!(f.stderr.len(), 64);
+    }
+
+    #[tokio::test]
+    async fn a_run_dropped_before_its_child_ended_stops_what_the_child_started() {
+        let dir = crate::lock::scratch("child-dropped");
+        std::fs::create_dir_all(&dir).expect("scratch");
+        let file = dir.join("pid");
+        let script = format!("sleep 300 & echo $! >{}; wait", file.display());
+        let mut cmd = sh(&script);
+        // The call it serves ends first: the future is dropped.
+        let cut =
+            tokio::time::timeout(Duration::from_millis(500), run(&mut cmd, "sh", LIMITS)).await;
+        assert!(cut.is_err(), "{cut:?}");
+        let pid: u32 = std::fs::read_to_string(&file)
+            .expect("the child ran")
+            .trim()
+            .parse()
+            .expect("a PID");
+        let gone = |p: u32| {
+            let s = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            s.is_empty() || s.contains(") Z ")
+        };
+        let start = std::time::Instant::now();
+        while !gone(pid) && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(gone(pid), "process {pid} left running");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]

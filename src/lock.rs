@@ -316,6 +316,15 @@ pub(crate) async fn acquire(
     }
 }
 
+/// A lock folder of its own for one unit test (absent: a test that needs
+/// it made makes it), under the system's temporary folder.
+#[cfg(test)]
+pub(crate) fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lkr53-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,8 +338,7 @@ mod tests {
     }
 
     fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("lkr53-lock-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
+        let d = super::scratch(&format!("lock-{name}"));
         std::fs::create_dir_all(&d).expect("scratch");
         d
     }

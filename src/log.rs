@@ -91,6 +91,9 @@ pub(crate) enum Msg {
     /// A change this run sent also wrote another restore's record (group
     /// commit): which, and whose.
     GroupCommit = 53028,
+    /// Route 53 was still applying an earlier change of the zone
+    /// (PriorRequestNotComplete): sent again after a pause, said once a run.
+    ZoneBusy = 53029,
     Remove = 53030,
     Created = 53040,
     RolledBack = 53041,

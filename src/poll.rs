@@ -13,12 +13,17 @@
 //!   every interval, the first one interval after the change was accepted.
 //!
 //! In a storm (the node saw Route 53 throttle lately), either schedule
-//! yields: the first check waits [`STORM_FIRST`], about as long as a
-//! change usually takes to be INSYNC (Route 53 says they generally are
-//! within 60 s), and the later ones back off from [`STORM_GAP`] by half
-//! each time, never more than the interval apart, so that a storm's
-//! changes are checked about once each. A lone resource keeps its
-//! schedule.
+//! yields: every status check is a token of the account's quota, and a
+//! check before the change can be INSYNC is wasted. The first check waits
+//! as long as the node's changes have lately taken to turn INSYNC (learned
+//! from the checks of its earlier changes: see [`Pacing::expected`]), else
+//! [`STORM_FIRST`] (Route 53 says changes are generally INSYNC within
+//! 60 s); the next ones follow [`STORM_GAP`] apart for a while (so that a
+//! change INSYNC a little late is seen within that), then back off by half
+//! each time, never more than the interval apart. So a storm's changes are
+//! checked about once each, and a node that was throttled but whose
+//! changes turn INSYNC fast still sees them within a gap. A lone resource
+//! out of a storm keeps its schedule.
 //!
 //! No check starts after the budget's end, however long the checks before
 //! it took, so the wait overruns its budget by at most one call.
@@ -32,11 +37,12 @@ use crate::aws::{ChangeState, RecordApi, Route53Error};
 use crate::settings::{PollMode, Tries};
 
 /// In a storm, the first check comes this long after the change was
-/// accepted.
+/// accepted where the node has learned nothing better.
 pub(crate) const STORM_FIRST: Duration = Duration::from_secs(30);
-/// In a storm, the checks after the first are this far apart, then half as
-/// far again each time.
-pub(crate) const STORM_GAP: Duration = Duration::from_secs(5);
+/// In a storm, the checks after the first are this far apart, for
+/// [`STORM_CLOSE`] checks, then half as far again each time.
+pub(crate) const STORM_GAP: Duration = Duration::from_millis(1250);
+const STORM_CLOSE: u32 = 4;
 
 /// What the node says about the pace of status checks, asked before each.
 pub(crate) trait Pacing {
@@ -44,6 +50,14 @@ pub(crate) trait Pacing {
     fn gap(&self) -> Duration;
     /// Whether the node is in a storm.
     fn storm(&self) -> bool;
+    /// How long the node's changes have lately taken to turn INSYNC.
+    fn expected(&self) -> Option<Duration> {
+        None
+    }
+    /// A change turned INSYNC between these two times after it was
+    /// accepted (the last check that saw it PENDING, the first that saw
+    /// it INSYNC): for the node to learn.
+    fn learn(&self, _pending: Duration, _insync: Duration) {}
     /// The change's state as another process of the node saw it lately,
     /// where that stands for a check.
     fn known(&self) -> Option<ChangeState> {
@@ -60,12 +74,27 @@ pub(crate) trait Pacing {
     fn rank(&self) -> usize {
         0
     }
+    /// Whether other processes of the node wait for the same change: then
+    /// this one watches what they see while it waits for its next check.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// How long after a throttled check the next one may come.
+    fn after_throttle(&self) -> Duration {
+        STORM_GAP
+    }
 }
 
+/// How often a process that shares its change with others looks at what
+/// they saw while it waits for its own next check.
+const WATCH: Duration = Duration::from_millis(100);
+
 /// How much later than the first a process that waits for the same change
-/// as others makes its checks, per place: by then, what the first saw
-/// stands for its check.
-const RANK_STEP: Duration = Duration::from_millis(300);
+/// as others makes its checks, per place: long enough for the first's
+/// answer to come back even when the node's budget holds it a while, so
+/// that what the first saw stands for the check. It watches meanwhile and
+/// goes on as soon as the first saw INSYNC.
+const RANK_STEP: Duration = Duration::from_millis(1500);
 
 impl Pacing for Waiting {
     fn gap(&self) -> Duration {
@@ -90,6 +119,22 @@ impl Pacing for Waiting {
 
     fn rank(&self) -> usize {
         Waiting::rank(self)
+    }
+
+    fn expected(&self) -> Option<Duration> {
+        Waiting::expected(self)
+    }
+
+    fn learn(&self, pending: Duration, insync: Duration) {
+        Waiting::learn(self, pending, insync)
+    }
+
+    fn shared(&self) -> bool {
+        Waiting::shared(self)
+    }
+
+    fn after_throttle(&self) -> Duration {
+        Waiting::after_throttle(self)
     }
 }
 
@@ -192,6 +237,11 @@ pub(crate) async fn wait_insync<A: RecordApi>(
     let mut polls = 0;
     let mut storm_checks = 0;
     let mut last: Option<Instant> = None;
+    // The last check that saw the change PENDING, for the node to learn
+    // how long its changes take.
+    let mut pending_seen: Option<Duration> = None;
+    // After a throttled check, the next comes no sooner than this.
+    let mut held: Option<Instant> = None;
     for (i, at) in due.iter().enumerate() {
         let now = Instant::now();
         if now > deadline || last.is_some_and(|l| l >= deadline) {
@@ -202,23 +252,55 @@ pub(crate) async fn wait_insync<A: RecordApi>(
         if due.get(i + 1).is_some_and(|next| start + *next <= now) {
             continue;
         }
+        let calm = storm_checks == 0;
         let when = check_time(start + *at, start, last, &mut storm_checks, due, pace);
-        tokio::time::sleep_until(when.min(deadline)).await;
+        let when = held.map_or(when, |h| when.max(h));
+        watch_until(when.min(deadline), pace).await;
+        // Its place among the processes waiting for the same change, asked
+        // when its check comes (the others register as they get the
+        // change ID).
+        let place = pace.rank().min(20) as u32;
+        if place > 0 {
+            watch_until((Instant::now() + RANK_STEP * place).min(deadline), pace).await;
+            // The first one's check was throttled meanwhile: this one
+            // keeps to the storm's pace too.
+            if calm
+                && storm_checks == 0
+                && pace.storm()
+                && pace.known().is_none()
+                && i + 1 < due.len()
+            {
+                continue;
+            }
+        }
         last = Some(Instant::now());
         polls += 1;
         let try_no = polls;
         match state_of(api, change_id, pace).await {
             Ok(ChangeState::InSync) => {
-                return Ok(Outcome::InSync {
+                // Learnt only where a PENDING check bounds it from below
+                // too, or where the checks were close together from the
+                // start (out of a storm): a first check that found it
+                // INSYNC says only "by then".
+                let elapsed = start.elapsed();
+                match pending_seen {
+                    Some(p) => pace.learn(p, elapsed),
+                    None if storm_checks == 0 => pace.learn(Duration::ZERO, elapsed),
+                    None => {}
+                }
+                return Ok(Outcome::InSync { elapsed, polls });
+            }
+            Ok(ChangeState::Pending) => {
+                pending_seen = Some(start.elapsed());
+                report(Poll::Pending {
+                    try_no,
+                    of,
                     elapsed: start.elapsed(),
-                    polls,
                 })
             }
-            Ok(ChangeState::Pending) => report(Poll::Pending {
-                try_no,
-                of,
-                elapsed: start.elapsed(),
-            }),
+            // Said where it came; the storm it starts holds the next
+            // check back.
+            Err(e) if e.is_throttling() => held = Some(Instant::now() + pace.after_throttle()),
             Err(e) if e.is_retryable() => report(Poll::Error {
                 try_no,
                 of,
@@ -236,8 +318,7 @@ pub(crate) async fn wait_insync<A: RecordApi>(
 
 /// When the check due at `due_at` is made: held back by a storm's pace
 /// (a wait that saw a storm keeps to it; `storm_checks` counts its
-/// checks) and by the node's gap after the `last` check, then stepped by
-/// the process's rank among the node's waiting changes.
+/// checks) and by the node's gap after the `last` check.
 fn check_time(
     due_at: Instant,
     start: Instant,
@@ -248,10 +329,17 @@ fn check_time(
 ) -> Instant {
     let mut when = due_at;
     if *storm_checks > 0 || pace.storm() {
-        // The first check of a storm comes at a random part of a gap
-        // after STORM_FIRST, so that changes accepted together are not
-        // checked together.
-        let first = STORM_FIRST + STORM_GAP.mul_f64(pace.spread());
+        // The first check of a storm comes when the node's changes have
+        // lately turned INSYNC, at a random part of a gap after, so that
+        // changes accepted together are not checked together.
+        // Where the node has learned how long its changes take, the gap
+        // is centred on that (a check a little early finds it PENDING and
+        // the next follows within a gap); else it follows STORM_FIRST.
+        let spread = STORM_GAP.mul_f64(pace.spread());
+        let first = match pace.expected() {
+            Some(e) => e.saturating_sub(STORM_GAP / 2) + spread,
+            None => STORM_FIRST + spread,
+        };
         when = when.max(start + first);
         if let Some(last) = last.filter(|_| *storm_checks > 0) {
             when = when.max(last + storm_gap(*storm_checks, due));
@@ -261,7 +349,23 @@ fn check_time(
     if let Some(last) = last {
         when = when.max(last + pace.gap());
     }
-    when + RANK_STEP * pace.rank().min(20) as u32
+    when
+}
+
+/// Wait until `until`; a process that shares its change with others
+/// stops waiting as soon as one of them saw it INSYNC.
+async fn watch_until(until: Instant, pace: &impl Pacing) {
+    if !pace.shared() {
+        tokio::time::sleep_until(until).await;
+        return;
+    }
+    loop {
+        let now = Instant::now();
+        if now >= until || pace.known() == Some(ChangeState::InSync) {
+            return;
+        }
+        tokio::time::sleep(WATCH.min(until - now)).await;
+    }
 }
 
 /// The change's state: one another restore of the batch saw lately
@@ -281,9 +385,9 @@ async fn state_of<A: RecordApi>(
     state
 }
 
-/// The gap after the `k`th check of a storm: [`STORM_GAP`], half as much
-/// again each time, never more than the schedule's widest gap (the
-/// interval).
+/// The gap after the `k`th check of a storm: [`STORM_GAP`] for the first
+/// [`STORM_CLOSE`], then half as much again each time, never more than the
+/// schedule's widest gap (the interval).
 fn storm_gap(k: u32, due: &[Duration]) -> Duration {
     let widest = due
         .windows(2)
@@ -292,7 +396,7 @@ fn storm_gap(k: u32, due: &[Duration]) -> Duration {
         .max()
         .unwrap_or(STORM_GAP);
     STORM_GAP
-        .mul_f64(1.5f64.powi(k.saturating_sub(1).min(20) as i32))
+        .mul_f64(1.5f64.powi(k.saturating_sub(STORM_CLOSE).min(20) as i32))
         .min(widest.max(STORM_GAP))
 }
 
@@ -405,7 +509,7 @@ mod tests {
         let api = Scripted::new(None);
         api.changes.borrow_mut().extend([
             Ok(ChangeState::Pending),
-            Err(throttled("GetChange")),
+            Err(refused("ServiceUnavailable", true)),
             Ok(ChangeState::InSync),
         ]);
         let due = schedule(PollMode::Fixed, tries(20, 5));
@@ -554,6 +658,53 @@ mod tests {
             .all(|t| *t <= Duration::from_secs(10)));
     }
 
+    /// A node whose throttled checks wait this long before the next.
+    struct Held(Duration);
+
+    impl Pacing for Held {
+        fn gap(&self) -> Duration {
+            Duration::ZERO
+        }
+        fn storm(&self) -> bool {
+            false
+        }
+        fn after_throttle(&self) -> Duration {
+            self.0
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_check_is_not_reported_and_holds_the_next_back() {
+        let api = Scripted::new(None);
+        api.changes.borrow_mut().extend([
+            Ok(ChangeState::Pending),
+            Err(throttled("GetChange")),
+            Ok(ChangeState::InSync),
+        ]);
+        let due = schedule(PollMode::Adaptive, tries(20, 5));
+        let mut seen = 0;
+        let out = wait_insync(
+            &api,
+            "C1",
+            Instant::now(),
+            &due,
+            &Held(Duration::from_secs(7)),
+            |_| seen += 1,
+        )
+        .await
+        .expect("no fatal error");
+        assert!(matches!(out, Outcome::InSync { polls: 3, .. }), "{out:?}");
+        // Only the PENDING check is reported; the call path said the
+        // throttled one.
+        assert_eq!(seen, 1);
+        let at = asked_at(&api);
+        assert_eq!(at[0], Duration::from_secs(1));
+        assert_eq!(at[1], Duration::from_millis(2250));
+        // Not at 3.5 s, as the schedule had it: 7 s after the throttle.
+        assert!(at[2] >= Duration::from_millis(9250), "{at:?}");
+        assert!(at[2] < Duration::from_secs(10), "{at:?}");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn access_denied_ends_the_wait_at_once() {
         let api = Scripted::new(None);
@@ -622,9 +773,9 @@ mod tests {
             .await
             .expect("ok");
         let at: Vec<f64> = asked_at(&api).iter().map(Duration::as_secs_f64).collect();
-        assert_eq!(at[..4], [30.0, 35.0, 42.5, 53.75], "{at:?}");
+        assert_eq!(at[..6], [30.0, 31.25, 32.5, 33.75, 35.0, 36.875], "{at:?}");
         assert_eq!(at.last().copied(), Some(100.0), "{at:?}");
-        assert!(at.len() <= 8, "{at:?}");
+        assert!(at.len() <= 14, "{at:?}");
         assert!(matches!(out, Outcome::GaveUp { .. }));
 
         let api = Scripted::new(None);
@@ -635,9 +786,49 @@ mod tests {
         assert_eq!(
             out,
             Outcome::InSync {
-                elapsed: Duration::from_secs(35),
+                elapsed: Duration::from_millis(31_250),
                 polls: 2
             }
+        );
+    }
+
+    /// A node whose changes have lately turned INSYNC fast checks then,
+    /// storm or not, and learns from what it sees.
+    #[tokio::test(start_paused = true)]
+    async fn in_a_storm_the_first_check_comes_when_changes_lately_turned_insync() {
+        struct Learnt(std::cell::Cell<Option<(Duration, Duration)>>);
+        impl Pacing for Learnt {
+            fn gap(&self) -> Duration {
+                Duration::ZERO
+            }
+            fn storm(&self) -> bool {
+                true
+            }
+            fn expected(&self) -> Option<Duration> {
+                Some(Duration::from_secs(2))
+            }
+            fn learn(&self, pending: Duration, insync: Duration) {
+                self.0.set(Some((pending, insync)));
+            }
+        }
+        let api = Scripted::new(None);
+        api.changes.borrow_mut().push_back(Ok(ChangeState::Pending));
+        let due = schedule(PollMode::Adaptive, tries(20, 5));
+        let pace = Learnt(std::cell::Cell::new(None));
+        let out = wait_insync(&api, "C1", Instant::now(), &due, &pace, |_| {})
+            .await
+            .expect("ok");
+        assert_eq!(
+            out,
+            Outcome::InSync {
+                elapsed: Duration::from_millis(2_625),
+                polls: 2
+            },
+            "half a gap before the 2 s learned, then a gap later"
+        );
+        assert_eq!(
+            pace.0.get(),
+            Some((Duration::from_millis(1_375), Duration::from_millis(2_625)))
         );
     }
 }

@@ -69,3 +69,10 @@ pub(crate) async fn read_with_tries<A: RecordApi>(
     )
     .await
 }
+
+/// The zone and host name LifeKeeper's `-i route53:ZONE:HOST` names.
+pub(crate) fn id_target(id: Option<&str>) -> Option<(String, String)> {
+    let rest = id?.strip_prefix("route53:")?;
+    let (zone, host) = rest.split_once(':')?;
+    (!zone.is_empty() && !host.is_empty()).then(|| (zone.to_string(), host.to_string()))
+}

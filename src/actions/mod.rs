@@ -54,7 +54,7 @@ async fn run(ctx: &Ctx, command: &Command) -> Result<(), ActionError> {
         Command::List(_) => status::list(ctx).await,
         Command::Policy(a) => policy::run(ctx, &a.tag, policy_shape(a)).await,
         Command::Restore(a) | Command::Recover(a) => {
-            restore::run(ctx, &route53().await, &a.tag).await
+            restore::run(ctx, &route53().await, &a.tag, a.id.as_deref()).await
         }
         Command::Remove(a) => remove::run(ctx, &a.tag).await,
         Command::QuickCheck(a) => {

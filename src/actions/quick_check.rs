@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use super::common::{read_with_tries, subject};
+use super::common::{id_target, read_with_tries, subject};
 use crate::aws::{RecordApi, Route53Error};
 use crate::cli;
 use crate::context::Ctx;
@@ -115,13 +115,6 @@ async fn tell(ctx: &Ctx<impl LcdEvents>, tag: &str, id: &str, deadline: tokio::t
             ),
         ),
     }
-}
-
-/// The zone and host name LifeKeeper's `-i route53:ZONE:HOST` names.
-pub(super) fn id_target(id: Option<&str>) -> Option<(String, String)> {
-    let rest = id?.strip_prefix("route53:")?;
-    let (zone, host) = rest.split_once(':')?;
-    (!zone.is_empty() && !host.is_empty()).then(|| (zone.to_string(), host.to_string()))
 }
 
 async fn check<A: RecordApi>(

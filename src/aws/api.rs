@@ -52,6 +52,10 @@ pub(crate) trait RecordApi {
     /// This process will write a record of `zone` once it has read it: in
     /// a storm, the node's batch for the zone waits for it a while.
     fn will_write(&self, _zone: &str) {}
+    /// This process will soon read the A record `name` of `zone` (as
+    /// LifeKeeper's `-i` names it, before the LCD has said so): the node's
+    /// other readers of the zone may read it for it meanwhile.
+    fn will_read(&self, _zone: &str, _name: &str) {}
 }
 
 /// What create, doctor and status ask of Route 53 and of the AWS side.

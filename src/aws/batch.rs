@@ -454,9 +454,7 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("lkr53-batch-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        d
+        crate::lock::scratch(&format!("batch-{name}"))
     }
 
     fn member(pid: u32, n: u64, name: &str) -> Member {

@@ -69,9 +69,14 @@ pub(crate) const STORM_HOLD: Duration = Duration::from_secs(60);
 /// The spread window of a storm: where it starts, and its bounds.
 pub(crate) const WINDOW_START: Duration = Duration::from_secs(20);
 pub(crate) const WINDOW_MIN: Duration = Duration::from_secs(5);
-pub(crate) const WINDOW_MAX: Duration = Duration::from_secs(40);
+pub(crate) const WINDOW_MAX: Duration = Duration::from_secs(26);
+/// A new throttled second widens the window this much.
+pub(crate) const GROWTH: f64 = 1.25;
 /// The window halves with each this long without a throttled answer.
 pub(crate) const WINDOW_HALF_LIFE: Duration = Duration::from_secs(10);
+/// Each throttled answer a run already had shrinks its next pause's
+/// window by this much.
+const AGING: f64 = 0.5;
 /// Throttled answers within this long of the last one are one event: the
 /// window doubles once for them.
 const SAME_EVENT: Duration = Duration::from_secs(1);
@@ -149,6 +154,25 @@ pub(crate) fn throttle_pause(window: Duration, room: Duration, fraction: f64) ->
     THROTTLE_FLOOR + span.mul_f64(fraction.clamp(0.0, 1.0))
 }
 
+/// The pause before a request held back by a storm is tried again: a
+/// random part of the `window` (of half of it, for work under way:
+/// `pace`), shrunk by [`AGING`] for each of the run's earlier throttled
+/// answers (`before`) down to [`WINDOW_MIN`], or of the `room` the call has left where that is
+/// shorter, so that a call tries again within its bound rather than giving
+/// up on a draw (at least [`THROTTLE_FLOOR`]).
+fn spread_pause(window: Duration, room: Duration, pace: Pace, before: u32) -> Duration {
+    let window = match pace {
+        Pace::New => window,
+        Pace::Prompt | Pace::Check => window / 2,
+    };
+    // A run throttled again waits less each time: the oldest work of the
+    // account goes first, and a storm's tail is short.
+    let window = window
+        .mul_f64(AGING.powi(before.min(8) as i32))
+        .max(WINDOW_MIN.min(window));
+    throttle_pause(window, room, random_fraction())
+}
+
 fn ns(d: Duration) -> u64 {
     d.as_nanos() as u64
 }
@@ -159,10 +183,15 @@ pub(crate) enum Pace {
     /// It starts new work (the run's first read, an UPSERT): in a storm,
     /// spread over the window.
     New,
-    /// It serves work under way (a status check, which the INSYNC wait
-    /// paces itself; the verifying read; a call's later attempts): its
-    /// slot only.
+    /// It serves work under way (the verifying read, the UPSERT that
+    /// follows a read, a call's later attempts): its slot only; throttled,
+    /// it is tried again after a quarter of the window's draw, so that work
+    /// under way ends before new work starts.
     Prompt,
+    /// A status check, which the INSYNC wait paces itself: its slot only;
+    /// throttled, it is not tried again within its call, and the wait
+    /// makes its next check when the node's changes usually turn INSYNC.
+    Check,
 }
 
 /// The node's budget, as the settings give it.
@@ -244,7 +273,7 @@ impl Budget {
         let window_ms = if !s.storm(now) {
             WINDOW_START.as_millis() as u64
         } else if now > last + ns(SAME_EVENT) {
-            (s.window() * 2).min(WINDOW_MAX).as_millis() as u64
+            s.window().mul_f64(GROWTH).min(WINDOW_MAX).as_millis() as u64
         } else {
             s.window().as_millis() as u64
         };
@@ -289,18 +318,25 @@ impl Budget {
     }
 
     /// Route 53 answered `Throttling`: the node holds back. The pause
-    /// before the throttled request is tried again: a random part of the
-    /// window, or of the `room` the call has left where that is shorter,
-    /// so that a call tries again within its bound rather than giving up
-    /// on a draw (at least [`THROTTLE_FLOOR`]).
-    pub(crate) fn throttled(&self, room: Duration) -> Duration {
+    /// before the throttled request is tried again: see [`Budget::spread`].
+    pub(crate) fn throttled(&self, room: Duration, pace: Pace, before: u32) -> Duration {
         let window = self
             .update(|s, now| {
                 let s = self.on_throttle(s, now);
                 (s, s.window())
             })
             .unwrap_or(WINDOW_START);
-        throttle_pause(window, room, random_fraction())
+        spread_pause(window, room, pace, before)
+    }
+
+    /// In a storm, a pause as after a throttled answer, without telling the
+    /// node's state (a busy zone is the zone's, not the account's); None
+    /// out of a storm.
+    pub(crate) fn spread(&self, room: Duration, pace: Pace, before: u32) -> Option<Duration> {
+        let window = self
+            .update(|s, now| (s, s.storm(now).then(|| s.window_at(now))))
+            .flatten()?;
+        Some(spread_pause(window, room, pace, before))
     }
 
     /// Route 53 answered (not throttled).
@@ -441,6 +477,29 @@ impl Waiting {
             .count()
     }
 
+    /// Whether another living process of the node waits for this change.
+    pub(crate) fn shared(&self) -> bool {
+        let Some(path) = &self.path else { return false };
+        pending_files(&self.budget.dir)
+            .into_iter()
+            .any(|(file, text, alive)| {
+                alive
+                    && file != *path
+                    && parse_pending(&text).is_some_and(|(id, _, _)| id == self.change_id)
+            })
+    }
+
+    /// How long after a throttled status check the next may come: a random
+    /// part of a quarter of the node's window (at least
+    /// [`THROTTLE_FLOOR`]).
+    pub(crate) fn after_throttle(&self) -> Duration {
+        let window = self
+            .budget
+            .update(|s, now| (s, s.window_at(now)))
+            .unwrap_or(WINDOW_START);
+        throttle_pause(window / 4, window, random_fraction())
+    }
+
     /// Note the state this process saw (None: nothing yet).
     pub(crate) fn saw(&self, state: Option<ChangeState>) {
         if state == Some(ChangeState::InSync) {
@@ -489,7 +548,42 @@ impl Waiting {
     pub(crate) fn storm(&self) -> bool {
         self.path.is_some() && self.budget.storm()
     }
+
+    /// How long the node's changes have lately taken to turn INSYNC.
+    pub(crate) fn expected(&self) -> Option<Duration> {
+        self.path.as_ref()?;
+        let text = crate::bounded::read_regular(&self.budget.dir.join(INSYNC_FILE), 64).ok()?;
+        let ms: u64 = String::from_utf8(text).ok()?.trim().parse().ok()?;
+        Some(Duration::from_millis(
+            ms.clamp(LEARNT_MIN_MS, LEARNT_MAX_MS),
+        ))
+    }
+
+    /// A change turned INSYNC between `pending` and `insync` after it was
+    /// accepted: the node's estimate moves halfway to the middle of the
+    /// two.
+    pub(crate) fn learn(&self, pending: Duration, insync: Duration) {
+        if self.path.is_none() {
+            return;
+        }
+        let seen = ((pending + insync) / 2).as_millis() as u64;
+        let next = match self.expected() {
+            Some(e) => (e.as_millis() as u64 + seen) / 2,
+            None => seen,
+        }
+        .clamp(LEARNT_MIN_MS, LEARNT_MAX_MS);
+        if let Ok((mut f, _)) = lock::open_in_dir(&self.budget.dir, INSYNC_FILE) {
+            let _ = f.set_len(0);
+            let _ = f.write_all(format!("{next}\n").as_bytes());
+        }
+    }
 }
+
+/// Where the node keeps how long its changes have lately taken to turn
+/// INSYNC (milliseconds), and the bounds of what it believes.
+const INSYNC_FILE: &str = "insync";
+const LEARNT_MIN_MS: u64 = 500;
+const LEARNT_MAX_MS: u64 = 120_000;
 
 impl Drop for Waiting {
     /// The registration goes; one that saw INSYNC stays a while for the
@@ -663,14 +757,14 @@ mod tests {
     }
 
     #[test]
-    fn the_window_doubles_once_per_throttled_second_and_shrinks_with_answers() {
+    fn the_window_grows_once_per_throttled_second_and_shrinks_with_answers() {
         let b = budget();
         let now = 100 * S;
         let mut s = b.on_throttle(State::default(), now);
         s = b.on_throttle(s, now + S / 2);
         assert_eq!(s.window(), WINDOW_START, "the same throttled second");
         s = b.on_throttle(s, now + 2 * S);
-        assert_eq!(s.window(), WINDOW_START * 2);
+        assert_eq!(s.window(), WINDOW_START.mul_f64(GROWTH));
         for k in 3..10 {
             s = b.on_throttle(s, now + 2 * k * S);
         }
@@ -682,6 +776,40 @@ mod tests {
         // Out of the storm, answers change nothing.
         let calm = State::default();
         assert_eq!(b.on_answer(calm, now), calm);
+    }
+
+    #[test]
+    fn a_run_held_back_again_waits_less_each_time_down_to_the_least_window() {
+        let w = WINDOW_START;
+        let room = Duration::from_secs(100);
+        for _ in 0..50 {
+            assert!(spread_pause(w, room, Pace::New, 0) <= w);
+            assert!(spread_pause(w, room, Pace::Prompt, 0) <= w / 2);
+            assert!(spread_pause(w, room, Pace::New, 1) <= w.mul_f64(AGING));
+            let p = spread_pause(w, room, Pace::New, 8);
+            assert!(p >= THROTTLE_FLOOR && p <= WINDOW_MIN, "{p:?}");
+            // The call's room bounds it whatever the window.
+            assert!(
+                spread_pause(w, Duration::from_secs(2), Pace::New, 0) <= Duration::from_secs(2)
+            );
+        }
+    }
+
+    #[test]
+    fn a_busy_zone_spreads_only_in_a_storm_and_leaves_the_state_alone() {
+        let dir = crate::lock::scratch("budget-busy");
+        let b = Budget::new(10, 10, dir.clone());
+        let room = Duration::from_secs(100);
+        assert_eq!(b.spread(room, Pace::New, 0), None, "out of a storm");
+        let _ = b.throttled(room, Pace::New, 0);
+        let before = std::fs::read_to_string(dir.join(FILE)).expect("the budget file");
+        let p = b.spread(room, Pace::New, 0).expect("in a storm");
+        assert!(p >= THROTTLE_FLOOR && p <= WINDOW_START, "{p:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join(FILE)).expect("the budget file"),
+            before
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -28,6 +28,12 @@ const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// The pause after STS throttled a credential lookup.
 const CREDENTIALS_PAUSE: Duration = Duration::from_secs(1);
+/// The first pause after Route 53 said the zone was still applying an
+/// earlier change (it clears in seconds); each next one doubles, up to
+/// [`MAX_BUSY_PAUSE`], a random part of it taken (other nodes' changes of
+/// the zone wait too).
+const BUSY_PAUSE: Duration = Duration::from_millis(500);
+const MAX_BUSY_PAUSE: Duration = Duration::from_secs(8);
 
 /// The longest one API call can take, waits for the budget and throttled
 /// answers included: every attempt (`C + R` each) timing out, plus the
@@ -56,6 +62,10 @@ pub(crate) struct CallPath {
     pub bound: Duration,
     pub bad_endpoint: Option<BadEndpoint>,
     pub(super) log: Arc<Logger>,
+    /// The run has said once that a zone was busy.
+    busy_said: Arc<std::sync::atomic::AtomicBool>,
+    /// Throttled answers this run has had, in all its calls.
+    throttles: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl CallPath {
@@ -71,6 +81,8 @@ impl CallPath {
             bound: bound(attempt_limit),
             bad_endpoint,
             log,
+            busy_said: Arc::default(),
+            throttles: Arc::default(),
         }
     }
 
@@ -94,9 +106,10 @@ impl CallPath {
             });
         }
         let deadline = Instant::now() + self.bound;
+        let call_pace = pace;
         // Only a call's first attempt starts new work.
         let pace = Cell::new(pace);
-        let mut failed = 0;
+        let mut tally = Tally::default();
         let budget = &self.budget;
         retry(
             || {
@@ -112,7 +125,7 @@ impl CallPath {
                 }
             },
             |e| {
-                let pause = match self.pause(operation, e, &mut failed, deadline) {
+                let pause = match self.pause((operation, call_pace), e, &mut tally, deadline) {
                     Some(p) => p,
                     None => return Next::Stop,
                 };
@@ -144,20 +157,60 @@ impl CallPath {
     }
 
     /// The pause before the next attempt after `e`, or None where no
-    /// attempt follows; `failed` counts the failures that were no
-    /// throttling.
+    /// attempt follows; `tally` counts the call's answers so far.
     fn pause(
         &self,
-        operation: &'static str,
+        (operation, pace): (&'static str, Pace),
         e: &Route53Error,
-        failed: &mut u32,
+        tally: &mut Tally,
         deadline: Instant,
     ) -> Option<Duration> {
+        let Tally { failed, busy } = tally;
+        if e.is_zone_busy() {
+            // The zone's, not the account's: the node's budget is not told;
+            // said once a run, however often it comes.
+            *busy += 1;
+            if !self
+                .busy_said
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                self.log.warn(
+                    Msg::ZoneBusy,
+                    &format!("Route 53 was still applying an earlier change of the zone ({e}); {operation} is sent again after a pause, as long as its call's bound allows"),
+                );
+            }
+            // In a storm, the zone's other changes are the storm's, and
+            // the zone takes them one at a time: the pause is drawn from
+            // the whole window, as new work's is, and does not age (the
+            // zone, not the account, holds it back); out of one, a short
+            // pause that doubles.
+            let room = deadline
+                .saturating_duration_since(Instant::now())
+                .saturating_sub(self.attempt_limit);
+            if let Some(p) = self.budget.spread(room, Pace::New, 0) {
+                return Some(p);
+            }
+            let base = BUSY_PAUSE * 2u32.saturating_pow(busy.saturating_sub(1).min(8));
+            return Some(crate::retry::jitter(base.min(MAX_BUSY_PAUSE) / 2));
+        }
         if e.is_throttling() {
             let room = deadline
                 .saturating_duration_since(Instant::now())
                 .saturating_sub(self.attempt_limit);
-            let pause = self.budget.throttled(room);
+            // The run's throttled answers so far, whichever call had them:
+            // a run throttled on its read and again on its UPSERT is as old
+            // as a request throttled twice.
+            let before = self
+                .throttles
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let pause = self.budget.throttled(room, pace, before);
+            if pace == Pace::Check {
+                self.log.warn(
+                    Msg::Throttled,
+                    &format!("Route 53 throttled {operation} (the account's request quota is spent); the node holds back, and the change is checked again when the node's changes usually turn INSYNC"),
+                );
+                return None;
+            }
             self.log.warn(
                 Msg::Throttled,
                 &format!(
@@ -181,6 +234,15 @@ impl CallPath {
     }
 }
 
+/// What one call has been answered so far.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Failures that were no throttling and no busy zone.
+    failed: u32,
+    /// The busy zone's answers.
+    busy: u32,
+}
+
 /// The pause before the `n`th retry of a failure that was not throttling:
 /// exponential from [`INITIAL_BACKOFF`] up to [`MAX_BACKOFF`], jittered.
 fn backoff(n: u32) -> Duration {
@@ -195,8 +257,7 @@ mod tests {
     use std::collections::VecDeque;
 
     fn path(name: &str, attempt: Duration) -> CallPath {
-        let dir = std::env::temp_dir().join(format!("lkr53-call-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = crate::lock::scratch(&format!("call-{name}"));
         CallPath::new(
             Budget::new(1000, 1000, dir),
             attempt,
@@ -320,5 +381,25 @@ mod tests {
     #[test]
     fn the_bound_is_three_attempts_and_two_backoffs() {
         assert_eq!(bound(Duration::from_secs(15)), Duration::from_secs(55));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_zone_spends_no_attempt_and_is_said_once() {
+        let p = path("busy", Duration::from_secs(5));
+        let mut script: Vec<_> = (0..5)
+            .map(|_| Err(refused("PriorRequestNotComplete", true)))
+            .collect();
+        script.push(Ok(9));
+        let (out, at) = run(&p, script).await;
+        assert_eq!(out.expect("sent at last"), 9);
+        assert_eq!(at.len(), 6, "more than ATTEMPTS: a busy zone spends none");
+        let said = p
+            .log
+            .captured()
+            .iter()
+            .filter(|l| l.contains(":053029:"))
+            .count();
+        assert_eq!(said, 1, "said once a run");
+        assert!(!p.budget.storm(), "the zone's business, not the account's");
     }
 }

@@ -21,7 +21,7 @@ use super::endpoint::bad_route53_override;
 use super::error::Route53Error;
 use super::estate::{node_name, Estate};
 use super::sdk::{sdk_config, sdk_route53, Sent, ServerDate};
-use super::wire;
+use super::{reads, wire};
 use crate::log::Logger;
 use crate::record::ARecord;
 use crate::settings::Settings;
@@ -43,10 +43,22 @@ pub(crate) struct Route53 {
     /// This run's claim of reading a record it will write, until it joins
     /// the zone's queue.
     reading: Arc<std::sync::Mutex<Option<crate::lock::Claim>>>,
+    /// This run's read announced early, until the read takes it.
+    announced: Arc<std::sync::Mutex<Option<Announced>>>,
     sent: Sent,
     /// Region, partition, profile, role, trust, routes: as decided for
     /// this run.
     pub(super) estate: Estate,
+}
+
+/// A read announced early: its zone, its name, its ID on the zone's board
+/// and its claim there.
+#[derive(Debug)]
+struct Announced {
+    zone: String,
+    name: String,
+    id: String,
+    claim: crate::lock::Claim,
 }
 
 impl Route53 {
@@ -88,6 +100,7 @@ impl Route53 {
             started: Arc::default(),
             changes: Arc::default(),
             reading: Arc::default(),
+            announced: Arc::default(),
         }
     }
 
@@ -110,6 +123,11 @@ impl Route53 {
                 async move { sent.await.map_err(|e| self.fail(operation, zone, e)) }
             })
             .await
+    }
+
+    /// An ID for one of this run's reads.
+    fn read_id(&self) -> String {
+        batch::member_id(1_000_000 + self.changes.fetch_add(1, Ordering::SeqCst))
     }
 
     /// How the run's next read takes its place: its first is new work.
@@ -179,9 +197,15 @@ impl batch::Sender for ZoneChanges<'_> {
     }
 
     async fn send(&self, take: &mut dyn FnMut() -> Vec<Member>) -> Result<Accepted, Route53Error> {
+        // The run's work began with its read, spread in a storm already:
+        // the change that follows it takes only its slot.
+        let pace = match self.api.started.load(Ordering::SeqCst) {
+            true => Pace::Prompt,
+            false => Pace::New,
+        };
         let out = self
             .api
-            .call("ChangeResourceRecordSets", self.zone, Pace::New, || {
+            .call("ChangeResourceRecordSets", self.zone, pace, || {
                 let change = wire::upsert_batch(&take());
                 let client = self.api.client.clone();
                 let zone = self.zone.to_string();
@@ -199,20 +223,74 @@ impl batch::Sender for ZoneChanges<'_> {
     }
 }
 
-impl RecordApi for Route53 {
-    async fn read_a(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
+/// The group read of one zone's records, through the call path.
+struct ZoneReads<'a> {
+    api: &'a Route53,
+    zone: &'a str,
+    pace: Pace,
+}
+
+impl reads::Lister for ZoneReads<'_> {
+    fn storm(&self) -> bool {
+        self.api.path.budget.storm()
+    }
+
+    async fn list(
+        &self,
+        names: &mut dyn FnMut() -> Vec<String>,
+    ) -> Result<reads::Listing, Route53Error> {
         let out = self
-            .call("ListResourceRecordSets", zone, self.read_pace(), || {
-                self.client
+            .api
+            .call("ListResourceRecordSets", self.zone, self.pace, || {
+                let names = names();
+                let start = names.first().cloned().unwrap_or_default();
+                let max = if names.len() > 1 { reads::RANGE } else { 1 };
+                self.api
+                    .client
                     .list_resource_record_sets()
-                    .hosted_zone_id(zone)
-                    .start_record_name(name)
+                    .hosted_zone_id(self.zone)
+                    .start_record_name(start)
                     .start_record_type(RrType::A)
-                    .max_items(1)
+                    .max_items(max)
                     .send()
             })
             .await?;
-        wire::exact_read(&out, name)
+        wire::listing(&out)
+    }
+}
+
+impl RecordApi for Route53 {
+    async fn read_a(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
+        let board = reads::Board::new(&self.path.budget.dir, zone);
+        // The read announced early, where it is this one.
+        let early = self.announced.lock().ok().and_then(|mut a| a.take());
+        let (me, early) = match early {
+            Some(a) if a.zone == zone && crate::record::same_name(&a.name, name) => {
+                (a.id, Some(a.claim))
+            }
+            _ => (self.read_id(), None),
+        };
+        let lister = ZoneReads {
+            api: self,
+            zone,
+            pace: self.read_pace(),
+        };
+        reads::read(&board, (&me, early), name, &lister, self.path.bound).await
+    }
+
+    fn will_read(&self, zone: &str, name: &str) {
+        let board = reads::Board::new(&self.path.budget.dir, zone);
+        let id = self.read_id();
+        if let (Some(claim), Ok(mut a)) =
+            (reads::announce(&board, &id, name), self.announced.lock())
+        {
+            *a = Some(Announced {
+                zone: zone.to_string(),
+                name: name.to_string(),
+                id,
+                claim,
+            });
+        }
     }
 
     async fn upsert_a(
@@ -245,7 +323,7 @@ impl RecordApi for Route53 {
 
     async fn change_state(&self, change_id: &str) -> Result<ChangeState, Route53Error> {
         let out = self
-            .call("GetChange", "-", Pace::Prompt, || {
+            .call("GetChange", "-", Pace::Check, || {
                 self.client.get_change().id(change_id).send()
             })
             .await?;

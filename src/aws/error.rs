@@ -50,6 +50,9 @@ impl std::fmt::Display for Cause {
 pub(crate) enum Retry {
     /// The account asks too much of Route 53: wait, then try again.
     Throttled,
+    /// The zone is still applying an earlier change: wait a moment, then
+    /// try again, without counting it as a failed try.
+    Busy,
     /// A passing condition: try again.
     Again,
     /// No other try can mend it.
@@ -78,7 +81,7 @@ const QUOTA: &str = "other clients in the account use the request quota; try aga
 pub(crate) const CODES: &[Code] = &[
     Code { code: "Throttling", retry: Retry::Throttled, hint: "", remedy: QUOTA },
     Code { code: "ThrottlingException", retry: Retry::Throttled, hint: "", remedy: QUOTA },
-    Code { code: "PriorRequestNotComplete", retry: Retry::Again, hint: "", remedy: QUOTA },
+    Code { code: "PriorRequestNotComplete", retry: Retry::Busy, hint: "the zone is still applying an earlier change", remedy: "it clears in seconds; other changes of this zone arrive close together" },
     Code { code: "RequestLimitExceeded", retry: Retry::Again, hint: "", remedy: QUOTA },
     Code { code: "ServiceUnavailable", retry: Retry::Again, hint: "", remedy: "as the message says" },
     Code { code: "InternalError", retry: Retry::Again, hint: "", remedy: "as the message says" },
@@ -217,6 +220,11 @@ impl Route53Error {
             Route53Error::Http { status, .. } => *status == 429,
             _ => false,
         }
+    }
+
+    /// Route 53 said the zone is still applying an earlier change.
+    pub(crate) fn is_zone_busy(&self) -> bool {
+        matches!(self, Route53Error::Refused { code: c, .. } if code(c).is_some_and(|c| c.retry == Retry::Busy))
     }
 
     /// What to do about it, for doctor: it follows the cause.

@@ -26,6 +26,7 @@ pub(crate) mod error;
 pub(crate) mod estate;
 pub(crate) mod http;
 mod probe;
+mod reads;
 mod sdk;
 pub(crate) mod trust;
 mod wire;

@@ -14,27 +14,31 @@ use aws_sdk_route53::types::{
 use super::api::{Accepted, ChangeState};
 use super::batch::Member;
 use super::error::Route53Error;
-use crate::record::{same_name, ARecord, Routing};
+use crate::record::{ARecord, Routing};
 
-/// The A record `name` in the answer to its exact read. A cut-off answer
-/// must never read as "no record": every whole answer echoes MaxItems
-/// (the SDK fills a missing one with 0). Where the record does not exist,
-/// the next one in order comes back: its name and type are checked.
-pub(super) fn exact_read(
+/// A listing of the zone, as the group read takes it: every record set in
+/// order, its A record where it is one, and whether it was cut. A cut-off
+/// answer (no MaxItems) is none.
+pub(super) fn listing(
     out: &ListResourceRecordSetsOutput,
-    name: &str,
-) -> Result<Option<ARecord>, Route53Error> {
+) -> Result<super::reads::Listing, Route53Error> {
     if out.max_items() < 1 {
         return Err(Route53Error::Garbled {
             operation: "ListResourceRecordSets",
             detail: "no MaxItems in the answer".into(),
         });
     }
-    Ok(out
-        .resource_record_sets()
-        .iter()
-        .find(|r| same_name(r.name(), name) && *r.r#type() == RrType::A)
-        .map(a_record))
+    Ok(super::reads::Listing {
+        sets: out
+            .resource_record_sets()
+            .iter()
+            .map(|r| super::reads::Listed {
+                name: r.name().to_string(),
+                record: (*r.r#type() == RrType::A).then(|| a_record(r)),
+            })
+            .collect(),
+        truncated: out.is_truncated(),
+    })
 }
 
 /// A change's state, as GetChange reports it.
@@ -178,7 +182,7 @@ mod tests {
         b.build().expect("record set")
     }
 
-    fn listing(sets: Vec<ResourceRecordSet>, max_items: i32) -> ListResourceRecordSetsOutput {
+    fn listing_of(sets: Vec<ResourceRecordSet>, max_items: i32) -> ListResourceRecordSetsOutput {
         ListResourceRecordSetsOutput::builder()
             .set_resource_record_sets(Some(sets))
             .is_truncated(false)
@@ -188,27 +192,37 @@ mod tests {
     }
 
     #[test]
-    fn the_exact_read_takes_only_the_names_a_record_and_never_a_cut_answer() {
-        let out = listing(vec![set("APP.example.com.", RrType::A, &["10.0.1.10"])], 1);
-        let r = exact_read(&out, "app.example.com")
-            .expect("read")
-            .expect("a record");
-        assert_eq!((r.values, r.ttl), (vec!["10.0.1.10".to_string()], Some(10)));
-        // Where the record is missing, the next one in order comes back.
-        for next in [
-            set("b.example.com.", RrType::A, &["10.0.9.9"]),
-            set("app.example.com.", RrType::Aaaa, &["::1"]),
-        ] {
-            assert_eq!(
-                exact_read(&listing(vec![next], 1), "app.example.com").expect("read"),
-                None
-            );
-        }
-        let cut = listing(vec![], 0);
-        assert!(matches!(
-            exact_read(&cut, "app.example.com"),
-            Err(Route53Error::Garbled { .. })
-        ));
+    fn a_listing_keeps_every_set_in_order_and_never_a_cut_answer() {
+        let out = listing_of(
+            vec![
+                set("APP.example.com.", RrType::A, &["10.0.1.10"]),
+                set("app.example.com.", RrType::Aaaa, &["::1"]),
+                set("b.example.com.", RrType::A, &["10.0.9.9"]),
+            ],
+            300,
+        );
+        let l = listing(&out).expect("read");
+        let names: Vec<(&str, bool)> = l
+            .sets
+            .iter()
+            .map(|s| (s.name.as_str(), s.record.is_some()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("APP.example.com.", true),
+                ("app.example.com.", false),
+                ("b.example.com.", true)
+            ]
+        );
+        let a = l.sets[0].record.as_ref().expect("an A record");
+        assert_eq!(
+            (a.values.clone(), a.ttl),
+            (vec!["10.0.1.10".to_string()], Some(10))
+        );
+        assert!(!l.truncated);
+        let cut = listing_of(vec![], 0);
+        assert!(matches!(listing(&cut), Err(Route53Error::Garbled { .. })));
     }
 
     #[test]

@@ -89,8 +89,14 @@ fn the_account_model_throttles_per_action_and_per_change_token_and_counts_the_te
 const NODES: usize = 8;
 const PER_NODE: usize = 2;
 
-#[test]
-fn nodes_failing_over_together_end_with_every_record_right_and_each_change_accepted_once() {
+/// One restore of a storm: node, address, tag, host.
+type Planned = (String, String, String, String);
+
+/// NODES x PER_NODE resources on nodes of their own, each record first at
+/// another address, all restored at once through an account with these
+/// front.py options: the plan (node, address, tag, host), the front, and
+/// each restore's outcome.
+fn storm(options: &[&str]) -> (Cluster, Vec<Planned>, Front, Vec<Out>) {
     let moto = Moto::shared();
     let mut c = Cluster::new(&moto.url());
     let mut plan = Vec::new();
@@ -118,47 +124,156 @@ fn nodes_failing_over_together_end_with_every_record_right_and_each_change_accep
             plan.push((node.clone(), addr.clone(), tag, host));
         }
     }
-    // An account of a fifth of Route 53's for a sixth of the restores: the
-    // first requests of all cannot go at once, and a tenant spends too.
-    let limited = Front::account(
-        moto.port,
-        &[
-            "--rate",
-            "2",
-            "--burst",
-            "8",
-            "--insync-after",
-            "4",
-            "--tenant-rate",
-            "0.4",
-        ],
-    );
+    let limited = Front::account(moto.port, options);
     c.endpoint = limited.url();
     c.set_defaults("");
     let running: Vec<Running> = plan
         .iter()
         .map(|(node, _, tag, _)| c.start_action(node, "restore", tag))
         .collect();
-    for out in running.into_iter().map(Running::finish) {
+    let outs = running.into_iter().map(Running::finish).collect();
+    (c, plan, limited, outs)
+}
+
+/// Every restore succeeded, every record holds its node's address, and
+/// no record's change was accepted twice.
+fn all_right(
+    c: &Cluster,
+    plan: &[(String, String, String, String)],
+    limited: &Front,
+    outs: &[Out],
+) {
+    for out in outs {
         out.ok();
     }
-    for (_, addr, _, host) in &plan {
+    for (_, addr, _, host) in plan {
         assert_eq!(c.r53(&["get", &c.zone, host, "A"]), format!("{addr} 10"));
     }
     let counts = limited.counts();
     let accepted = counts["accepted"].as_object().expect("accepted");
-    for (_, _, _, host) in &plan {
+    for (_, _, _, host) in plan {
         assert_eq!(
             accepted[host.as_str()],
             1,
             "{host} accepted more than once: {counts}"
         );
     }
+}
+
+// An account of a fifth of Route 53's for a sixth of the restores: the
+// first requests of all cannot go at once, and a tenant spends too.
+const SMALL_ACCOUNT: [&str; 8] = [
+    "--rate",
+    "2",
+    "--burst",
+    "8",
+    "--insync-after",
+    "4",
+    "--tenant-rate",
+    "0.4",
+];
+
+#[test]
+fn nodes_failing_over_together_end_with_every_record_right_and_each_change_accepted_once() {
+    let (c, plan, limited, outs) = storm(&SMALL_ACCOUNT);
+    all_right(&c, &plan, &limited, &outs);
+    let counts = limited.counts();
     let (requests, throttled) = limited.stats();
     let restores = plan.len() as u64;
     assert!(throttled > 0, "no storm at all: {counts}");
     assert!(
         requests <= 5 * restores,
         "{requests} requests for {restores} restores: {counts}"
+    );
+}
+
+#[test]
+fn a_busy_zone_is_waited_out_without_spending_tries_and_said_once_a_run() {
+    // The zone is still applying a change for 0.5 s after each: most of the
+    // storm's changes are first answered PriorRequestNotComplete.
+    let mut options = SMALL_ACCOUNT.to_vec();
+    options.extend(["--busy-after-change", "500"]);
+    let (c, plan, limited, outs) = storm(&options);
+    all_right(&c, &plan, &limited, &outs);
+    let counts = limited.counts();
+    assert!(
+        counts["prior_request"].as_u64().unwrap_or(0) > 0,
+        "the zone was never busy: {counts}"
+    );
+    let mut said = 0;
+    for out in &outs {
+        let n = out.stderr.matches(":053029:").count();
+        assert!(n <= 1, "said {n} times in one run: {}", out.stderr);
+        said += n;
+        // Not a failed try of the record.
+        out.not_says(":053024:");
+    }
+    assert!(said > 0, "no run said the zone was busy");
+}
+
+/// The seconds a restore's log says its change took to turn INSYNC, and
+/// the status checks it made.
+fn insync(out: &Out) -> (f64, u32) {
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains(":053014:"))
+        .unwrap_or_else(|| panic!("no INSYNC line: {}", out.stderr));
+    let after = line.split("INSYNC after ").nth(1).expect("elapsed");
+    let secs: f64 = after
+        .split(' ')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("seconds");
+    let checks: u32 = after
+        .split('(')
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .expect("checks");
+    (secs, checks)
+}
+
+#[test]
+fn a_lone_node_throttled_checks_when_its_changes_usually_turn_insync() {
+    // Changes PENDING for 3 s, default settings (a storm's first check
+    // would come 30 s after the change was accepted). The node learns how
+    // long its changes take from a calm restore; throttled twice, it then
+    // checks when they usually turn INSYNC; and the restore after that,
+    // with the node still remembering the storm, likewise.
+    let (moto, mut c) = ready();
+    let front = Front::start(moto.port, &["--own-change-ids", "--insync-after", "3"]);
+    c.endpoint = front.url();
+    c.set_defaults("");
+    let mut seen = Vec::new();
+    for throttles in [0, 2, 0] {
+        c.r53(&["set", &c.zone, HOST, "A", "10", "192.0.2.99"]);
+        front.set(|r| r.throttle_changes = throttles);
+        let out = c.perform(NODE1, "restore", TAG);
+        out.ok();
+        assert_eq!(
+            out.stderr.matches(":053018:").count(),
+            throttles,
+            "{}",
+            out.stderr
+        );
+        assert_eq!(c.record(), format!("{ADDR1} 10"));
+        seen.push(insync(&out));
+    }
+    let [(calm, calm_checks), (throttled, throttled_checks), (after, after_checks)] = seen[..]
+    else {
+        unreachable!()
+    };
+    // Calm: checked from 1 s on, 1.25 s apart.
+    assert!((3.0..6.0).contains(&calm) && calm_checks >= 2, "{seen:?}");
+    // Throttled: a check or two from when the node's changes usually turn
+    // INSYNC, not a storm's 30 s.
+    assert!(
+        (3.0..10.0).contains(&throttled) && throttled_checks <= 3,
+        "{seen:?}"
+    );
+    assert!(
+        (3.0..10.0).contains(&after) && after_checks <= 3,
+        "{seen:?}"
     );
 }
