@@ -18,6 +18,7 @@ import time
 import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fleet  # noqa: E402
 import storm  # noqa: E402
 
 HOST = "app.example.com"
@@ -28,7 +29,7 @@ OTHER = "192.0.2.99"
 # request budget (8 a second, burst 20) would make them wait for its slots.
 # They measure the kit's own time, so the budget is opened up there; the
 # mass switchover runs with the default budget.
-LATENCY_BUDGET = "ROUTE53_API_RATE=1000\nROUTE53_API_BURST=1000\n"
+LATENCY_BUDGET = "ROUTE53_API_RATE=1000\nROUTE53_API_BURST=1000\nROUTE53_CHECK_DNS=off\n"
 
 
 class Proxy:
@@ -177,6 +178,81 @@ def tls_front(upstream, work):
     return port, f"{d}/ca.pem", proc
 
 
+def dns_paths(kit, work, moto_port, reps):
+    """One resource's quickCheck with DNS agreeing beside the API path,
+    interleaved run by run on moto itself, with the DNS front's and moto's
+    own answer times."""
+    zone = storm.make_zone(moto_port, "example.com")
+    root = f"{work}/lcd-paths"
+    storm.node_lcd(root, "node1", ADDR, zone, [("r53", HOST)])
+    storm.upsert(moto_port, zone, [HOST], ADDR)
+    resolver, dport, _ = fleet.dns_front(moto_port, zone, work)
+    env = dict(storm.kit_env("/dev/null", moto_port), LKROOT=root, LKROUTE53_LOCK_DIR=f"{root}/locks")
+    qc = [f"{kit}/opt/LifeKeeper/subsys/gen/resources/route53/actions/quickCheck", "-t", "r53", "-i",
+          f"route53:{zone}:{HOST}"]
+    out = {}
+    try:
+        envs = {}
+        for path, setting in (("dns", f"127.0.0.1:{dport}"), ("api", "off")):
+            d = f"{work}/LifeKeeper-{path}"
+            with open(d, "w") as f:
+                f.write(f"ROUTE53_CHECK_DNS={setting}\nROUTE53_API_RATE=1000\nROUTE53_API_BURST=1000\n")
+            envs[path] = dict(env, LK_DEFAULTS_FILE=d)
+        walls = {"dns": [], "api": []}
+        for _ in range(reps):
+            for path in walls:
+                walls[path].append(timed(qc, envs[path]))
+        for path in walls:
+            out[path] = {"wall": statistics.median(walls[path]), "instr": callgrind(qc, envs[path], work),
+                         "peak": run(qc, envs[path])[1]}
+        # The servers' own time for one answer: a DNS query of the front
+        # (which reads the zone from moto), and one exact lookup of moto.
+        q = dns_query(HOST)
+        times = []
+        for _ in range(max(5, reps)):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(5)
+            start = time.perf_counter()
+            s.sendto(q, ("127.0.0.1", dport))
+            s.recv(4096)
+            times.append(time.perf_counter() - start)
+            s.close()
+        out["dns"]["server"] = statistics.median(times)
+        times = []
+        for _ in range(max(5, reps)):
+            start = time.perf_counter()
+            storm.request(moto_port, "GET", f"/2013-04-01/hostedzone/{zone}/rrset?name={HOST}&type=A&maxitems=1")
+            times.append(time.perf_counter() - start)
+        out["api"]["server"] = statistics.median(times)
+    finally:
+        resolver.terminate()
+        resolver.wait()
+    return out
+
+
+def pacemaker_agents(kit, work, reps):
+    """bench/agents.py in a network namespace with only loopback: (the
+    JSON it prints, or why it could not run)."""
+    agents = os.environ.get("LKROUTE53_RESOURCE_AGENTS",
+                            os.path.expanduser("~/.cache/lkroute53/resource-agents"))
+    if subprocess.run(["unshare", "-n", "-m", "true"], capture_output=True).returncode != 0:
+        return None, "unshare -n -m is not permitted here"
+    d = f"{work}/agents"
+    os.makedirs(d, exist_ok=True)
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = subprocess.run(["unshare", "-n", "-m", "python3", f"{here}/agents.py", "--kit", kit, "--agents", agents,
+                        "--work", d, "--reps", str(reps)], capture_output=True, text=True, timeout=1800)
+    if p.returncode != 0:
+        raise RuntimeError(f"bench/agents.py failed: {p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1]), None
+
+
+def dns_query(name):
+    """A query for the A record of `name` (RD set), as bytes."""
+    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
+    return b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + labels + b"\x00\x00\x01\x00\x01"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kit", required=True)
@@ -219,7 +295,7 @@ def main():
             "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
             "AWS_ENDPOINT_URL_ROUTE_53": proxy.url(), "LK_DEFAULTS_FILE": defaults, "LKROUTE53_SYSLOG_SOCKET": "",
-            "LKROUTE53_LOCK_DIR": f"{args.work}/locks", "AWS_PAGER": "",
+            "LKROUTE53_LOCK_DIR": f"{args.work}/locks", "AWS_PAGER": "", "LKROUTE53_RESOLV_CONF": "/dev/null",
         })
         aws = ["aws", "--endpoint-url", proxy.url(), "route53"]
 
@@ -322,7 +398,7 @@ def main():
         static_lcd(lkroot, zone)
         e = dict(env, LKROOT=lkroot, LKROUTE53_LOCK_DIR=f"{args.work}/locks-lone")
         with open(defaults, "w") as f:
-            f.write("ROUTE53_TTL=10\n")
+            f.write("ROUTE53_TTL=10\nROUTE53_CHECK_DNS=off\n")
         proxy.delay = 5
         for case, throttles in (("calm, the node's first change", 0), ("UPSERT throttled twice", 2),
                                 ("the next restore, no throttle", 0)):
@@ -390,6 +466,14 @@ def main():
         for nodes, per_node, how in cases:
             for mode in (("adaptive",) if brief or nodes == 1 else ("adaptive", "fixed")):
                 storms.append(dict(storm.storm(kit, args.work, moto_port, nodes, per_node, mode, **how), how=how))
+
+        # A fleet's health checks (bench/fleet.py), then one quickCheck
+        # beside the other, DNS first and the API alone, on a quiet endpoint.
+        fleet_size = (2, 5, 20.0) if brief else (10, 10, 120.0)
+        checks = [fleet.fleet(kit, args.work, moto_port, fleet_size[0], fleet_size[1], 10.0, fleet_size[2], dns)
+                  for dns in ("agree", "down", "off")]
+        paths = dns_paths(kit, args.work, moto_port, 5 if brief else 41)
+        agents = pacemaker_agents(kit, args.work, 1 if brief else 5)
     finally:
         if proxy is not None:
             proxy.proc.terminate()
@@ -504,6 +588,71 @@ def main():
         f.write("| restore | wall | lag after INSYNC | GetChange requests |\n|---|---|---|---|\n")
         for case, wall, lag, n in lone_rows:
             f.write(f"| {case} | {wall:.2f} s | {lag:.2f} s | {n} |\n")
+        f.write("\n## A fleet's health checks and the account's quota\n\n"
+                f"`bench/fleet.py`: {checks[0]['nodes']} nodes x {checks[0]['per_node']} resources, every record right, "
+                f"each resource's quickCheck run every {checks[0]['every']:.0f} s for {checks[0]['seconds']:.0f} s, "
+                "the fleet's checks spread evenly over each period, with default settings but `ROUTE53_CHECK_DNS`, "
+                "against the account model of the storm (10 requests a second, burst 50, the second tenant at "
+                "2 a second). DNS is `tests/fixtures/dnsfront.py`, which reads the zone from moto itself (a "
+                "resolver's answers cost the account nothing): agreeing (it answers truly), down (it never "
+                "answers: every check waits its `ROUTE53_CHECK_DNS_TIMEOUT` of 1 s, then reads the API), or "
+                "`off` (the API alone, the kit before this setting). Check time is from start to exit of one "
+                "quickCheck process.\n\n")
+        f.write("| DNS | checks | exit statuses | API requests by checks | throttled | tenant throttled | "
+                "median check | longest check |\n|---|---|---|---|---|---|---|---|\n")
+        for r in checks:
+            exits = ", ".join(f"{k}: {v}" for k, v in r["exits"].items())
+            tenant = r["tenant"]
+            f.write(f"| {r['dns']} | {r['checks']} | {exits} | {r['requests']} | {r['throttled']} | "
+                    f"{tenant['throttled']} of {tenant['requests']} | {r['median']*1000:.1f} ms | "
+                    f"{r['longest']*1000:.0f} ms |\n")
+        per_check = {r["dns"]: r["requests"] / max(1, r["checks"]) for r in checks}
+        f.write(f"\nPer check: {per_check['agree']:.2f} API requests with DNS agreeing, {per_check['down']:.2f} "
+                f"with DNS down, {per_check['off']:.2f} with `off`. What it means for an account: LifeKeeper checks "
+                "each resource every `LKCHECKINTERVAL` (120 s by default), so with the API alone N resources "
+                "spend N/120 requests a second of the account's 10: 600 resources half of it, 1,200 all of it, all "
+                "day, and a storm's restores then compete with the checks. With DNS answering, a check whose "
+                "record is right spends none: the checks' share of the quota is zero whatever the fleet's size, "
+                "and the account's 10 a second stay for restores and for the checks that find something wrong "
+                "(each of those is one read). Where the resolver is down, the kit falls back to the API and "
+                "costs what it did before, plus the DNS time limit per check.\n\n")
+        f.write(f"One resource's quickCheck, DNS agreeing beside the API path, interleaved on moto itself (no "
+                f"front, the node's budget opened up), median of {5 if brief else 41} runs each; instructions as "
+                "above (callgrind, one run); the servers' own time is one answer of the DNS front (a Python "
+                "server that reads the zone from moto for each query) and one exact lookup of moto. On a node "
+                "the VPC's resolver answers from its cache in well under a millisecond, while the API is a TLS "
+                "request to Route 53's endpoint over the Internet.\n\n")
+        f.write("| path | wall | server's own time | wall less the server's | instructions | peak RSS |\n"
+                "|---|---|---|---|---|---|\n")
+        for name, key in (("DNS agreeing (no API request)", "dns"), ("API (`ROUTE53_CHECK_DNS=off`)", "api")):
+            t = paths[key]
+            f.write(f"| {name} | {t['wall']*1000:.1f} ms | {t['server']*1000:.1f} ms | "
+                    f"{(t['wall'] - t['server'])*1000:.1f} ms | {t['instr']/1e6:.2f} M | {t['peak']/1024:.1f} MiB |\n")
+        f.write("\n## Pacemaker: this kit's agent beside aws-vpc-route53\n\n")
+        result, why = agents
+        if result is None:
+            f.write(f"Not run: {why}.\n")
+        else:
+            f.write(f"`bench/agents.py`, in a network namespace that has only loopback: `ocf:lkroute53:route53` (this "
+                    "kit, installed) and `ocf:heartbeat:aws-vpc-route53` (Debian's resource-agents, unpacked; it runs the "
+                    "AWS CLI above, `dig` and `curl`), each run as Pacemaker's executor runs it, on the same local Route 53 "
+                    "(moto behind the counting front). /etc/resolv.conf names 127.0.0.1, where the DNS front serves "
+                    "the zone, so each monitor asks DNS as on a node (the kit with `ROUTE53_CHECK_DNS=auto`, the other "
+                    "with `dig`). Each round: the record holds another address, start, monitor (DNS agrees), stop; "
+                    f"median of {1 if brief else 5} rounds.\n\n")
+            f.write("| agent | start | start's API requests | monitor | monitor's API requests | exit statuses |\n"
+                    "|---|---|---|---|---|---|\n")
+            for name, label in (("kit", "lkroute53 `route53`"), ("aws-vpc-route53", "`aws-vpc-route53`")):
+                r = result[name]
+                exits = ", ".join(f"{a} {'/'.join(map(str, r[a]['exits']))}" for a in ("start", "monitor"))
+                f.write(f"| {label} | {r['start']['median']:.2f} s | {r['start']['requests']:.0f} | "
+                        f"{r['monitor']['median']*1000:.0f} ms | {r['monitor']['requests']:.0f} | {exits} |\n")
+            theirs = result["aws-vpc-route53"]["start"]["last_stderr"]
+            if "argument --id: expected one argument" in theirs:
+                f.write("\n`aws-vpc-route53`'s start reads the change ID from the AWS CLI's text output by field "
+                        "position; here that came out empty (`aws: error: argument --id: expected one argument`), so "
+                        "after its fixed 20 s sleep it made no status check and returned success: its time is the "
+                        "sleep and the CLI's runs.\n")
     print(open(args.out).read())
 
 

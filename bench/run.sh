@@ -4,9 +4,10 @@
 # (wall time, peak memory, API requests; median of several runs); the lag
 # between INSYNC and restore's return, adaptive beside fixed; quickCheck
 # beside the one-request floor (bench/floor.rs), in wall time and
-# instructions, over http:// and HTTPS; and a whole node failing over at
-# once against an endpoint with the account's rate limit. Writes
-# BENCHMARKS.md.
+# instructions, over http:// and HTTPS; a whole node failing over at once
+# against an endpoint with the account's rate limit; a fleet's health
+# checks against that limit (bench/fleet.py); and the Pacemaker agent
+# beside aws-vpc-route53 (bench/agents.py). Writes BENCHMARKS.md.
 #
 #   bash bench/run.sh            # full run, writes BENCHMARKS.md
 #   bash bench/run.sh --brief    # one quick pass (CI), writes target/BENCHMARKS-brief.md
@@ -15,7 +16,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
-bash scripts/ensure-tools.sh
+# --ocf: Debian's resource-agents (aws-vpc-route53) unpacked, for the
+# Pacemaker row.
+bash scripts/ensure-tools.sh --ocf
 if ! command -v aws >/dev/null 2>&1; then
     echo "installing the AWS CLI with pip" >&2
     python3 -m pip install --quiet --disable-pip-version-check awscli
@@ -27,6 +30,10 @@ missing=()
 [ -x /usr/bin/time ] || missing+=(time)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# dig and curl, which aws-vpc-route53 calls; ip, for the namespace's loopback.
+command -v dig >/dev/null 2>&1 || missing+=(bind9-dnsutils)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} with apt-get" >&2
     (apt-get update -qq && apt-get install -y -qq "${missing[@]}") >/dev/null

@@ -122,6 +122,17 @@ def node_lcd(root, node, addr, zone, resources):
         os.chmod(f"{root}/bin/{c}", 0o755)
 
 
+def kit_env(defaults, port):
+    """The environment of a node's kit runs: the defaults file, Route 53 at
+    127.0.0.1:`port`, nothing of this machine's AWS settings, no syslog, and
+    never the machine's own resolver."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LK_DEFAULTS_FILE": defaults,
+            "AWS_ENDPOINT_URL_ROUTE_53": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench", "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "LKROUTE53_SYSLOG_SOCKET": "", "LKROUTE53_RESOLV_CONF": "/dev/null"}
+
+
 def start_front(moto_port, work, *options):
     """tests/fixtures/front.py before moto with these options: (process,
     port), once it listens."""
@@ -172,11 +183,7 @@ def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=3
         defaults = f"{work}/storm-{tag}/LifeKeeper"
         with open(defaults, "w") as f:
             f.write(f"ROUTE53_CHANGEID_POLL={mode}\n{settings}")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LK_DEFAULTS_FILE": defaults,
-               "AWS_ENDPOINT_URL_ROUTE_53": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
-               "AWS_SECRET_ACCESS_KEY": "bench", "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-               "LKROUTE53_SYSLOG_SOCKET": ""}
+        env = kit_env(defaults, port)
         restore = f"{kit}/opt/LifeKeeper/subsys/gen/resources/route53/actions/restore"
         start = time.perf_counter()
         for offset, i in offsets:

@@ -4,6 +4,8 @@
 # resource on node1 and extends it to node2, restores on node1, checks,
 # tampers with the record, sees quickCheck's event recover it, switches over to node2, and shows
 # status and doctor there, printing each step and the record after it.
+# quickCheck asks a DNS server first (tests/fixtures/dnsfront.py on
+# 127.0.0.1, serving the local zone as a VPC's resolver would).
 #
 #   bash scripts/demo.sh
 set -euo pipefail
@@ -14,8 +16,13 @@ bash "$here/scripts/ensure-tools.sh"
 (cd "$here" && cargo build --release --locked --quiet)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lkroute53-demo.XXXXXX")
-moto_pid=
-cleanup() { [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+moto_pid= dns_pid=
+cleanup() {
+    [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null
+    [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
 "$here/packaging/install-tree.sh" "$work/root"
@@ -36,10 +43,21 @@ export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABL
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 unset AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_SESSION_TOKEN AWS_CA_BUNDLE
 export LKROUTE53_SYSLOG_SOCKET= LKROUTE53_LOCK_DIR=$work/locks
-export LK_DEFAULTS_FILE=$work/LifeKeeper
-cat >"$LK_DEFAULTS_FILE" <<'DEFAULTS'
+export LK_DEFAULTS_FILE=$work/LifeKeeper LKROUTE53_RESOLV_CONF=/dev/null
+
+r53() { python3 "$here/tests/fixtures/r53.py" "$@"; }
+zone=$(r53 create-zone example.com)
+name=app.example.com
+
+# The resolver clients ask: the local zone served over DNS on 127.0.0.1.
+python3 "$here/tests/fixtures/dnsfront.py" --upstream "$AWS_ENDPOINT_URL_ROUTE_53" --zone "$zone" \
+    --port-file "$work/dns.port" >"$work/dns.log" 2>&1 &
+dns_pid=$!
+for _ in $(seq 100); do [ -s "$work/dns.port" ] && break; sleep 0.1; done
+cat >"$LK_DEFAULTS_FILE" <<DEFAULTS
 # /etc/default/LifeKeeper of the demo cluster: the defaults, written out
 export ROUTE53_TTL=10
+export ROUTE53_CHECK_DNS=127.0.0.1:$(cat "$work/dns.port")
 DEFAULTS
 
 # Two simulated nodes, each with its LCD and its own IP resource.
@@ -59,10 +77,6 @@ DB
 }
 node node1 10.0.1.10
 node node2 10.0.2.20
-
-r53() { python3 "$here/tests/fixtures/r53.py" "$@"; }
-zone=$(r53 create-zone example.com)
-name=app.example.com
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$1"; }
 run() { # node program args...
@@ -92,13 +106,13 @@ show
 step "2. restore on node1: the record points at node1"
 perform node1 restore
 show
-step "3. quickCheck on node1: in sync"
-run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
+step "3. quickCheck on node1: DNS answers node1's address, so no Route 53 API request is made"
+run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name" -v
 step "4. someone changes the record behind the kit's back"
 r53 set "$zone" "$name" A 300 192.0.2.99
 show
-step "5. quickCheck on node1 fails and tells LifeKeeper (sendevent), which runs the kit's recovery program"
-run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name"
+step "5. quickCheck on node1: DNS disagrees, the API read decides: it fails and tells LifeKeeper (sendevent), which runs the kit's recovery program"
+run node1 "$kit/actions/quickCheck" -t r53-app -i "route53:$zone:$name" -v
 events=$work/cluster/node1/lcd/events.log
 for _ in $(seq 300); do grep -q '"exit": [0-9]' "$events" 2>/dev/null && break; sleep 0.1; done
 echo "event: $(cat "$events" 2>/dev/null || echo 'none')"

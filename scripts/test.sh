@@ -9,7 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
-bash scripts/ensure-tools.sh
+bash scripts/ensure-tools.sh --ocf
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 # Most integration tests wait on their programs, moto and timeouts rather

@@ -144,12 +144,26 @@ enum Top {
     Man { dir: PathBuf },
 }
 
-/// What the program is asked to do: run a command, or write its manual
-/// pages (at build time: no settings, no log, no runtime).
+/// The name Pacemaker runs its resource agent under
+/// (`/usr/lib/ocf/resource.d/lkroute53/route53`).
+pub(crate) const OCF_AGENT: &str = "route53";
+
+/// One call of the Pacemaker agent: the action asked for (its one
+/// argument); everything else comes from the environment (`OCF_*`).
+#[derive(Debug, Clone)]
+pub struct OcfCall {
+    pub action: String,
+}
+
+/// What the program is asked to do: run a command, write its manual
+/// pages (at build time: no settings, no log, no runtime), or act as
+/// Pacemaker's resource agent.
 #[derive(Debug)]
 pub enum Program {
     Run(Command),
     Manual(PathBuf),
+    /// Called as Pacemaker's resource agent (`route53 ACTION`).
+    Ocf(OcfCall),
 }
 
 #[derive(Debug, Subcommand)]
@@ -400,6 +414,14 @@ pub fn parse(args: Vec<OsString>) -> Program {
             args: rest,
         }));
     }
+    if called_as == OCF_AGENT {
+        return Program::Ocf(OcfCall {
+            action: args
+                .get(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        });
+    }
     if called_as == EVENT {
         let args: Vec<String> = args
             .iter()
@@ -588,7 +610,7 @@ mod tests {
             })
             .collect();
         let mut known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
-        known.extend([CANEXTEND, EXTEND, EVENT, "lkroute53"]);
+        known.extend([CANEXTEND, EXTEND, EVENT, OCF_AGENT, "lkroute53"]);
         let mut a = installed.clone();
         a.sort_unstable();
         known.sort_unstable();
@@ -597,7 +619,7 @@ mod tests {
             let called = format!("/opt/x/{name}");
             match parse(args(&[called.as_str(), "-t", "r53-app"])) {
                 Program::Run(Command::Unreadable { .. }) => panic!("{name} not understood"),
-                Program::Run(_) | Program::Manual(_) => {}
+                Program::Run(_) | Program::Manual(_) | Program::Ocf(_) => {}
             }
         }
     }

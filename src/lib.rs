@@ -38,11 +38,13 @@ mod bounded;
 mod child;
 mod cli;
 mod context;
+mod dns;
 mod error;
 mod lcd;
 mod leftovers;
 mod lock;
 mod log;
+mod pacemaker;
 mod poll;
 mod readme;
 mod record;
@@ -56,8 +58,10 @@ mod verdict;
 
 // What the program (src/main.rs) runs.
 pub use actions::main as run;
+pub use cli::OcfCall;
 pub use cli::{man, parse, Program};
 pub use error::ExitStatus;
+pub use pacemaker::{main as ocf, Status as OcfStatus};
 
 /// The parsers of everything the kit reads from outside, for the fuzz
 /// targets (fuzz/).

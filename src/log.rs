@@ -36,7 +36,27 @@ pub(crate) enum Level {
     Notify,
 }
 
+/// The form of a run's lines: LifeKeeper's, or Pacemaker's resource
+/// agents'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// `LEVEL:route53:ACTION:TAG:ID:text`, syslog tag the action.
+    LifeKeeper,
+    /// `LEVEL: ID: text` (ocf_log's levels), syslog tag
+    /// `route53(INSTANCE)`, facility daemon.
+    Ocf,
+}
+
 impl Level {
+    /// The level as Pacemaker's agents write it.
+    fn ocf_name(self) -> &'static str {
+        match self {
+            Level::Error => "ERROR",
+            Level::Warn => "WARNING",
+            Level::Info | Level::Notify => "INFO",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Level::Error => "ERROR",
@@ -95,6 +115,11 @@ pub(crate) enum Msg {
     /// (PriorRequestNotComplete): sent again after a pause, said once a run.
     ZoneBusy = 53029,
     Remove = 53030,
+    /// quickCheck at a terminal: what DNS answered, and whether the check
+    /// passed on it or the API decided.
+    DnsCheck = 53031,
+    /// The Pacemaker agent: a parameter it cannot use, its state file.
+    Agent = 53032,
     Created = 53040,
     RolledBack = 53041,
     /// The kit's resource type could not be registered in the LCD.
@@ -124,6 +149,7 @@ pub(crate) enum Msg {
 pub(crate) struct Logger {
     action: String,
     tag: String,
+    form: Form,
     facility: u8,
     syslog: Option<(UnixDatagram, PathBuf)>,
     stderr: OnceLock<StderrWriter>,
@@ -200,6 +226,7 @@ impl Logger {
         Logger {
             action: action.to_string(),
             tag: tag.to_string(),
+            form: Form::LifeKeeper,
             facility: facility(syslog_selector),
             syslog,
             stderr: OnceLock::new(),
@@ -207,6 +234,15 @@ impl Logger {
             dropped_syslog: AtomicU32::new(0),
             capture: None,
         }
+    }
+
+    /// The logger of a Pacemaker agent's run: its lines in ocf_log's form,
+    /// to stderr (Pacemaker's executor logs it) and to syslog, facility
+    /// daemon, tagged with the resource's instance.
+    pub(crate) fn ocf(action: &str, instance: &str) -> Logger {
+        let mut l = Logger::new(action, instance, Some("daemon"));
+        l.form = Form::Ocf;
+        l
     }
 
     /// A logger that keeps its lines in memory and writes nothing (the
@@ -250,6 +286,9 @@ impl Logger {
             .collect();
         if text.len() >= MAX_TEXT {
             text.push_str(" [...]");
+        }
+        if self.form == Form::Ocf {
+            return format!("{}: {:06}: {}", level.ocf_name(), msg as u32, text);
         }
         let tag = printable(&self.tag.chars().take(256).collect::<String>()).replace(':', "\\x3a");
         format!(
@@ -299,7 +338,16 @@ impl Logger {
             return false;
         };
         let pri = u16::from(self.facility) * 8 + u16::from(level.severity());
-        let datagram = format!("<{pri}>{}[{}]: {line}", self.action, std::process::id());
+        let datagram = match self.form {
+            Form::LifeKeeper => {
+                format!("<{pri}>{}[{}]: {line}", self.action, std::process::id())
+            }
+            Form::Ocf => format!(
+                "<{pri}>{COMPONENT}({})[{}]: {line}",
+                printable(&self.tag.chars().take(256).collect::<String>()),
+                std::process::id()
+            ),
+        };
         match sock.send_to(datagram.as_bytes(), path) {
             Ok(_) => true,
             // No syslog daemon listens: stderr only, as documented.

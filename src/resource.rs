@@ -349,13 +349,51 @@ pub(crate) async fn ip_resource(
     Ok((ip, address))
 }
 
-/// Everything an action needs from the LCD.
+/// The cluster manager that runs a resource, as messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Manager {
+    LifeKeeper,
+    Pacemaker,
+}
+
+impl Manager {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Manager::LifeKeeper => "LifeKeeper",
+            Manager::Pacemaker => "Pacemaker",
+        }
+    }
+
+    /// The actions of it that write the record.
+    pub(crate) fn writes(self) -> &'static str {
+        match self {
+            Manager::LifeKeeper => "restore or recover",
+            Manager::Pacemaker => "start",
+        }
+    }
+}
+
+/// What the record of a resource should hold, whichever cluster manager
+/// runs it: the procedures (put the record right, check it) need only this.
 #[derive(Debug, Clone)]
 pub(crate) struct Loaded {
+    pub manager: Manager,
     pub resource: Route53Resource,
-    pub instance: Instance,
-    pub ip_tag: String,
+    /// Where the address comes from, as messages name it: `IP resource
+    /// ip-10.0.1.10` (LifeKeeper), `parameter ip` (Pacemaker).
+    pub source: String,
     pub address: Ipv4Addr,
+    /// Who writes the record, for the change's comment: `LifeKeeper
+    /// r53-app on node1`.
+    pub writer: String,
+}
+
+/// A LifeKeeper resource as read from the LCD: what its record should
+/// hold, and its instance (its ID, its state).
+#[derive(Debug, Clone)]
+pub(crate) struct InLcd {
+    pub loaded: Loaded,
+    pub instance: Instance,
 }
 
 /// The resource as found, and its IP child or why that cannot be used:
@@ -369,13 +407,20 @@ pub(crate) struct Found {
 
 impl Found {
     /// What an action needs, where the IP child can be used.
-    pub(crate) fn loaded(self) -> Result<Loaded, ResourceError> {
+    pub(crate) fn loaded(self) -> Result<InLcd, ResourceError> {
         let child = self.child?;
-        Ok(Loaded {
-            resource: self.resource,
+        Ok(InLcd {
+            loaded: Loaded {
+                manager: Manager::LifeKeeper,
+                writer: format!(
+                    "LifeKeeper {} on {}",
+                    self.resource.tag, self.instance.system
+                ),
+                resource: self.resource,
+                source: format!("IP resource {}", child.tag),
+                address: child.address,
+            },
             instance: self.instance,
-            ip_tag: child.tag,
-            address: child.address,
         })
     }
 }
@@ -406,7 +451,7 @@ pub(crate) async fn lookup(lcd: &impl Lcd, tag: &str) -> Result<Found, ResourceE
 }
 
 /// Read the resource `tag` and the address of its IP child.
-pub(crate) async fn load(lcd: &impl Lcd, tag: &str) -> Result<Loaded, ResourceError> {
+pub(crate) async fn load(lcd: &impl Lcd, tag: &str) -> Result<InLcd, ResourceError> {
     lookup(lcd, tag).await?.loaded()
 }
 

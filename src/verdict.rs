@@ -155,7 +155,8 @@ pub(crate) struct Subject<'a> {
     pub name: &'a str,
     pub zone: &'a str,
     pub address: Ipv4Addr,
-    pub ip_tag: &'a str,
+    /// Where the address comes from: `IP resource ip-10.0.1.10`.
+    pub source: &'a str,
     pub ttl: u32,
 }
 
@@ -166,7 +167,7 @@ pub(crate) fn explain(verdict: &Verdict, s: &Subject<'_>) -> String {
         name,
         zone,
         address,
-        ip_tag,
+        source,
         ttl,
     } = *s;
     match verdict {
@@ -178,10 +179,10 @@ pub(crate) fn explain(verdict: &Verdict, s: &Subject<'_>) -> String {
             have.map_or_else(|| "-".to_string(), |t| t.to_string())
         ),
         Verdict::Missing => format!(
-            "there is no A record {name} in zone {zone}; IP resource {ip_tag} holds {address}"
+            "there is no A record {name} in zone {zone}; {source} holds {address}"
         ),
         Verdict::AddressDiffers { have } => format!(
-            "the A record {name} in zone {zone} holds {}; IP resource {ip_tag} holds {address}",
+            "the A record {name} in zone {zone} holds {}; {source} holds {address}",
             if have.is_empty() {
                 "no address".to_string()
             } else {
@@ -283,7 +284,7 @@ mod tests {
             name: "app.example.com",
             zone: "Z1",
             address: ADDR,
-            ip_tag: "ip-10.0.1.10",
+            source: "IP resource ip-10.0.1.10",
             ttl: 10,
         }
     }

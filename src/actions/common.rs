@@ -4,7 +4,6 @@
 
 use crate::aws::{RecordApi, Route53Error};
 use crate::context::Ctx;
-use crate::lcd::Lcd;
 use crate::lock::{self, Held, LockError};
 use crate::log::Msg;
 use crate::record::ARecord;
@@ -17,10 +16,7 @@ use crate::verdict::Subject;
 /// the lock: only another action holding it stops the action (exit 6
 /// after `ROUTE53_LOCK_WAIT`); a lock that cannot be had for another
 /// reason is warned about and the action goes on without it.
-pub(crate) async fn lock_to_move(
-    ctx: &Ctx<impl Lcd>,
-    tag: &str,
-) -> Result<Option<Held>, LockError> {
+pub(crate) async fn lock_to_move<L>(ctx: &Ctx<L>, tag: &str) -> Result<Option<Held>, LockError> {
     ctx.progress.stage("waiting for the resource's lock");
     match lock::acquire(&ctx.locks, tag, ctx.settings.lock_wait(), &ctx.log).await {
         Ok(held) => Ok(Some(held)),
@@ -34,20 +30,20 @@ pub(crate) async fn lock_to_move(
 }
 
 /// What the record should hold, for messages.
-pub(crate) fn subject<'a>(ctx: &Ctx<impl Lcd>, l: &'a Loaded) -> Subject<'a> {
+pub(crate) fn subject<'a, L>(ctx: &Ctx<L>, l: &'a Loaded) -> Subject<'a> {
     Subject {
         name: &l.resource.hostname,
         zone: &l.resource.zone_id,
         address: l.address,
-        ip_tag: &l.ip_tag,
+        source: &l.source,
         ttl: ctx.settings.ttl(),
     }
 }
 
 /// Read the record up to `ROUTE53_RECORDCHECK_TRY_COUNT` times,
 /// `ROUTE53_RECORDCHECK_INTERVAL` apart; the last error when no read worked.
-pub(crate) async fn read_with_tries<A: RecordApi>(
-    ctx: &Ctx<impl Lcd>,
+pub(crate) async fn read_with_tries<L, A: RecordApi>(
+    ctx: &Ctx<L>,
     api: &A,
     l: &Loaded,
 ) -> Result<Option<ARecord>, Route53Error> {

@@ -237,11 +237,12 @@ pub(super) async fn check_route53<A: Probe>(
     let current = api.read_a(zone_id, hostname).await?;
     let verdict = compare(current.as_ref(), address, ctx.settings.ttl());
     if decide(Kind::Create, &verdict) == Outcome::Unmanaged {
+        let source = format!("IP resource {ip_tag}");
         let s = Subject {
             name: hostname,
             zone: zone_id,
             address,
-            ip_tag,
+            source: &source,
             ttl: ctx.settings.ttl(),
         };
         return Err(RecordError::Unmanaged(explain(&verdict, &s)).into());

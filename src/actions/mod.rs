@@ -19,6 +19,10 @@ mod status;
 #[cfg(test)]
 mod testing;
 
+// What the Pacemaker agent runs of the procedures (src/pacemaker/).
+pub(crate) use quick_check::{check_record, within_limit};
+pub(crate) use repair::put_right;
+
 use crate::aws::Route53;
 use crate::cli::{Command, PolicyArgs};
 use crate::context::Ctx;

@@ -17,6 +17,7 @@ use super::common::{id_target, read_with_tries, subject};
 use crate::aws::{RecordApi, Route53Error};
 use crate::cli;
 use crate::context::Ctx;
+use crate::dns;
 use crate::error::{ActionError, RecordError};
 use crate::lcd::{Event, Lcd, LcdEvents};
 use crate::lock;
@@ -32,21 +33,10 @@ pub(super) async fn run<A: RecordApi>(
     tag: &str,
     id: Option<&str>,
 ) -> Result<(), ActionError> {
-    let limit = ctx.settings.quickcheck_timeout();
-    let deadline = tokio::time::Instant::now() + limit;
+    let deadline = tokio::time::Instant::now() + ctx.settings.quickcheck_timeout();
     let checked_id = std::cell::OnceCell::new();
-    let verdict = match tokio::time::timeout(limit, check(ctx, api, tag, id, &checked_id)).await {
-        Ok(result) => result,
-        Err(_) => {
-            ctx.log.warn(
-                Msg::CheckUnreadable,
-                &format!(
-                    "check did not finish within ROUTE53_QUICKCHECK_TIMEOUT={} s; passing",
-                    limit.as_secs()
-                ),
-            );
-            return Ok(());
-        }
+    let Some(verdict) = within_limit(ctx, check(ctx, api, tag, id, &checked_id)).await else {
+        return Ok(());
     };
     // A definite mismatch: LifeKeeper's event notification is told, within
     // what is left of the check's time (the verdict stands either way).
@@ -56,6 +46,28 @@ pub(super) async fn run<A: RecordApi>(
         tell(ctx, tag, rid, deadline).await;
     }
     verdict
+}
+
+/// A check within `ROUTE53_QUICKCHECK_TIMEOUT`: its verdict, or `None`
+/// (said, and the check passes) where it did not finish in time.
+pub(crate) async fn within_limit<L>(
+    ctx: &Ctx<L>,
+    check: impl std::future::Future<Output = Result<(), ActionError>>,
+) -> Option<Result<(), ActionError>> {
+    let limit = ctx.settings.quickcheck_timeout();
+    match tokio::time::timeout(limit, check).await {
+        Ok(verdict) => Some(verdict),
+        Err(_) => {
+            ctx.log.warn(
+                Msg::CheckUnreadable,
+                &format!(
+                    "check did not finish within ROUTE53_QUICKCHECK_TIMEOUT={} s; passing",
+                    limit.as_secs()
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// How long sendevent may take, within what is left of the check's time.
@@ -154,31 +166,120 @@ async fn check<A: RecordApi>(
         }
     };
     ctx.progress.stage("reading the resource from the LCD");
-    // The ID LifeKeeper passes names the zone and host name: the record is
-    // read while the LCD is asked, and used only where the LCD agrees.
+    // The ID LifeKeeper passes names the zone and host name: DNS is asked
+    // (or, with DNS off, the record read) while the LCD is, and the answer
+    // used only where the LCD agrees.
     let target = id_target(id);
+    let dns = Dns::of(ctx);
     let early = async {
-        match &target {
-            Some((zone, host)) => Some(api.read_a(zone, host).await),
-            None => None,
+        match (&target, dns.on()) {
+            (Some((_, host)), true) => Some(Early::Dns(dns.ask(host).await)),
+            (Some((zone, host)), false) => Some(Early::Api(api.read_a(zone, host).await)),
+            (None, _) => None,
         }
     };
     let (loaded, early) = tokio::join!(resource::load(&ctx.lcd, tag), early);
-    let l = match loaded {
-        Ok(l) => l,
+    let found = match loaded {
+        Ok(found) => found,
         Err(e) => return impossible(&e),
     };
-    let _ = checked_id.set(l.instance.id.clone());
+    let _ = checked_id.set(found.instance.id.clone());
+    let l = &found.loaded;
     let agrees = target.as_ref().is_some_and(|(zone, host)| {
         *zone == l.resource.zone_id && same_name(host, &l.resource.hostname)
     });
-    judge(ctx, api, &l, early.filter(|_| agrees)).await
+    check_record(ctx, api, l, early.filter(|_| agrees)).await
+}
+
+/// The check of a resource whose record and address are known: DNS first
+/// where it is on (its answer taken from `early` where it was asked
+/// already), then the API read (or the one `early` holds), by the verdict
+/// table. LifeKeeper's quickCheck and Pacemaker's monitor alike.
+pub(crate) async fn check_record<L, A: RecordApi>(
+    ctx: &Ctx<L>,
+    api: &A,
+    l: &Loaded,
+    early: Option<Early>,
+) -> Result<(), ActionError> {
+    let dns = Dns::of(ctx);
+    let (asked, first) = match early {
+        Some(Early::Dns(a)) => (Some(a), None),
+        Some(Early::Api(r)) => (None, Some(r)),
+        None => (None, None),
+    };
+    if dns.on() {
+        ctx.progress
+            .stage(format!("asking DNS for {}", l.resource.hostname));
+        let asked = match asked {
+            Some(a) => a,
+            None => dns.ask(&l.resource.hostname).await,
+        };
+        if dns.trusted(ctx, l, &asked) {
+            return Ok(());
+        }
+    }
+    judge(ctx, api, l, first).await
+}
+
+/// What was asked while the LCD was read: DNS, or (with DNS off) the
+/// Route 53 API.
+pub(crate) enum Early {
+    Dns(dns::Asked),
+    Api(Result<Option<ARecord>, Route53Error>),
+}
+
+/// The DNS step of this check: the servers to ask and the time allowed.
+struct Dns {
+    servers: Vec<std::net::SocketAddr>,
+    limit: Duration,
+}
+
+impl Dns {
+    fn of<L>(ctx: &Ctx<L>) -> Dns {
+        Dns {
+            servers: ctx.settings.check_dns.value.servers(&dns::resolv_conf()),
+            limit: ctx.settings.check_dns_timeout(),
+        }
+    }
+
+    fn on(&self) -> bool {
+        !self.servers.is_empty()
+    }
+
+    async fn ask(&self, host: &str) -> dns::Asked {
+        dns::ask(&self.servers, host, self.limit).await
+    }
+
+    /// Whether DNS's answer settles the check: the one value, the node's
+    /// address. Either way it is said at a terminal (and with -v).
+    fn trusted<L>(&self, ctx: &Ctx<L>, l: &Loaded, asked: &dns::Asked) -> bool {
+        let host = &l.resource.hostname;
+        let agrees = asked.agrees(l.address);
+        let said = match asked {
+            dns::Asked::Answered { server, seen } => format!("{server} answers {seen} for {host}"),
+            dns::Asked::Silent(why) => format!("no answer for {host} ({why})"),
+        };
+        let text = match agrees {
+            true => format!(
+                "DNS: {said}, the address of this node: the check passes with no Route 53 API request"
+            ),
+            false => format!(
+                "DNS: {said}, not {} alone: the Route 53 API decides",
+                l.address
+            ),
+        };
+        match ctx.interactive {
+            true => ctx.log.info(Msg::DnsCheck, &text),
+            false => tracing::debug!("{text}"),
+        }
+        agrees
+    }
 }
 
 /// Read the record (unless `first` already holds it) and judge it by the
 /// verdict table. A first read that failed is made again with the tries.
-pub(super) async fn judge<A: RecordApi>(
-    ctx: &Ctx<impl Lcd>,
+pub(super) async fn judge<L, A: RecordApi>(
+    ctx: &Ctx<L>,
     api: &A,
     l: &Loaded,
     first: Option<Result<Option<ARecord>, Route53Error>>,
@@ -208,11 +309,13 @@ pub(super) async fn judge<A: RecordApi>(
     let verdict = compare(record.as_ref(), l.address, s.ttl);
     let text = explain(&verdict, &s);
     match decide(Kind::QuickCheck, &verdict) {
-        Outcome::Wrong => Err(RecordError::Mismatch(format!("{text}; LifeKeeper recovers")).into()),
+        Outcome::Wrong => {
+            Err(RecordError::Mismatch(format!("{text}; {} recovers", l.manager.name())).into())
+        }
         Outcome::PassWarn => {
             ctx.log.warn(
                 Msg::CheckTtl,
-                &format!("{text}; the next restore or recover applies it"),
+                &format!("{text}; the next {} applies it", l.manager.writes()),
             );
             Ok(())
         }

@@ -32,21 +32,21 @@ pub(super) async fn run<A: RecordApi>(
     );
     let _lock = lock_to_move(ctx, &tag).await?;
     ctx.progress.stage("reading the resource from the LCD");
-    let loaded = resource::load(&ctx.lcd, &tag).await?;
+    let found = resource::load(&ctx.lcd, &tag).await?;
     // Read after the lock: an event that waited for it while LifeKeeper
     // moved the resource elsewhere is late, and must not pull the record
     // back to this node.
-    if !in_service(&loaded.instance.state) {
+    if !in_service(&found.instance.state) {
         ctx.log.info(
             Msg::EventRecovery,
             &format!(
                 "{tag} is {} here, not in service: the event came too late (the resource has moved or stopped since); nothing was changed",
-                loaded.instance.state
+                found.instance.state
             ),
         );
         return Ok(());
     }
-    put_right(ctx, api, &loaded).await
+    put_right(ctx, api, &found.loaded).await
 }
 
 /// LifeKeeper's in-service states: ISP, and ISU (in service, a fault

@@ -21,7 +21,6 @@ use super::common::{read_with_tries, subject};
 use crate::aws::{ChangeState, RecordApi};
 use crate::context::Ctx;
 use crate::error::{ActionError, RecordError};
-use crate::lcd::Lcd;
 use crate::log::Msg;
 use crate::poll::{self, Poll};
 use crate::record::{describe, ARecord};
@@ -31,8 +30,8 @@ use crate::settings::NotInSync;
 use crate::verdict::{compare, decide, explain, Kind, Outcome};
 
 /// Make the record hold the address, and prove it.
-pub(crate) async fn put_right<A: RecordApi>(
-    ctx: &Ctx<impl Lcd>,
+pub(crate) async fn put_right<L, A: RecordApi>(
+    ctx: &Ctx<L>,
     api: &A,
     l: &Loaded,
 ) -> Result<(), ActionError> {
@@ -110,8 +109,8 @@ pub(crate) async fn put_right<A: RecordApi>(
 /// tells); an error no retry can mend ends the action. A read throttled
 /// past its call is tried again with the record tries: in a storm the
 /// record is read before it is written.
-async fn read_first<A: RecordApi>(
-    ctx: &Ctx<impl Lcd>,
+async fn read_first<L, A: RecordApi>(
+    ctx: &Ctx<L>,
     api: &A,
     l: &Loaded,
 ) -> Result<Option<Option<ARecord>>, ActionError> {
@@ -148,9 +147,9 @@ async fn read_first<A: RecordApi>(
 }
 
 /// UPSERT with the record tries, then wait for INSYNC.
-async fn write<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, l: &Loaded) -> Result<(), ActionError> {
+async fn write<L, A: RecordApi>(ctx: &Ctx<L>, api: &A, l: &Loaded) -> Result<(), ActionError> {
     let tries = ctx.settings.record_tries();
-    let comment = format!("LifeKeeper {} on {}", l.resource.tag, l.instance.system);
+    let comment = &l.writer;
     ctx.progress
         .stage("sending the UPSERT (it may or may not have reached Route 53)");
     let accepted = with_tries(
@@ -162,7 +161,7 @@ async fn write<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, l: &Loaded) -> Result
                 &l.resource.hostname,
                 l.address,
                 ctx.settings.ttl(),
-                &comment,
+                comment,
             )
         },
         |try_no, e| {
@@ -207,8 +206,8 @@ async fn write<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, l: &Loaded) -> Result
 }
 
 /// Check the change until INSYNC, within the budget from its acceptance.
-async fn wait<A: RecordApi>(
-    ctx: &Ctx<impl Lcd>,
+async fn wait<L, A: RecordApi>(
+    ctx: &Ctx<L>,
     api: &A,
     l: &Loaded,
     change_id: &str,
@@ -279,7 +278,7 @@ async fn wait<A: RecordApi>(
 }
 
 /// Read the record back, with the record-check tries.
-async fn verify<A: RecordApi>(ctx: &Ctx<impl Lcd>, api: &A, l: &Loaded) -> Result<(), ActionError> {
+async fn verify<L, A: RecordApi>(ctx: &Ctx<L>, api: &A, l: &Loaded) -> Result<(), ActionError> {
     let s = subject(ctx, l);
     ctx.progress.stage("reading the record back to verify it");
     let record = read_with_tries(ctx, api, l).await?;
@@ -311,7 +310,7 @@ mod tests {
         crate::record::describe(api.current().as_ref())
     }
 
-    async fn restore(ctx: &Ctx<impl Lcd>, api: &Scripted) -> Result<(), ActionError> {
+    async fn restore<L>(ctx: &Ctx<L>, api: &Scripted) -> Result<(), ActionError> {
         put_right(ctx, api, &loaded()).await
     }
 

@@ -28,6 +28,6 @@ pub(crate) async fn run<A: RecordApi>(
     }
     let _lock = lock_to_move(ctx, tag).await?;
     ctx.progress.stage("reading the resource from the LCD");
-    let loaded = resource::load(&ctx.lcd, tag).await?;
-    put_right(ctx, api, &loaded).await
+    let found = resource::load(&ctx.lcd, tag).await?;
+    put_right(ctx, api, &found.loaded).await
 }

@@ -201,11 +201,12 @@ pub(super) async fn observe<A: RecordApi, E: std::fmt::Display>(
         ),
         (Ok(record), Ok((ip_tag, address))) => {
             let verdict = compare(record.as_ref(), *address, ttl);
+            let source = format!("IP resource {ip_tag}");
             let s = Subject {
                 name: &r.hostname,
                 zone: &r.zone_id,
                 address: *address,
-                ip_tag,
+                source: &source,
                 ttl,
             };
             (
@@ -244,6 +245,7 @@ fn settings_view(s: &settings::Settings) -> Vec<SettingView> {
             value: match l.value {
                 Shown::Number(n) => n.into(),
                 Shown::Word(w) => w.into(),
+                Shown::Text(t) => t.into(),
             },
             unit: l.unit,
             source: l.source,

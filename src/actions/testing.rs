@@ -22,7 +22,7 @@ use crate::lcd::{
     NewInstance, NoMatch, Select, Shared,
 };
 use crate::record::ARecord;
-use crate::resource::{Loaded, Route53Resource};
+use crate::resource::{InLcd, Loaded, Manager, Route53Resource};
 
 pub(crate) struct Scripted {
     /// What Route 53 holds at the name.
@@ -674,11 +674,21 @@ pub(crate) fn ctx_with_resource(settings: &str) -> Ctx<ScriptedLcd> {
 pub(crate) const SETTINGS: &str = "ROUTE53_RECORD_INTERVAL=2\nROUTE53_CHANGEID_INTERVAL=20\n";
 
 pub(crate) fn loaded() -> Loaded {
-    Loaded {
-        resource: Route53Resource {
-            tag: "r53-app".into(),
-            zone_id: "Z1".into(),
-            hostname: "app.example.com".into(),
+    in_lcd().loaded
+}
+
+pub(crate) fn in_lcd() -> InLcd {
+    InLcd {
+        loaded: Loaded {
+            manager: Manager::LifeKeeper,
+            resource: Route53Resource {
+                tag: "r53-app".into(),
+                zone_id: "Z1".into(),
+                hostname: "app.example.com".into(),
+            },
+            source: "IP resource ip-10.0.1.10".into(),
+            address: "10.0.1.10".parse().expect("address"),
+            writer: "LifeKeeper r53-app on node1".into(),
         },
         instance: Instance {
             system: "node1".into(),
@@ -691,7 +701,5 @@ pub(crate) fn loaded() -> Loaded {
             fields: 9,
             switchback: None,
         },
-        ip_tag: "ip-10.0.1.10".into(),
-        address: "10.0.1.10".parse().expect("address"),
     }
 }

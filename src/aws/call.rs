@@ -38,7 +38,7 @@ const MAX_BUSY_PAUSE: Duration = Duration::from_secs(8);
 /// The longest one API call can take, waits for the budget and throttled
 /// answers included: every attempt (`C + R` each) timing out, plus the
 /// backoff between attempts (`B = 3(C + R) + 10 s`).
-fn bound(attempt: Duration) -> Duration {
+pub(crate) fn bound(attempt: Duration) -> Duration {
     attempt * ATTEMPTS + MAX_BACKOFF * (ATTEMPTS - 1)
 }
 

@@ -32,6 +32,7 @@ pub(crate) mod trust;
 mod wire;
 
 pub(crate) use api::{ChangeState, Probe, RecordApi, Zone};
+pub(crate) use call::bound as call_bound;
 pub(crate) use client::Route53;
 pub(crate) use error::{Cause, Route53Error};
 pub(crate) use estate::Estate;

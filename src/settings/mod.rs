@@ -21,7 +21,8 @@ pub use self::file::parse;
 use self::file::{read_file, Entry};
 pub use self::specs::SPECS;
 pub(crate) use self::specs::*;
-use self::validate::{choice, numeric, proxies, text_setting, unknown_keys};
+use self::validate::{check_dns, choice, numeric, proxies, text_setting, unknown_keys};
+use crate::dns::CheckDns;
 
 /// Where LifeKeeper keeps its tunables.
 pub(crate) const DEFAULTS_FILE: &str = "/etc/default/LifeKeeper";
@@ -45,6 +46,8 @@ pub enum Source {
         path: PathBuf,
         line: usize,
     },
+    /// Given by the cluster manager: a parameter of a Pacemaker resource.
+    Parameter(&'static str),
 }
 
 impl fmt::Display for Source {
@@ -53,6 +56,7 @@ impl fmt::Display for Source {
             Source::Default => f.write_str("default"),
             Source::File { path, line } => write!(f, "{}:{line}", path.display()),
             Source::Alias { key, path, line } => write!(f, "{}:{line} ({key})", path.display()),
+            Source::Parameter(name) => write!(f, "parameter {name}"),
         }
     }
 }
@@ -141,6 +145,8 @@ pub struct Settings {
     pub(crate) choices: Choices,
     /// The AWS side: role, profile, region, CA bundle.
     pub aws: AwsSettings,
+    /// The DNS servers quickCheck asks first.
+    pub(crate) check_dns: Chosen<CheckDns>,
     /// `LKSYSLOGSELECTOR`, where the file sets it.
     pub syslog_selector: Option<String>,
     pub warnings: Vec<Warning>,
@@ -218,6 +224,7 @@ impl Settings {
             .map(|spec| (spec.key, numeric(spec, &last, path, &mut warnings)))
             .collect();
         let choices = Choices::read(&last, path, &mut warnings);
+        let check_dns = check_dns(&last, path, &mut warnings);
         let mut text = |key: &'static str| text_setting(key, &last, path, &mut warnings);
         let aws = AwsSettings {
             role_arn: text(ROLE_ARN),
@@ -234,9 +241,53 @@ impl Settings {
             values,
             choices,
             aws,
+            check_dns,
             syslog_selector: last.get("LKSYSLOGSELECTOR").map(|e| e.value.clone()),
             warnings,
         }
+    }
+
+    /// A value the cluster manager gives for `key` (a Pacemaker
+    /// parameter `name`), checked as the file's values are; it stands over
+    /// the file's. Why it cannot be used, where it cannot.
+    pub(crate) fn set_parameter(
+        &mut self,
+        key: &'static str,
+        name: &'static str,
+        value: &str,
+    ) -> Result<(), String> {
+        let source = Source::Parameter(name);
+        if let Some(spec) = SPECS.iter().find(|s| s.key == key) {
+            let n = check(spec, value).map_err(|why| {
+                format!(
+                    "parameter {name}={:?} {why} ({} to {} {})",
+                    crate::text::short(value),
+                    spec.min,
+                    spec.max,
+                    spec.unit
+                )
+            })?;
+            self.values.insert(spec.key, Value { value: n, source });
+            return Ok(());
+        }
+        let v = value.trim();
+        if let Some(why) = text_problem(key, v) {
+            return Err(format!(
+                "parameter {name}={:?} {why}",
+                crate::text::short(v)
+            ));
+        }
+        let slot = match key {
+            ROLE_ARN => &mut self.aws.role_arn,
+            EXTERNAL_ID => &mut self.aws.external_id,
+            ROLE_SESSION_NAME => &mut self.aws.session_name,
+            AWS_PROFILE => &mut self.aws.profile,
+            REGION => &mut self.aws.region,
+            CA_BUNDLE => &mut self.aws.ca_bundle,
+            _ => return Err(format!("parameter {name}: no setting {key}")),
+        };
+        *slot = Some((v.to_string(), source));
+        Ok(())
     }
 
     /// The value in force for `spec`, with its origin.
@@ -298,6 +349,10 @@ impl Settings {
         self.secs(READ_TIMEOUT)
     }
 
+    pub fn check_dns_timeout(&self) -> Duration {
+        self.secs(CHECK_DNS_TIMEOUT)
+    }
+
     pub fn quickcheck_timeout(&self) -> Duration {
         self.secs(QUICKCHECK_TIMEOUT)
     }
@@ -332,6 +387,8 @@ pub struct Listed {
 pub enum Shown {
     Number(u64),
     Word(&'static str),
+    /// A setting's own text (`ROUTE53_CHECK_DNS`).
+    Text(String),
 }
 
 impl fmt::Display for Listed {
@@ -339,6 +396,7 @@ impl fmt::Display for Listed {
         match &self.value {
             Shown::Number(n) => write!(f, "{} = {n} {} ({})", self.key, self.unit, self.source),
             Shown::Word(w) => write!(f, "{} = {w} ({})", self.key, self.source),
+            Shown::Text(t) => write!(f, "{} = {t} ({})", self.key, self.source),
         }
     }
 }
@@ -369,6 +427,12 @@ impl Settings {
                         source: source.to_string(),
                     }),
             )
+            .chain([Listed {
+                key: CHECK_DNS,
+                value: Shown::Text(self.check_dns.value.to_string()),
+                unit: "",
+                source: self.check_dns.source.to_string(),
+            }])
             .collect()
     }
 }

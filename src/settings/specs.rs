@@ -35,6 +35,7 @@ specs! {
     CONNECT_TIMEOUT = "ROUTE53_CONNECT_TIMEOUT", 5, 1..=120, "s", Some("AWSCLI_CONNECT_TIMEOUT");
     READ_TIMEOUT = "ROUTE53_READ_TIMEOUT", 10, 1..=300, "s", Some("AWSCLI_READ_TIMEOUT");
     QUICKCHECK_TIMEOUT = "ROUTE53_QUICKCHECK_TIMEOUT", 25, 1..=3600, "s", None;
+    CHECK_DNS_TIMEOUT = "ROUTE53_CHECK_DNS_TIMEOUT", 1, 1..=30, "s", None;
     LOCK_WAIT = "ROUTE53_LOCK_WAIT", 300, 0..=3600, "s", None;
     LCD_TIMEOUT = "ROUTE53_LCD_TIMEOUT", 30, 1..=600, "s", None;
     API_RATE = "ROUTE53_API_RATE", 8, 1..=1000, "requests/s", None;
@@ -140,6 +141,10 @@ pub(crate) const PROXY_KEYS: &[&str] = &[
     "NO_PROXY",
     "no_proxy",
 ];
+
+/// `ROUTE53_CHECK_DNS`: the DNS servers quickCheck asks first
+/// ([`crate::dns::CheckDns`]).
+pub(crate) const CHECK_DNS: &str = "ROUTE53_CHECK_DNS";
 
 pub(crate) const ROLE_ARN: &str = "ROUTE53_ROLE_ARN";
 
@@ -274,6 +279,8 @@ mod tests {
                 let words: Vec<String> = spec.words.iter().map(|w| format!("`{w}`")).collect();
                 assert_eq!(row[1], words[0], "README default of {key}");
                 assert_eq!(row[3], words.join(", "), "README words of {key}");
+            } else if key == CHECK_DNS {
+                assert_eq!(row[1], format!("`{}`", crate::dns::CheckDns::default()));
             } else {
                 assert_eq!(
                     key, "LKSYSLOGSELECTOR",
@@ -285,6 +292,7 @@ mod tests {
             .iter()
             .map(|s| s.key)
             .chain(WORD_SPECS.iter().map(|s| s.key))
+            .chain([CHECK_DNS])
         {
             assert!(seen.iter().any(|k| k == key), "{key} has no README row");
         }

@@ -7,8 +7,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::file::Entry;
-use super::specs::{check, text_problem, Choice, Spec, PROXY_KEYS, SPECS, TEXT_KEYS, WORD_SPECS};
+use super::specs::{
+    check, text_problem, Choice, Spec, CHECK_DNS, PROXY_KEYS, SPECS, TEXT_KEYS, WORD_SPECS,
+};
 use super::{Chosen, Source, Value, Warning};
+use crate::dns::CheckDns;
 use crate::text::short;
 
 /// The value of one numeric tunable: its key, else its alias, else the
@@ -175,6 +178,7 @@ pub(super) fn unknown_keys(entries: &[Entry], path: &Path) -> Vec<Warning> {
             e.key.starts_with("ROUTE53_")
                 && !WORD_SPECS.iter().any(|w| w.key == e.key)
                 && !TEXT_KEYS.contains(&e.key.as_str())
+                && e.key != CHECK_DNS
                 && !SPECS.iter().any(|s| s.key == e.key)
         })
         .map(|e| {
@@ -186,4 +190,39 @@ pub(super) fn unknown_keys(entries: &[Entry], path: &Path) -> Vec<Warning> {
             ))
         })
         .collect()
+}
+
+/// `ROUTE53_CHECK_DNS`: `auto` where unset; a value that names no servers
+/// is named, and `auto` used instead.
+pub(super) fn check_dns(
+    last: &HashMap<&str, &Entry>,
+    path: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Chosen<CheckDns> {
+    let default = Chosen {
+        value: CheckDns::default(),
+        source: Source::Default,
+    };
+    let Some(e) = last.get(CHECK_DNS) else {
+        return default;
+    };
+    match CheckDns::parse(&e.value) {
+        Ok(value) => Chosen {
+            value,
+            source: Source::File {
+                path: path.to_path_buf(),
+                line: e.line,
+            },
+        },
+        Err(why) => {
+            warnings.push(Warning(format!(
+                "{}:{}: {CHECK_DNS}={:?}: {why}; using the default {}",
+                path.display(),
+                e.line,
+                short(&e.value),
+                default.value
+            )));
+            default
+        }
+    }
 }

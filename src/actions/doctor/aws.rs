@@ -129,6 +129,7 @@ pub(super) async fn record_checks<A: Probe>(settings: &Settings, api: &A, f: Fou
     out.push(zone_check(api, r).await);
     let child = f.child.as_ref().ok().map(|c| (c.tag.as_str(), c.address));
     out.push(record_check(settings, &f.instance, r, child, &read));
+    out.push(super::dns::dns_check(settings, r, child.map(|c| c.1), &read).await);
     out
 }
 
@@ -277,11 +278,12 @@ fn record_check(
         (Ok(rec), Some(c)) => (rec, c),
     };
     let verdict = compare(record.as_ref(), address, settings.ttl());
+    let source = format!("IP resource {ip_tag}");
     let s = Subject {
         name: &r.hostname,
         zone: &r.zone_id,
         address,
-        ip_tag,
+        source: &source,
         ttl: settings.ttl(),
     };
     let text = explain(&verdict, &s);
@@ -307,8 +309,8 @@ fn record_check(
 mod tests {
     use super::*;
     use crate::actions::doctor::check::Mark;
-    use crate::actions::testing::loaded;
     use crate::actions::testing::{denied, no_answer, Scripted};
+    use crate::actions::testing::{in_lcd, loaded};
     use std::time::Duration;
 
     fn record_of(api: &Scripted) -> Result<Option<ARecord>, Route53Error> {
@@ -322,14 +324,14 @@ mod tests {
     #[test]
     fn the_record_check_follows_the_table_and_the_state() {
         let ctx = crate::actions::testing::ctx("");
-        let l = loaded();
+        let l = in_lcd();
         let mut standby = l.instance.clone();
         standby.state = "OSU".into();
         let other = Scripted::holding("10.0.2.20", 10);
         let c = record_check(
             &ctx.settings,
             &l.instance,
-            &l.resource,
+            &l.loaded.resource,
             child(),
             &record_of(&other),
         );
@@ -338,7 +340,7 @@ mod tests {
         let c = record_check(
             &ctx.settings,
             &standby,
-            &l.resource,
+            &l.loaded.resource,
             child(),
             &record_of(&other),
         );
@@ -347,7 +349,7 @@ mod tests {
         let c = record_check(
             &ctx.settings,
             &l.instance,
-            &l.resource,
+            &l.loaded.resource,
             child(),
             &record_of(&ok),
         );

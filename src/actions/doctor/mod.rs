@@ -6,6 +6,7 @@
 mod aws;
 mod capture;
 mod check;
+mod dns;
 mod lifekeeper;
 
 use std::path::Path;

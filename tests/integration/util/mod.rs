@@ -5,9 +5,11 @@
 
 #![allow(dead_code)]
 
+pub mod dns;
 pub mod front;
 pub mod r53;
 
+pub use dns::DnsFront;
 pub use front::{Front, Rules};
 
 use std::fmt;
@@ -85,19 +87,25 @@ pub fn installed() -> &'static Path {
             }
         }
         let _ = std::fs::remove_dir_all(&dest);
-        let out = Command::new("bash")
-            .arg(repo().join("packaging/install-tree.sh"))
-            .arg(&dest)
-            .arg(env!("CARGO_BIN_EXE_lkroute53"))
-            .output()
-            .expect("run install-tree.sh");
-        assert!(
-            out.status.success(),
-            "install-tree.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        install_tree(&dest);
         dest
     })
+}
+
+/// Lay the kit out under `dest` with install-tree.sh, from the program
+/// cargo built for these tests.
+pub fn install_tree(dest: &Path) {
+    let out = Command::new("bash")
+        .arg(repo().join("packaging/install-tree.sh"))
+        .arg(dest)
+        .arg(env!("CARGO_BIN_EXE_lkroute53"))
+        .output()
+        .expect("run install-tree.sh");
+    assert!(
+        out.status.success(),
+        "install-tree.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Wait until `cond` holds (at most 30 s), for ordering steps of a test on
@@ -381,6 +389,11 @@ impl Cluster {
         std::fs::write(root.join("lcd/db.json"), db).expect("db");
     }
 
+    /// Write the defaults file. No test asks the machine's own DNS
+    /// resolver: every run reads `LKROUTE53_RESOLV_CONF=/dev/null` (see
+    /// `command`), so `auto`, the default, names no server and
+    /// quickCheck's DNS step is skipped unless the text sets
+    /// `ROUTE53_CHECK_DNS` (to the test DNS front, see dns.rs).
     pub fn set_defaults(&self, text: &str) {
         std::fs::write(&self.defaults, text).expect("defaults file");
     }
@@ -459,6 +472,8 @@ impl Cluster {
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("LKROUTE53_SYSLOG_SOCKET", "")
             .env("LKROUTE53_LOCK_DIR", self.root(node).join("locks"))
+            // Never the machine's own resolver, whatever the settings.
+            .env("LKROUTE53_RESOLV_CONF", "/dev/null")
             .stdin(Stdio::null());
         for (k, v) in extra_env {
             if *v == UNSET {
