@@ -6,15 +6,17 @@
 //! resource protects; `quickCheck` compares the record with that address;
 //! `recover` puts it right; `remove` leaves it alone.
 //!
-//! This library holds the mechanisms; the procedures LifeKeeper and
-//! operators run are in the program (`actions/`). Read in the order data
+//! The procedures LifeKeeper and operators run are in [`actions`]; the
+//! same procedures serve Pacemaker through its one adapter, [`pacemaker`]
+//! (the OCF resource agent `ocf:lkroute53:route53`). Read in the order data
 //! flows: what was asked ([`cli`]), the settings file and the LCD
 //! ([`settings`], [`lcd`], [`resource`]), Route 53 ([`aws`], with the INSYNC
 //! wait in [`poll`] and the tries in [`retry`]), what the record means
 //! ([`record`], [`verdict`]), and how a run ends ([`error`], [`runtime`],
 //! [`log`]). Each side effect lives in one module: the LCD commands in
-//! [`lcd`], the network in [`aws`], the files in [`settings`] and
-//! [`bounded`], the lock in [`lock`].
+//! [`lcd`], the network in [`aws`] (and quickCheck's DNS query in
+//! [`dns`]), the files in [`settings`] and [`bounded`], the lock in
+//! [`lock`].
 
 #![forbid(unsafe_code)]
 

@@ -1,6 +1,8 @@
 //! Messages in LifeKeeper's form, `LEVEL:route53:ACTION:TAG:MSGID:text`,
 //! to stderr and to syslog (facility from `LKSYSLOGSELECTOR`, default
-//! `local6`, which LifeKeeper writes to `/var/log/lifekeeper.log`).
+//! `local6`, which LifeKeeper writes to `/var/log/lifekeeper.log`); as
+//! Pacemaker's agent, in ocf_log's form, `LEVEL: MSGID: text`, to stderr
+//! and to syslog facility daemon, tagged `route53(INSTANCE)`.
 //!
 //! Logging is a side channel: it can never panic, block or change the
 //! verdict of an action. stderr is written by a thread of its own through a
