@@ -124,19 +124,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--dns", choices=("agree", "down", "off"), default="agree")
     a = ap.parse_args()
-    moto = None
-    port = a.moto_port
-    if port is None:
-        port = storm.free_port()
-        moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        storm.wait_port(port)
-    try:
-        print(json.dumps(fleet(a.kit, a.work, port, a.nodes, a.per_node, a.every, a.seconds, a.dns)))
-    finally:
-        if moto:
-            moto.terminate()
-            moto.wait()
+    storm.on_moto(a.moto_port, lambda port: fleet(a.kit, a.work, port, a.nodes, a.per_node, a.every, a.seconds,
+                                                  a.dns))
 
 
 if __name__ == "__main__":

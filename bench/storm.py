@@ -237,16 +237,22 @@ def main():
     ap.add_argument("--stagger", type=float, default=0.0)
     ap.add_argument("--busy-after-change", type=float, default=0.0)
     a = ap.parse_args()
+    on_moto(a.moto_port, lambda port: storm(a.kit, a.work, port, a.nodes, a.per_node, a.mode, a.insync_after,
+                                            a.tenant_rate, a.settings.replace("\\n", "\n"), a.stagger,
+                                            a.busy_after_change))
+
+
+def on_moto(port, body):
+    """Print, as one JSON line, what `body(port)` returns: on the moto at
+    `port`, or (None) on one started for it and stopped after."""
     moto = None
-    port = a.moto_port
     if port is None:
         port = free_port()
         moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(port)
     try:
-        print(json.dumps(storm(a.kit, a.work, port, a.nodes, a.per_node, a.mode, a.insync_after, a.tenant_rate,
-                               a.settings.replace("\\n", "\n"), a.stagger, a.busy_after_change)))
+        print(json.dumps(body(port)))
     finally:
         if moto:
             moto.terminate()
