@@ -20,7 +20,7 @@ mod status;
 mod testing;
 
 // What the Pacemaker agent runs of the procedures (src/pacemaker/).
-pub(crate) use quick_check::{check_record, within_limit};
+pub(crate) use quick_check::{dns_settles, judge, within_limit, Dns};
 pub(crate) use repair::put_right;
 
 use crate::aws::Route53;

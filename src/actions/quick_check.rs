@@ -188,54 +188,54 @@ async fn check<A: RecordApi>(
     let agrees = target.as_ref().is_some_and(|(zone, host)| {
         *zone == l.resource.zone_id && same_name(host, &l.resource.hostname)
     });
-    check_record(ctx, api, l, early.filter(|_| agrees)).await
-}
-
-/// The check of a resource whose record and address are known: DNS first
-/// where it is on (its answer taken from `early` where it was asked
-/// already), then the API read (or the one `early` holds), by the verdict
-/// table. LifeKeeper's quickCheck and Pacemaker's monitor alike.
-pub(crate) async fn check_record<L, A: RecordApi>(
-    ctx: &Ctx<L>,
-    api: &A,
-    l: &Loaded,
-    early: Option<Early>,
-) -> Result<(), ActionError> {
-    let dns = Dns::of(ctx);
-    let (asked, first) = match early {
+    let (asked, first) = match early.filter(|_| agrees) {
         Some(Early::Dns(a)) => (Some(a), None),
         Some(Early::Api(r)) => (None, Some(r)),
         None => (None, None),
     };
-    if dns.on() {
-        ctx.progress
-            .stage(format!("asking DNS for {}", l.resource.hostname));
-        let asked = match asked {
-            Some(a) => a,
-            None => dns.ask(&l.resource.hostname).await,
-        };
-        if dns.trusted(ctx, l, &asked) {
-            return Ok(());
-        }
+    if dns_settles(ctx, l, &dns, asked).await {
+        return Ok(());
     }
     judge(ctx, api, l, first).await
 }
 
+/// DNS first: whether the answer of the servers `dns` names settles the
+/// check (`asked`: the answer, where it was asked already). `false` where
+/// DNS is off. Then [`judge`] decides through the API; LifeKeeper's
+/// quickCheck and Pacemaker's monitor alike.
+pub(crate) async fn dns_settles<L>(
+    ctx: &Ctx<L>,
+    l: &Loaded,
+    dns: &Dns,
+    asked: Option<dns::Asked>,
+) -> bool {
+    if !dns.on() {
+        return false;
+    }
+    ctx.progress
+        .stage(format!("asking DNS for {}", l.resource.hostname));
+    let asked = match asked {
+        Some(a) => a,
+        None => dns.ask(&l.resource.hostname).await,
+    };
+    dns.trusted(ctx, l, &asked)
+}
+
 /// What was asked while the LCD was read: DNS, or (with DNS off) the
 /// Route 53 API.
-pub(crate) enum Early {
+enum Early {
     Dns(dns::Asked),
     Api(Result<Option<ARecord>, Route53Error>),
 }
 
 /// The DNS step of this check: the servers to ask and the time allowed.
-struct Dns {
+pub(crate) struct Dns {
     servers: Vec<std::net::SocketAddr>,
     limit: Duration,
 }
 
 impl Dns {
-    fn of<L>(ctx: &Ctx<L>) -> Dns {
+    pub(crate) fn of<L>(ctx: &Ctx<L>) -> Dns {
         Dns {
             servers: ctx.settings.check_dns.value.servers(&dns::resolv_conf()),
             limit: ctx.settings.check_dns_timeout(),
@@ -278,7 +278,7 @@ impl Dns {
 
 /// Read the record (unless `first` already holds it) and judge it by the
 /// verdict table. A first read that failed is made again with the tries.
-pub(super) async fn judge<L, A: RecordApi>(
+pub(crate) async fn judge<L, A: RecordApi>(
     ctx: &Ctx<L>,
     api: &A,
     l: &Loaded,

@@ -521,6 +521,23 @@ mod tests {
         crate::lock::scratch(&format!("reads-{name}"))
     }
 
+    /// Read `name` as the process `me` of the node, within a call bound.
+    async fn read_as(
+        board: &Board,
+        me: &str,
+        name: &str,
+        z: &Zone,
+    ) -> Result<Option<ARecord>, Route53Error> {
+        read(board, (me, None), name, z, Duration::from_secs(55)).await
+    }
+
+    /// Another process of the node that has announced `name` and waits.
+    fn waiting(dir: &std::path::Path, board: &Board, id: &str, name: &str) -> Claim {
+        let mut claim = Claim::make(dir, &board.wanted_name(id)).expect("claim");
+        claim.note(name);
+        claim
+    }
+
     fn value(r: Result<Option<ARecord>, Route53Error>) -> String {
         r.expect("read")
             .map_or("none".into(), |r| r.values[0].clone())
@@ -531,24 +548,10 @@ mod tests {
         let dir = scratch("lone");
         let z = zone();
         let board = Board::new(&dir, "Z1");
-        let r = read(
-            &board,
-            ("1-x-1", None),
-            "b.example.com",
-            &z,
-            Duration::from_secs(55),
-        )
-        .await;
+        let r = read_as(&board, "1-x-1", "b.example.com", &z).await;
         assert_eq!(value(r), "10.0.0.2");
         assert_eq!(*z.calls.borrow(), [["b.example.com"]]);
-        let r = read(
-            &board,
-            ("1-x-2", None),
-            "c.example.com",
-            &z,
-            Duration::from_secs(55),
-        )
-        .await;
+        let r = read_as(&board, "1-x-2", "c.example.com", &z).await;
         assert_eq!(value(r), "none", "read exactly, the next name is no answer");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -559,16 +562,8 @@ mod tests {
         let z = zone();
         let board = Board::new(&dir, "Z1");
         // Another reader of the node has announced its name and waits.
-        let mut other = Claim::make(&dir, &board.wanted_name("2-y-1")).expect("claim");
-        other.note("a.example.com");
-        let r = read(
-            &board,
-            ("1-x-1", None),
-            "b.example.com",
-            &z,
-            Duration::from_secs(55),
-        )
-        .await;
+        let other = waiting(&dir, &board, "2-y-1", "a.example.com");
+        let r = read_as(&board, "1-x-1", "b.example.com", &z).await;
         assert_eq!(value(r), "10.0.0.2");
         assert_eq!(
             *z.calls.borrow(),
@@ -584,16 +579,8 @@ mod tests {
             ))))
         );
         // A name the listing does not reach is read by its own process.
-        let mut far = Claim::make(&dir, &board.wanted_name("3-z-1")).expect("claim");
-        far.note("z.example.com");
-        let r = read(
-            &board,
-            ("1-x-2", None),
-            "a.example.com",
-            &z,
-            Duration::from_secs(55),
-        )
-        .await;
+        let far = waiting(&dir, &board, "3-z-1", "z.example.com");
+        let r = read_as(&board, "1-x-2", "a.example.com", &z).await;
         assert_eq!(value(r), "10.0.0.1");
         assert_eq!(board.take_answer("3-z-1"), Some(Answer::Alone));
         drop((other, far));
@@ -609,16 +596,8 @@ mod tests {
             detail: "cut".into(),
         });
         let board = Board::new(&dir, "Z1");
-        let mut other = Claim::make(&dir, &board.wanted_name("2-y-1")).expect("claim");
-        other.note("a.example.com");
-        let r = read(
-            &board,
-            ("1-x-1", None),
-            "b.example.com",
-            &z,
-            Duration::from_secs(55),
-        )
-        .await;
+        let other = waiting(&dir, &board, "2-y-1", "a.example.com");
+        let r = read_as(&board, "1-x-1", "b.example.com", &z).await;
         assert!(r.is_err());
         assert_eq!(board.take_answer("2-y-1"), Some(Answer::Alone));
         drop(other);

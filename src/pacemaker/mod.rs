@@ -4,8 +4,8 @@
 //! Pacemaker: what LifeKeeper reads from its LCD (the record, the address)
 //! comes here from the resource's parameters, and the same procedures run
 //! over it: `start` is restore's (`repair::put_right`), `monitor`
-//! quickCheck's (`quick_check::check_record`), `stop` gives the resource up
-//! as remove does. Exit codes are the OCF resource agent API's; the
+//! quickCheck's (`quick_check::dns_settles`, then `judge`), `stop` gives
+//! the resource up as remove does. Exit codes are the OCF resource agent API's; the
 //! started state is a file under `HA_RSCTMP`, as other agents keep it.
 
 mod metadata;
@@ -15,7 +15,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::actions::{check_record, put_right, within_limit};
+use crate::actions::{dns_settles, judge, put_right, within_limit, Dns};
 use crate::aws::Route53;
 use crate::cli::OcfCall;
 use crate::context::Ctx;
@@ -206,7 +206,7 @@ fn run(
 
 /// What the record should hold: the parameters' address, named as such.
 fn loaded(r: &params::Resource) -> Loaded {
-    let node = crate::text::printable(&hostname());
+    let node = crate::text::printable(&crate::aws::estate::node_name());
     Loaded {
         manager: Manager::Pacemaker,
         writer: format!("Pacemaker {} on {node}", r.record.tag),
@@ -214,15 +214,6 @@ fn loaded(r: &params::Resource) -> Loaded {
         source: "parameter ip".into(),
         address: r.address,
     }
-}
-
-/// This node's name, for the change's comment.
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "this node".into())
 }
 
 /// The OCF code of start's exit status: every failure is a generic one
@@ -242,12 +233,16 @@ async fn start(ctx: &Ctx<()>, l: &Loaded) -> Result<(), ActionError> {
 }
 
 /// monitor of a started resource: quickCheck's check within
-/// `ROUTE53_QUICKCHECK_TIMEOUT`. Only a record that holds another address
-/// (or none) fails it; trouble reading it passes.
+/// `ROUTE53_QUICKCHECK_TIMEOUT`, DNS first; the Route 53 client is made
+/// only where DNS does not settle it. Only a record that holds another
+/// address (or none) fails it; trouble reading it passes.
 async fn monitor(ctx: &Ctx<()>, l: &Loaded) -> Result<(), ActionError> {
     let check = async {
+        if dns_settles(ctx, l, &Dns::of(ctx), None).await {
+            return Ok(());
+        }
         let api = Route53::connect(&ctx.settings, &ctx.locks, ctx.log.clone()).await;
-        check_record(ctx, &api, l, None).await
+        judge(ctx, &api, l, None).await
     };
     within_limit(ctx, check).await.unwrap_or(Ok(()))
 }

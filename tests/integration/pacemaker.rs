@@ -122,11 +122,8 @@ fn ocf_tester(dir: &Path) -> PathBuf {
     );
     let path = dir.join("ocf-tester");
     std::fs::write(&path, text).expect("write ocf-tester");
-    std::process::Command::new("chmod")
-        .args(["755"])
-        .arg(&path)
-        .status()
-        .expect("chmod");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     path
 }
 
