@@ -122,6 +122,9 @@ pub(crate) enum Msg {
     DnsCheck = 53031,
     /// The Pacemaker agent: a parameter it cannot use, its state file.
     Agent = 53032,
+    /// The record was not read before the UPSERT: the node is in a storm,
+    /// or the read was throttled.
+    ReadSkipped = 53033,
     Created = 53040,
     RolledBack = 53041,
     /// The kit's resource type could not be registered in the LCD.

@@ -5,10 +5,14 @@
 //! `ROUTE53_CHANGEID_TRY_COUNT` from the moment Route 53 accepted the
 //! change, and end with a check at its very end:
 //! - adaptive (the default): a check 1 s after the change was accepted,
-//!   then every 1.25 s up to 60 s (so a change INSYNC within a minute is
-//!   seen within 1.25 s), then gaps growing by half each time; never more
-//!   than the interval apart. Where other changes are pending on the node,
-//!   the node's request budget spaces the checks further apart;
+//!   then every 1.25 s for the first 6 s (so a change INSYNC within
+//!   seconds is seen within 1.25 s); a change still PENDING then is checked
+//!   less often as it ages (a gap of 30 % of the time it has been
+//!   pending, up to 8 s, on a grid of 1.25 s up to 60 s and gaps growing
+//!   by half after: [`calm_gap`]), so that a change that takes half a
+//!   minute costs about ten checks, not twenty-four; never more than the
+//!   interval apart. Where other changes are pending on the node, the
+//!   node's request budget spaces the checks further apart;
 //! - fixed (`ROUTE53_CHANGEID_POLL=fixed`): the documented cadence, a check
 //!   every interval, the first one interval after the change was accepted.
 //!
@@ -253,6 +257,15 @@ pub(crate) async fn wait_insync<A: RecordApi>(
             continue;
         }
         let calm = storm_checks == 0;
+        // Out of a storm, a change still PENDING after its first seconds
+        // is checked less often as it ages.
+        if calm && i + 1 < due.len() && !pace.storm() {
+            if let Some(l) = last {
+                if start + *at < l + calm_gap(l - start) {
+                    continue;
+                }
+            }
+        }
         let when = check_time(start + *at, start, last, &mut storm_checks, due, pace);
         let when = held.map_or(when, |h| when.max(h));
         watch_until(when.min(deadline), pace).await;
@@ -315,6 +328,25 @@ pub(crate) async fn wait_insync<A: RecordApi>(
         polls,
     })
 }
+
+/// Out of a storm, the least time between two checks of a change that was
+/// last checked `elapsed` after it was accepted: none within
+/// [`CALM_CLOSE`] (the schedule's own gaps), then [`CALM_SHARE`] of the
+/// time it has been pending, from [`STORM_GAP`] up to [`CALM_GAP_MAX`].
+/// A change INSYNC within seconds is seen within a gap; one that takes
+/// longer is seen at most about a third of its time late, and its checks
+/// cost the account's quota a few requests, not one every 1.25 s.
+fn calm_gap(elapsed: Duration) -> Duration {
+    if elapsed < CALM_CLOSE {
+        return Duration::ZERO;
+    }
+    elapsed.mul_f64(CALM_SHARE).clamp(STORM_GAP, CALM_GAP_MAX)
+}
+
+/// See [`calm_gap`].
+const CALM_CLOSE: Duration = Duration::from_secs(6);
+const CALM_SHARE: f64 = 0.3;
+const CALM_GAP_MAX: Duration = Duration::from_secs(8);
 
 /// When the check due at `due_at` is made: held back by a storm's pace
 /// (a wait that saw a storm keeps to it; `storm_checks` counts its

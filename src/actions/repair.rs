@@ -4,13 +4,18 @@
 //!
 //! 1. Read the A record with one exact lookup, and decide by the verdict
 //!    table: already the address and the TTL, done; an alias or
-//!    routing-policy record, refuse; otherwise write.
+//!    routing-policy record, refuse; otherwise write. In a storm (Route 53
+//!    throttled the node lately), or where this read is throttled, the
+//!    UPSERT goes ahead without it: Route 53 refuses a plain A UPSERT over
+//!    an alias or routing-policy record, and the kit then reads the record
+//!    to name it.
 //! 2. UPSERT the record (address, `ROUTE53_TTL`), up to
 //!    `ROUTE53_RECORD_TRY_COUNT` tries `ROUTE53_RECORD_INTERVAL` apart.
 //! 3. Wait for INSYNC within `ROUTE53_CHANGEID_INTERVAL` x
 //!    `ROUTE53_CHANGEID_TRY_COUNT` (adaptive checks by default; see
 //!    `poll`); not INSYNC by then: fail, saying the record was written.
-//! 4. Verify that the record holds the address.
+//! 4. Verify that the record holds the address: after INSYNC, or, in a
+//!    storm, while the change is pending (see [`verify_early`]).
 //!
 //! Where only the TTL differs, the address is right already: a write that
 //! cannot be made is a warning and the action succeeds.
@@ -88,7 +93,8 @@ pub(crate) async fn put_right<L, A: RecordApi>(
         ),
     );
     match write(ctx, api, l).await {
-        Ok(()) => {}
+        Ok(Proof::Verified) => return Ok(()),
+        Ok(Proof::ToVerify) => {}
         Err(e) if outcome == Outcome::WriteTtl => {
             ctx.log.warn(
                 Msg::CheckTtl,
@@ -99,46 +105,95 @@ pub(crate) async fn put_right<L, A: RecordApi>(
             );
             return Ok(());
         }
+        Err(ActionError::Route53(e)) if current.is_none() && e.is_invalid_change() => {
+            return Err(refused_unread(ctx, api, l, e).await)
+        }
         Err(e) => return Err(e),
     }
     verify(ctx, api, l).await
 }
 
-/// The record before the change: `None` when it could not be read for a
-/// reason another try might mend (the write goes ahead and verification
-/// tells); an error no retry can mend ends the action. A read throttled
-/// past its call is tried again with the record tries: in a storm the
-/// record is read before it is written.
+/// Route 53 refused an UPSERT sent without reading the record first: read
+/// it now, so that the error names what stands at the name (an alias or
+/// routing-policy record, which the kit does not manage), as it would have
+/// had the record been read first.
+async fn refused_unread<L, A: RecordApi>(
+    ctx: &Ctx<L>,
+    api: &A,
+    l: &Loaded,
+    refused: crate::aws::Route53Error,
+) -> ActionError {
+    let s = subject(ctx, l);
+    let Ok(record) = read_with_tries(ctx, api, l).await else {
+        return refused.into();
+    };
+    let verdict = compare(record.as_ref(), l.address, s.ttl);
+    match decide(Kind::Restore, &verdict) {
+        Outcome::Unmanaged => RecordError::Unmanaged(format!(
+            "{}; Route 53 refused the UPSERT ({refused})",
+            explain(&verdict, &s)
+        ))
+        .into(),
+        _ => refused.into(),
+    }
+}
+
+/// The record before the change, or `None` where the UPSERT goes ahead
+/// without it: the write then tells (Route 53 refuses a plain A UPSERT
+/// that collides with an alias or routing-policy record of the name) and
+/// the verifying read proves it. In a storm (Route 53 throttled the node
+/// lately) the record is not read first: a storm's records are moving,
+/// the read would be a quarter of the storm's requests, and each request
+/// is one of the account's 10 a second. A first read that Route 53
+/// throttles is not sent again, for the same reason. Where the read fails
+/// for another reason that another try might mend, the write goes ahead
+/// too; an error no retry can mend ends the action. A dry run reads, with
+/// the record tries: it has no write to tell.
 async fn read_first<L, A: RecordApi>(
     ctx: &Ctx<L>,
     api: &A,
     l: &Loaded,
 ) -> Result<Option<Option<ARecord>>, ActionError> {
-    let tries = ctx.settings.record_tries();
-    let read = with_tries(
-        tries,
-        Mend::Throttled,
-        || api.read_a(&l.resource.zone_id, &l.resource.hostname),
-        |try_no, e| {
-            ctx.log.warn(
-                Msg::ReadRetry,
-                &format!(
-                    "reading the A record {} first, try {try_no} of {}, was throttled ({e}); trying again",
-                    l.resource.hostname, tries.count
-                ),
-            )
-        },
-    )
-    .await;
-    match read {
+    let name = &l.resource.hostname;
+    if ctx.dry_run {
+        let tries = ctx.settings.record_tries();
+        let read = with_tries(
+            tries,
+            Mend::Throttled,
+            || api.read_a(&l.resource.zone_id, name),
+            |try_no, e| {
+                ctx.log.warn(
+                    Msg::ReadRetry,
+                    &format!(
+                        "reading the A record {name}, try {try_no} of {}, was throttled ({e}); trying again",
+                        tries.count
+                    ),
+                )
+            },
+        )
+        .await?;
+        return Ok(Some(read));
+    }
+    if api.storm() {
+        ctx.log.info(
+            Msg::ReadSkipped,
+            &format!("Route 53 throttled this node lately (a storm): the A record {name} is not read before the UPSERT, which goes ahead at once and is verified after"),
+        );
+        return Ok(None);
+    }
+    match api.read_first(&l.resource.zone_id, name).await {
         Ok(r) => Ok(Some(r)),
-        Err(e) if e.is_retryable() && !ctx.dry_run => {
+        Err(e) if e.is_throttling() => {
+            ctx.log.info(
+                Msg::ReadSkipped,
+                &format!("reading the A record {name} first was throttled ({e}); the UPSERT goes ahead without it and is verified after"),
+            );
+            Ok(None)
+        }
+        Err(e) if e.is_retryable() => {
             ctx.log.warn(
                 Msg::ReadRetry,
-                &format!(
-                    "could not read the A record {} first ({e}); updating it anyway",
-                    l.resource.hostname
-                ),
+                &format!("could not read the A record {name} first ({e}); updating it anyway"),
             );
             Ok(None)
         }
@@ -146,8 +201,15 @@ async fn read_first<L, A: RecordApi>(
     }
 }
 
+/// Whether the record was verified while the change was pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    Verified,
+    ToVerify,
+}
+
 /// UPSERT with the record tries, then wait for INSYNC.
-async fn write<L, A: RecordApi>(ctx: &Ctx<L>, api: &A, l: &Loaded) -> Result<(), ActionError> {
+async fn write<L, A: RecordApi>(ctx: &Ctx<L>, api: &A, l: &Loaded) -> Result<Proof, ActionError> {
     let tries = ctx.settings.record_tries();
     let comment = &l.writer;
     ctx.progress
@@ -193,7 +255,7 @@ async fn write<L, A: RecordApi>(ctx: &Ctx<L>, api: &A, l: &Loaded) -> Result<(),
             Msg::InSync,
             &format!("change {change_id} INSYNC in the answer that accepted it"),
         );
-        return Ok(());
+        return Ok(Proof::ToVerify);
     }
     ctx.progress.record(format!(
         "written: {} TTL {} (change {change_id}, not yet reported INSYNC)",
@@ -206,16 +268,19 @@ async fn write<L, A: RecordApi>(ctx: &Ctx<L>, api: &A, l: &Loaded) -> Result<(),
 }
 
 /// Check the change until INSYNC, within the budget from its acceptance.
+/// In a storm the record is verified while the change is pending (see
+/// [`verify_early`]).
 async fn wait<L, A: RecordApi>(
     ctx: &Ctx<L>,
     api: &A,
     l: &Loaded,
     change_id: &str,
     accepted: Instant,
-) -> Result<(), ActionError> {
+) -> Result<Proof, ActionError> {
     let tries = ctx.settings.changeid_tries();
     let due = poll::schedule(ctx.settings.choices.poll.value, tries);
     let waiting = api.waiting(change_id);
+    let proof = verify_early(ctx, api, l, &waiting, accepted, tries.budget()).await?;
     let outcome = poll::wait_insync(api, change_id, accepted, &due, &waiting, |p| match p {
         Poll::Pending {
             try_no,
@@ -252,7 +317,7 @@ async fn wait<L, A: RecordApi>(
                     if polls == 1 { "" } else { "s" }
                 ),
             );
-            Ok(())
+            Ok(proof)
         }
         poll::Outcome::GaveUp { .. } => {
             let e = ActionError::NotInSync {
@@ -272,10 +337,45 @@ async fn wait<L, A: RecordApi>(
                 Msg::NotInSyncAccepted,
                 &format!("{e}; ROUTE53_NOT_INSYNC=warn: the restore succeeds if the record reads as the address"),
             );
-            Ok(())
+            Ok(proof)
         }
     }
 }
+
+/// In a storm, the verifying read is made while the change is pending
+/// (Route 53's reads include pending changes), at a random time before the
+/// node's changes usually turn INSYNC: the storm's changes are accepted
+/// over a spread window, and the time after each is a lull of the
+/// account, while the moments they turn INSYNC come as thick as their
+/// acceptance did. So the storm's last part costs a status check per
+/// change, not a check and a read. Out of a storm the record is read
+/// after INSYNC, as ever.
+async fn verify_early<L, A: RecordApi>(
+    ctx: &Ctx<L>,
+    api: &A,
+    l: &Loaded,
+    waiting: &crate::aws::budget::Waiting,
+    accepted: Instant,
+    budget: std::time::Duration,
+) -> Result<Proof, ActionError> {
+    if !api.storm() {
+        return Ok(Proof::ToVerify);
+    }
+    let usual = waiting.expected().unwrap_or(poll::STORM_FIRST);
+    // The same moment for every restore of one change, so that the node
+    // reads their records with one request.
+    let at = usual
+        .mul_f64(EARLY_FROM + EARLY_SPAN * waiting.spread())
+        .min(budget / 2);
+    tokio::time::sleep_until(accepted + at).await;
+    verify(ctx, api, l).await?;
+    Ok(Proof::Verified)
+}
+
+/// In a storm, the record is verified at this part of the time the node's
+/// changes usually take to turn INSYNC, and up to [`EARLY_SPAN`] more.
+const EARLY_FROM: f64 = 0.6;
+const EARLY_SPAN: f64 = 0.35;
 
 /// Read the record back, with the record-check tries.
 async fn verify<L, A: RecordApi>(ctx: &Ctx<L>, api: &A, l: &Loaded) -> Result<(), ActionError> {
@@ -506,24 +606,64 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_throttled_first_read_is_read_again_and_never_skipped() {
+    async fn a_throttled_first_read_is_not_sent_again_and_the_upsert_goes_ahead() {
         let ctx = crate::actions::testing::ctx(SETTINGS);
         let api = Scripted::holding("10.0.2.20", 10);
-        api.reads.borrow_mut().extend([
-            Err(throttled("ListResourceRecordSets")),
-            Err(throttled("ListResourceRecordSets")),
-        ]);
+        api.reads
+            .borrow_mut()
+            .push_back(Err(throttled("ListResourceRecordSets")));
         restore(&ctx, &api).await.expect("written");
-        assert_eq!(
-            api.count("read"),
-            4,
-            "two throttled, the one that read, the verifying one"
+        assert_eq!(api.count("read"), 2, "the throttled one, the verifying one");
+        assert_eq!(api.count("upsert"), 1);
+        assert!(ctx.log.said("INFO:route53:restore:r53-app:053033:reading the A record app.example.com first was throttled"));
+        assert!(ctx.log.said("(not read) -> 10.0.1.10 TTL 10"));
+        assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_a_storm_the_record_is_written_without_a_read_first_and_verified() {
+        let ctx = crate::actions::testing::ctx(SETTINGS);
+        let api = Scripted::holding("10.0.2.20", 10);
+        api.storm.set(true);
+        restore(&ctx, &api).await.expect("written");
+        let calls: Vec<(Duration, String)> = api.calls.borrow().clone();
+        let names: Vec<&str> = calls.iter().map(|(_, c)| c.as_str()).collect();
+        // Verified while the change is pending, once, before the change
+        // usually turns INSYNC (30 s where the node has learned nothing).
+        assert_eq!(names, ["upsert 10.0.1.10 10", "read", "change C1"]);
+        let read_at = calls[1].0;
+        assert!(
+            read_at >= Duration::from_secs(18) && read_at <= Duration::from_millis(28_500),
+            "{read_at:?}"
         );
-        assert!(!ctx.log.said("updating it anyway"));
-        assert!(ctx
-            .log
-            .said("reading the A record app.example.com first, try 2 of 3, was throttled"));
-        assert!(ctx.log.said("10.0.2.20 TTL 10 -> 10.0.1.10 TTL 10"));
+        assert!(ctx.log.said(":053033:Route 53 throttled this node lately (a storm): the A record app.example.com is not read before the UPSERT"));
+        assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_upsert_refused_for_a_routing_policy_record_not_read_first_is_named_and_left() {
+        for storm in [true, false] {
+            let ctx = crate::actions::testing::ctx(SETTINGS);
+            let mut weighted = ARecord::simple("app.example.com.", &["10.9.9.9"], 60);
+            weighted.routing = Some(crate::record::Routing {
+                policy: "weighted",
+                set_identifier: "blue".into(),
+            });
+            let api = Scripted::new(Some(weighted));
+            api.storm.set(storm);
+            if !storm {
+                api.reads
+                    .borrow_mut()
+                    .push_back(Err(throttled("ListResourceRecordSets")));
+            }
+            let e = restore(&ctx, &api).await.expect_err("not the kit's record");
+            assert_eq!(e.exit_status(), ExitStatus::Route53);
+            let text = e.to_string();
+            assert!(text.contains("weighted"), "{text}");
+            assert!(text.contains("Route 53 refused the UPSERT"), "{text}");
+            assert_eq!(api.count("upsert"), 1);
+            assert!(api.current().expect("kept").routing.is_some(), "untouched");
+        }
     }
 
     #[tokio::test(start_paused = true)]

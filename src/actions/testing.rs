@@ -36,6 +36,8 @@ pub(crate) struct Scripted {
     /// public zone example.com.
     pub zones: RefCell<VecDeque<Result<Zone, Route53Error>>>,
     pub credentials: Result<String, String>,
+    /// Whether the node is in a storm (Route 53 throttled it lately).
+    pub storm: std::cell::Cell<bool>,
     /// Every call: when (since the double was made) and what.
     pub calls: RefCell<Vec<(Duration, String)>>,
     start: Instant,
@@ -51,6 +53,7 @@ impl Scripted {
             changes: RefCell::default(),
             zones: RefCell::default(),
             credentials: Ok("environment variables (AWS_ACCESS_KEY_ID)".into()),
+            storm: std::cell::Cell::new(false),
             calls: RefCell::default(),
             start: Instant::now(),
             estate: Estate::fixed("scripted"),
@@ -128,6 +131,18 @@ impl RecordApi for Scripted {
     ) -> Result<Accepted, Route53Error> {
         self.note(format!("upsert {address} {ttl}"));
         let answer = self.upserts.borrow_mut().pop_front().unwrap_or_else(|| {
+            // Route 53 refuses a plain A UPSERT where an alias or
+            // routing-policy record stands at the name.
+            let held = self.current();
+            if held.is_some_and(|r| r.alias_target.is_some() || r.routing.is_some()) {
+                return Err(Route53Error::Refused {
+                    operation: "ChangeResourceRecordSets",
+                    zone: "Z1".into(),
+                    code: "InvalidChangeBatch".into(),
+                    message: format!("[RRSet with DNS name {name}., type A cannot be created as other RRSets exist with the same name and type.]"),
+                    retryable: false,
+                });
+            }
             Ok(Accepted {
                 id: "C1".into(),
                 state: ChangeState::Pending,
@@ -154,6 +169,10 @@ impl RecordApi for Scripted {
 
     fn waiting(&self, _: &str) -> Waiting {
         Waiting::alone()
+    }
+
+    fn storm(&self) -> bool {
+        self.storm.get()
     }
 }
 

@@ -32,6 +32,21 @@ pub(crate) trait RecordApi {
         zone: &str,
         name: &str,
     ) -> impl Future<Output = Result<Option<ARecord>, Route53Error>>;
+    /// The A record `name` in `zone`, read before writing it: a read the
+    /// run can do without, so one that Route 53 throttles is not sent
+    /// again (the write goes ahead, spread in the storm the throttle
+    /// started).
+    fn read_first(
+        &self,
+        zone: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<ARecord>, Route53Error>> {
+        self.read_a(zone, name)
+    }
+    /// Whether the node is in a storm: Route 53 throttled it lately.
+    fn storm(&self) -> bool {
+        false
+    }
     /// UPSERT exactly this name's A record; the change as accepted.
     fn upsert_a(
         &self,

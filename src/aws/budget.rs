@@ -19,16 +19,23 @@
 //!   The node then holds back for a second (nobody sends before
 //!   [`THROTTLE_PAUSE`] has passed) and is in a storm for [`STORM_HOLD`]
 //!   after the last throttled answer. In a storm, every request that starts
-//!   new work (a first read, an UPSERT, a status check) waits a random part
-//!   of the node's spread window before its slot, so that the requests of
-//!   nodes that failed together spread out over the window instead of
-//!   hitting the account in the same second; a throttled request is tried
-//!   again after a random part of the window, never counted as a try. The
-//!   window starts at [`WINDOW_START`], doubles with each new throttled
-//!   second (up to [`WINDOW_MAX`]) and shrinks by a tenth with each answer
-//!   that was not throttled (down to [`WINDOW_MIN`]), and it halves with
-//!   every [`WINDOW_HALF_LIFE`] without a throttled answer: the node's own
-//!   measure of how crowded the account is.
+//!   new work (an UPSERT, a status check) waits a random part of the
+//!   storm's span before its slot, so that the requests of nodes that
+//!   failed together spread out instead of hitting the account in the same
+//!   second; a throttled request is tried again after a random part of the
+//!   span, never counted as a try. The span is what is left of the node's
+//!   window counted from the storm's start (at least [`WINDOW_MIN`]), so a
+//!   node's work of a storm ends about a window after it began however
+//!   often it is held back, and the whole account's work spreads evenly
+//!   over that window instead of crowding into its end. The window starts
+//!   at [`WINDOW_START`] (an account's 10 requests a second take about two
+//!   hundred changes and the tenants' requests in it), grows by
+//!   [`GROWTH`] with each new throttled second (up to [`WINDOW_MAX`]) and
+//!   shrinks by a tenth with each answer that was not throttled (down to
+//!   [`WINDOW_MIN`]): the node's own measure of how crowded the account
+//!   is. A state without the storm's start (an older version's) spreads
+//!   over the window halved with every [`WINDOW_HALF_LIFE`] since the last
+//!   throttled answer.
 //! - **Status checks spaced by how many changes are pending, and shared.**
 //!   A process waiting for INSYNC registers itself (`pending.PID` in the
 //!   lock folder, holding its change ID and the last state it saw; gone
@@ -67,16 +74,14 @@ pub(crate) const THROTTLE_PAUSE: Duration = Duration::from_secs(1);
 /// A storm lasts this long after the last throttled answer.
 pub(crate) const STORM_HOLD: Duration = Duration::from_secs(60);
 /// The spread window of a storm: where it starts, and its bounds.
-pub(crate) const WINDOW_START: Duration = Duration::from_secs(20);
+pub(crate) const WINDOW_START: Duration = Duration::from_secs(18);
 pub(crate) const WINDOW_MIN: Duration = Duration::from_secs(5);
 pub(crate) const WINDOW_MAX: Duration = Duration::from_secs(26);
 /// A new throttled second widens the window this much.
-pub(crate) const GROWTH: f64 = 1.25;
-/// The window halves with each this long without a throttled answer.
+pub(crate) const GROWTH: f64 = 1.1;
+/// Where the storm's start is not known, the window halves with each this
+/// long without a throttled answer.
 pub(crate) const WINDOW_HALF_LIFE: Duration = Duration::from_secs(10);
-/// Each throttled answer a run already had shrinks its next pause's
-/// window by this much.
-const AGING: f64 = 0.5;
 /// Throttled answers within this long of the last one are one event: the
 /// window doubles once for them.
 const SAME_EVENT: Duration = Duration::from_secs(1);
@@ -92,6 +97,8 @@ pub(crate) struct State {
     pub storm_until: u64,
     /// The spread window, in milliseconds.
     pub window_ms: u64,
+    /// When the storm began (ns since the epoch); 0: not known.
+    pub since: u64,
 }
 
 impl State {
@@ -113,13 +120,23 @@ impl State {
                 tat: num(tat)?,
                 storm_until: num(until)?,
                 window_ms: num(window)?,
+                since: 0,
+            }),
+            ["v3", tat, until, window, since] => Some(State {
+                tat: num(tat)?,
+                storm_until: num(until)?,
+                window_ms: num(window)?,
+                since: num(since)?,
             }),
             _ => None,
         }
     }
 
     pub(crate) fn render(&self) -> String {
-        format!("v2 {} {} {}\n", self.tat, self.storm_until, self.window_ms)
+        format!(
+            "v3 {} {} {} {}\n",
+            self.tat, self.storm_until, self.window_ms, self.since
+        )
     }
 
     pub(crate) fn storm(&self, now: u64) -> bool {
@@ -128,6 +145,22 @@ impl State {
 
     fn window(&self) -> Duration {
         Duration::from_millis(self.window_ms).clamp(WINDOW_MIN, WINDOW_MAX)
+    }
+
+    /// The span a request at `now` is spread over: what is left of the
+    /// window counted from the storm's start (at least [`WINDOW_MIN`]),
+    /// so that the node's work of a storm ends within the window wherever
+    /// the account can take it, however often it was held back; where the
+    /// start is not known (an older version's state), the window as it
+    /// decays ([`State::window_at`]).
+    fn span(&self, now: u64) -> Duration {
+        if self.since == 0 {
+            return self.window_at(now);
+        }
+        let end = self.since + ns(self.window());
+        Duration::from_nanos(end.saturating_sub(now))
+            .max(WINDOW_MIN)
+            .min(self.window())
     }
 
     /// The window as it spreads a request at `now`: halved for every
@@ -155,22 +188,14 @@ pub(crate) fn throttle_pause(window: Duration, room: Duration, fraction: f64) ->
 }
 
 /// The pause before a request held back by a storm is tried again: a
-/// random part of the `window` (of half of it, for work under way:
-/// `pace`), shrunk by [`AGING`] for each of the run's earlier throttled
-/// answers (`before`) down to [`WINDOW_MIN`], or of the `room` the call has left where that is
-/// shorter, so that a call tries again within its bound rather than giving
-/// up on a draw (at least [`THROTTLE_FLOOR`]).
-fn spread_pause(window: Duration, room: Duration, pace: Pace, before: u32) -> Duration {
-    let window = match pace {
-        Pace::New => window,
-        Pace::Prompt | Pace::Check => window / 2,
-    };
-    // A run throttled again waits less each time: the oldest work of the
-    // account goes first, and a storm's tail is short.
-    let window = window
-        .mul_f64(AGING.powi(before.min(8) as i32))
-        .max(WINDOW_MIN.min(window));
-    throttle_pause(window, room, random_fraction())
+/// random part of the `span` it is spread over ([`State::span`]), or of the
+/// `room` the call has left where that is shorter, so that a call tries
+/// again within its bound rather than giving up on a draw (at least
+/// [`THROTTLE_FLOOR`]). Work under way draws from the same span as new
+/// work: a storm's requests, whatever they serve, are spread alike, and
+/// the span, counted from the storm's start, keeps its tail short.
+fn spread_pause(span: Duration, room: Duration) -> Duration {
+    throttle_pause(span, room, random_fraction())
 }
 
 fn ns(d: Duration) -> u64 {
@@ -185,9 +210,13 @@ pub(crate) enum Pace {
     New,
     /// It serves work under way (the verifying read, the UPSERT that
     /// follows a read, a call's later attempts): its slot only; throttled,
-    /// it is tried again after a quarter of the window's draw, so that work
-    /// under way ends before new work starts.
+    /// it is tried again after a random part of the storm's span.
     Prompt,
+    /// A read the run can do without (the read before an UPSERT): as
+    /// [`Pace::New`], but throttled, it is not tried again within its call:
+    /// the UPSERT goes ahead without it, and the throttled read counts as
+    /// the run's first step into the storm.
+    Optional,
     /// A status check, which the INSYNC wait paces itself: its slot only;
     /// throttled, it is not tried again within its call, and the wait
     /// makes its next check when the node's changes usually turn INSYNC.
@@ -257,8 +286,8 @@ impl Budget {
         let base = s.tat.max(now);
         let slot = now.max(base.saturating_sub(self.tolerance_ns()));
         let storm = s.storm(now);
-        let extra = if storm && pace == Pace::New {
-            ns(s.window_at(now).mul_f64(fraction.clamp(0.0, 1.0)))
+        let extra = if storm && matches!(pace, Pace::New | Pace::Optional) {
+            ns(s.span(now).mul_f64(fraction.clamp(0.0, 1.0)))
         } else {
             0
         };
@@ -283,6 +312,11 @@ impl Budget {
             tat: s.tat.max(now + ns(THROTTLE_PAUSE) + self.tolerance_ns()),
             storm_until: now + ns(STORM_HOLD),
             window_ms,
+            since: if s.storm(now) && s.since != 0 {
+                s.since
+            } else {
+                now
+            },
         }
     }
 
@@ -319,24 +353,24 @@ impl Budget {
 
     /// Route 53 answered `Throttling`: the node holds back. The pause
     /// before the throttled request is tried again: see [`Budget::spread`].
-    pub(crate) fn throttled(&self, room: Duration, pace: Pace, before: u32) -> Duration {
+    pub(crate) fn throttled(&self, room: Duration) -> Duration {
         let window = self
             .update(|s, now| {
                 let s = self.on_throttle(s, now);
-                (s, s.window())
+                (s, s.span(now))
             })
             .unwrap_or(WINDOW_START);
-        spread_pause(window, room, pace, before)
+        spread_pause(window, room)
     }
 
     /// In a storm, a pause as after a throttled answer, without telling the
     /// node's state (a busy zone is the zone's, not the account's); None
     /// out of a storm.
-    pub(crate) fn spread(&self, room: Duration, pace: Pace, before: u32) -> Option<Duration> {
+    pub(crate) fn spread(&self, room: Duration) -> Option<Duration> {
         let window = self
-            .update(|s, now| (s, s.storm(now).then(|| s.window_at(now))))
+            .update(|s, now| (s, s.storm(now).then(|| s.span(now))))
             .flatten()?;
-        Some(spread_pause(window, room, pace, before))
+        Some(spread_pause(window, room))
     }
 
     /// Route 53 answered (not throttled).
@@ -495,7 +529,7 @@ impl Waiting {
     pub(crate) fn after_throttle(&self) -> Duration {
         let window = self
             .budget
-            .update(|s, now| (s, s.window_at(now)))
+            .update(|s, now| (s, s.span(now)))
             .unwrap_or(WINDOW_START);
         throttle_pause(window / 4, window, random_fraction())
     }
@@ -779,19 +813,28 @@ mod tests {
     }
 
     #[test]
-    fn a_run_held_back_again_waits_less_each_time_down_to_the_least_window() {
-        let w = WINDOW_START;
+    fn a_storm_s_requests_are_spread_over_what_is_left_of_its_window() {
+        let b = budget();
+        let now = 100 * S;
+        let s = b.on_throttle(State::default(), now);
+        assert_eq!(s.since, now);
+        assert_eq!(s.span(now), WINDOW_START);
+        assert_eq!(s.span(now + 6 * S), WINDOW_START - Duration::from_secs(6));
+        // Past the window's end, the least window.
+        assert_eq!(s.span(now + 16 * S), WINDOW_MIN);
+        assert_eq!(s.span(now + 50 * S), WINDOW_MIN);
+        // A later throttle of the same storm keeps its start.
+        let later = b.on_throttle(s, now + 10 * S);
+        assert_eq!(later.since, now);
+        // A state of an older version (no start) decays as it did.
+        let old = State { since: 0, ..s };
+        assert_eq!(old.span(now + 10 * S), WINDOW_START / 2);
         let room = Duration::from_secs(100);
         for _ in 0..50 {
-            assert!(spread_pause(w, room, Pace::New, 0) <= w);
-            assert!(spread_pause(w, room, Pace::Prompt, 0) <= w / 2);
-            assert!(spread_pause(w, room, Pace::New, 1) <= w.mul_f64(AGING));
-            let p = spread_pause(w, room, Pace::New, 8);
-            assert!(p >= THROTTLE_FLOOR && p <= WINDOW_MIN, "{p:?}");
-            // The call's room bounds it whatever the window.
-            assert!(
-                spread_pause(w, Duration::from_secs(2), Pace::New, 0) <= Duration::from_secs(2)
-            );
+            let p = spread_pause(WINDOW_START, room);
+            assert!(p >= THROTTLE_FLOOR && p <= WINDOW_START, "{p:?}");
+            // The call's room bounds it whatever the span.
+            assert!(spread_pause(WINDOW_START, Duration::from_secs(2)) <= Duration::from_secs(2));
         }
     }
 
@@ -800,10 +843,10 @@ mod tests {
         let dir = crate::lock::scratch("budget-busy");
         let b = Budget::new(10, 10, dir.clone());
         let room = Duration::from_secs(100);
-        assert_eq!(b.spread(room, Pace::New, 0), None, "out of a storm");
-        let _ = b.throttled(room, Pace::New, 0);
+        assert_eq!(b.spread(room), None, "out of a storm");
+        let _ = b.throttled(room);
         let before = std::fs::read_to_string(dir.join(FILE)).expect("the budget file");
-        let p = b.spread(room, Pace::New, 0).expect("in a storm");
+        let p = b.spread(room).expect("in a storm");
         assert!(p >= THROTTLE_FLOOR && p <= WINDOW_START, "{p:?}");
         assert_eq!(
             std::fs::read_to_string(dir.join(FILE)).expect("the budget file"),
@@ -851,9 +894,12 @@ mod tests {
             tat: 5,
             storm_until: 6,
             window_ms: 7,
+            since: 8,
         };
         assert_eq!(State::parse(&s.render()), Some(s));
         assert_eq!(State::parse("123\n").map(|s| s.tat), Some(123));
+        // An older version's state: the storm's start unknown.
+        assert_eq!(State::parse("v2 5 6 7\n"), Some(State { since: 0, ..s }));
         for bad in [
             "",
             "-5",

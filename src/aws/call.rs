@@ -64,8 +64,6 @@ pub(crate) struct CallPath {
     pub(super) log: Arc<Logger>,
     /// The run has said once that a zone was busy.
     busy_said: Arc<std::sync::atomic::AtomicBool>,
-    /// Throttled answers this run has had, in all its calls.
-    throttles: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl CallPath {
@@ -82,7 +80,6 @@ impl CallPath {
             bad_endpoint,
             log,
             busy_said: Arc::default(),
-            throttles: Arc::default(),
         }
     }
 
@@ -181,13 +178,12 @@ impl CallPath {
             }
             // In a storm, the zone's other changes are the storm's, and
             // the zone takes them one at a time: the pause is drawn from
-            // the whole window, as new work's is, and does not age (the
-            // zone, not the account, holds it back); out of one, a short
-            // pause that doubles.
+            // the storm's span, as a throttled request's is; out of one, a
+            // short pause that doubles.
             let room = deadline
                 .saturating_duration_since(Instant::now())
                 .saturating_sub(self.attempt_limit);
-            if let Some(p) = self.budget.spread(room, Pace::New, 0) {
+            if let Some(p) = self.budget.spread(room) {
                 return Some(p);
             }
             let base = BUSY_PAUSE * 2u32.saturating_pow(busy.saturating_sub(1).min(8));
@@ -197,17 +193,18 @@ impl CallPath {
             let room = deadline
                 .saturating_duration_since(Instant::now())
                 .saturating_sub(self.attempt_limit);
-            // The run's throttled answers so far, whichever call had them:
-            // a run throttled on its read and again on its UPSERT is as old
-            // as a request throttled twice.
-            let before = self
-                .throttles
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let pause = self.budget.throttled(room, pace, before);
+            let pause = self.budget.throttled(room);
             if pace == Pace::Check {
                 self.log.warn(
                     Msg::Throttled,
                     &format!("Route 53 throttled {operation} (the account's request quota is spent); the node holds back, and the change is checked again when the node's changes usually turn INSYNC"),
+                );
+                return None;
+            }
+            if pace == Pace::Optional {
+                self.log.warn(
+                    Msg::Throttled,
+                    &format!("Route 53 throttled {operation} (the account's request quota is spent); the node holds back, and this read is not sent again: the UPSERT goes ahead without it"),
                 );
                 return None;
             }

@@ -259,8 +259,15 @@ impl reads::Lister for ZoneReads<'_> {
     }
 }
 
-impl RecordApi for Route53 {
-    async fn read_a(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
+impl Route53 {
+    /// One read of the A record `name`, with the node's other readers of
+    /// the zone, at `pace`.
+    async fn read_at(
+        &self,
+        zone: &str,
+        name: &str,
+        pace: Pace,
+    ) -> Result<Option<ARecord>, Route53Error> {
         let board = reads::Board::new(&self.path.budget.dir, zone);
         // The read announced early, where it is this one.
         let early = self.announced.lock().ok().and_then(|mut a| a.take());
@@ -273,9 +280,38 @@ impl RecordApi for Route53 {
         let lister = ZoneReads {
             api: self,
             zone,
-            pace: self.read_pace(),
+            pace,
         };
-        reads::read(&board, (&me, early), name, &lister, self.path.bound).await
+        let optional = pace == Pace::Optional;
+        reads::read(
+            &board,
+            (&me, early),
+            name,
+            &lister,
+            (self.path.bound, optional),
+        )
+        .await
+    }
+}
+
+impl RecordApi for Route53 {
+    async fn read_a(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
+        self.read_at(zone, name, self.read_pace()).await
+    }
+
+    async fn read_first(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
+        let read = self.read_at(zone, name, Pace::Optional).await;
+        // A read that was answered began the run's work: the UPSERT after
+        // it takes only its slot. One that was not leaves the UPSERT as the
+        // run's first request, spread in the storm.
+        if read.is_ok() {
+            self.started.store(true, Ordering::SeqCst);
+        }
+        read
+    }
+
+    fn storm(&self) -> bool {
+        self.path.budget.storm()
     }
 
     fn will_read(&self, zone: &str, name: &str) {

@@ -222,6 +222,13 @@ impl Route53Error {
         }
     }
 
+    /// Route 53 refused the change batch itself (InvalidChangeBatch): for
+    /// an UPSERT of a plain A record, a record of the name that it may not
+    /// replace (an alias or routing-policy record), among others.
+    pub(crate) fn is_invalid_change(&self) -> bool {
+        matches!(self, Route53Error::Refused { code, .. } if code == "InvalidChangeBatch")
+    }
+
     /// Route 53 said the zone is still applying an earlier change.
     pub(crate) fn is_zone_busy(&self) -> bool {
         matches!(self, Route53Error::Refused { code: c, .. } if code(c).is_some_and(|c| c.retry == Retry::Busy))

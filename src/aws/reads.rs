@@ -71,7 +71,10 @@ pub(crate) trait Lister {
 #[derive(Debug, Clone)]
 pub(crate) struct Board {
     dir: PathBuf,
+    /// The zone's ID as its files spell it (letters and digits).
     zone: String,
+    /// The zone's ID as given, for messages.
+    zone_id: String,
 }
 
 /// How long an answer stands for a read: one written for a read announced
@@ -86,6 +89,10 @@ enum Answer {
     Read(Option<ARecord>),
     /// The listing did not answer for the name: read it alone.
     Alone,
+    /// Route 53 throttled the listing, and the leader did not send it
+    /// again (its read was one the run can do without): a reader that can
+    /// do without its own goes on without it, any other reads alone.
+    Throttled,
 }
 
 impl Board {
@@ -93,6 +100,7 @@ impl Board {
         Board {
             dir: dir.to_path_buf(),
             zone: zone.chars().filter(char::is_ascii_alphanumeric).collect(),
+            zone_id: zone.to_string(),
         }
     }
 
@@ -169,13 +177,15 @@ pub(crate) fn announce(board: &Board, me: &str, name: &str) -> Option<Claim> {
 /// Read the A record `name` of the zone, with the node's other readers of
 /// the zone where there are any (see the module's words); `me` is this
 /// read's ID (and `early` its announcement, where it was made before),
-/// `patience` how long it waits for a leader (the call's bound).
+/// `patience` how long it waits for a leader (the call's bound). An
+/// `optional` read (one the run can do without) that a leader's throttled
+/// listing should have answered ends throttled too.
 pub(crate) async fn read(
     board: &Board,
     (me, early): (&str, Option<Claim>),
     name: &str,
     lister: &impl Lister,
-    patience: Duration,
+    (patience, optional): (Duration, bool),
 ) -> Result<Option<ARecord>, Route53Error> {
     let Some(claim) = early.or_else(|| announce(board, me, name)) else {
         return alone(lister, name).await;
@@ -184,7 +194,8 @@ pub(crate) async fn read(
     loop {
         match board.take_answer(me) {
             Some(Answer::Read(r)) => return Ok(r),
-            Some(Answer::Alone) => {
+            Some(Answer::Throttled) if optional => return Err(throttled_for(board)),
+            Some(Answer::Alone | Answer::Throttled) => {
                 drop(claim);
                 return alone(lister, name).await;
             }
@@ -235,8 +246,12 @@ async fn lead(
     let listing = match result {
         Ok(l) => l,
         Err(e) => {
+            let answer = match e.is_throttling() {
+                true => Answer::Throttled,
+                false => Answer::Alone,
+            };
             for (id, _) in asked.iter().filter(|(id, _)| id != me) {
-                board.tell(id, &Answer::Alone);
+                board.tell(id, &answer);
             }
             return Some(Err(e));
         }
@@ -273,12 +288,24 @@ async fn gather(board: &Board) {
     }
 }
 
+/// The throttled answer of a listing that another process of the node
+/// made for this read too.
+fn throttled_for(board: &Board) -> Route53Error {
+    Route53Error::Refused {
+        operation: "ListResourceRecordSets",
+        zone: board.zone_id.clone(),
+        code: "Throttling".into(),
+        message: "the node's read of the zone, made by another kit process for this one too, was throttled".into(),
+        retryable: true,
+    }
+}
+
 /// One name read alone, exactly.
 async fn alone(lister: &impl Lister, name: &str) -> Result<Option<ARecord>, Route53Error> {
     let listing = lister.list(&mut || vec![name.to_string()]).await?;
     match answer_for(&listing, name, true) {
         Answer::Read(r) => Ok(r),
-        Answer::Alone => Ok(None),
+        Answer::Alone | Answer::Throttled => Ok(None),
     }
 }
 
@@ -310,6 +337,7 @@ fn answer_for(listing: &Listing, name: &str, exact: bool) -> Answer {
 fn render(answer: &Answer) -> String {
     let mut value = match answer {
         Answer::Alone => serde_json::json!({"alone": true}),
+        Answer::Throttled => serde_json::json!({"throttled": true}),
         Answer::Read(None) => serde_json::json!({"record": null}),
         Answer::Read(Some(r)) => serde_json::json!({"record": {
             "name": r.name,
@@ -337,6 +365,9 @@ fn parse(text: &str) -> Option<Answer> {
     }
     if v.get("alone").is_some() {
         return Some(Answer::Alone);
+    }
+    if v.get("throttled").is_some() {
+        return Some(Answer::Throttled);
     }
     let r = v.get("record")?;
     if r.is_null() {
@@ -528,7 +559,7 @@ mod tests {
         name: &str,
         z: &Zone,
     ) -> Result<Option<ARecord>, Route53Error> {
-        read(board, (me, None), name, z, Duration::from_secs(55)).await
+        read(board, (me, None), name, z, (Duration::from_secs(55), false)).await
     }
 
     /// Another process of the node that has announced `name` and waits.

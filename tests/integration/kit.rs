@@ -349,6 +349,50 @@ fn a_weighted_or_alias_record_is_named_never_failed_over_and_left_alone() {
     }
 }
 
+/// A restore whose first read Route 53 throttles sends its UPSERT without
+/// the read (the node is then in a storm): where a weighted or alias record
+/// stands at the name, Route 53 (the front, as Route 53 does) refuses the
+/// plain A UPSERT, and the kit reads the record to name it, exits 4 and
+/// leaves it as it is. Where the name holds another node's plain record,
+/// the same path writes and verifies it.
+#[test]
+fn a_storm_s_upsert_without_a_read_never_replaces_a_weighted_or_alias_record() {
+    let (_moto, proxy, c) = ready_behind(Rules::default());
+    let cases = [
+        (
+            vec!["set-weighted", &c.zone, HOST, "60", "192.0.2.5", "blue", "10"],
+            "is a weighted routing-policy record (set identifier \"blue\", 192.0.2.5), which the kit does not manage",
+        ),
+        (
+            vec!["set-alias", &c.zone, HOST, &c.zone, "lb.example.com."],
+            "is an alias record (target lb.example.com.), which the kit does not manage",
+        ),
+    ];
+    for (set, named) in cases {
+        c.r53(&["delete", &c.zone, HOST, "A"]);
+        c.r53(&set);
+        let before = c.r53(&["names", &c.zone]);
+        proxy.set(|r| r.throttle_reads = 1);
+        c.action(NODE1, "restore", TAG)
+            .status(4)
+            .says(&format!(":{TAG}:053033:"))
+            .says(&format!("ERROR:route53:restore:{TAG}:053025:"))
+            .says(named)
+            .says("Route 53 refused the UPSERT")
+            .says("InvalidChangeBatch");
+        assert_eq!(c.r53(&["names", &c.zone]), before, "a record changed");
+    }
+    c.r53(&["delete", &c.zone, HOST, "A"]);
+    c.r53(&["set", &c.zone, HOST, "A", "10", ADDR2]);
+    proxy.set(|r| r.throttle_reads = 1);
+    c.action(NODE1, "restore", TAG)
+        .ok()
+        .says(":053033:")
+        .says("(not read) -> 10.0.1.10 TTL 10")
+        .says(":053015:");
+    assert_eq!(c.record(), format!("{ADDR1} 10"));
+}
+
 /// Only the TTL differs and Route 53 refuses the write: the address is
 /// right, so restore succeeds with a warning.
 #[test]

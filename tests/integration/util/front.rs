@@ -22,6 +22,8 @@ pub struct Rules {
     pub pending: usize,
     /// Answer this many ChangeResourceRecordSets requests with 400 Throttling.
     pub throttle_changes: usize,
+    /// Answer this many ListResourceRecordSets requests with 400 Throttling.
+    pub throttle_reads: usize,
     /// Answer this many requests of any kind with an HTML 503 page.
     pub html_503: usize,
     /// Answer ChangeResourceRecordSets with this error code (403/400).
