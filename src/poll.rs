@@ -8,8 +8,8 @@
 //!   then every 1.25 s for the first 6 s (so a change INSYNC within
 //!   seconds is seen within 1.25 s); a change still PENDING then is checked
 //!   less often as it ages (a gap of 30 % of the time it has been
-//!   pending, up to 8 s, on a grid of 1.25 s up to 60 s and gaps growing
-//!   by half after: [`calm_gap`]), so that a change that takes half a
+//!   pending, up to 8 s, on the schedule's grid of 1.25 s up to 60 s and
+//!   its growing gaps after: [`calm_gap`]), so that a change that takes half a
 //!   minute costs about ten checks, not twenty-four; never more than the
 //!   interval apart. Where other changes are pending on the node, the
 //!   node's request budget spaces the checks further apart;
@@ -634,6 +634,40 @@ mod tests {
                 polls: 5
             }
         );
+    }
+
+    /// Out of a storm, a change pending past its first seconds is checked
+    /// less often as it ages: every 1.25 s for 6 s, then 30 % of its age
+    /// apart (up to 8 s, on the schedule's grid of 1.25 s) within the first
+    /// minute; about ten checks in half a minute.
+    #[tokio::test(start_paused = true)]
+    async fn a_calm_change_is_checked_less_often_as_it_ages() {
+        let api = Scripted::new(None);
+        api.changes
+            .borrow_mut()
+            .extend((0..100).map(|_| Ok(ChangeState::Pending)));
+        let due = schedule(PollMode::Adaptive, tries(20, 5));
+        let _ = wait_insync(&api, "C1", Instant::now(), &due, &Alone, |_| {}).await;
+        let at: Vec<f64> = api
+            .calls
+            .borrow()
+            .iter()
+            .map(|(t, _)| t.as_secs_f64())
+            .collect();
+        assert_eq!(at[..5], [1.0, 2.25, 3.5, 4.75, 6.0]);
+        for w in at.windows(2) {
+            let (last, next) = (w[0], w[1]);
+            if next <= 60.0 {
+                assert!(next - last <= 8.0 + 1.25 + 1e-9, "{at:?}");
+            }
+            if last >= 6.0 {
+                assert!(
+                    next - last >= (last * 0.3).clamp(1.25, 8.0) - 1e-9,
+                    "{at:?}"
+                );
+            }
+        }
+        assert!(at.iter().filter(|t| **t <= 30.0).count() <= 11, "{at:?}");
     }
 
     /// A check that takes long does not push the later ones past the

@@ -293,6 +293,21 @@ fn remove_makes_no_api_call() {
     assert_eq!(c.record(), format!("{ADDR1} 10"));
 }
 
+/// A weighted and an alias record at the resource's host name (the
+/// `r53` helper's arguments to make each), and how the kit names each.
+fn unmanaged_records(zone: &str) -> [(Vec<&str>, &'static str); 2] {
+    [
+        (
+            vec!["set-weighted", zone, HOST, "60", "192.0.2.5", "blue", "10"],
+            "is a weighted routing-policy record (set identifier \"blue\", 192.0.2.5), which the kit does not manage",
+        ),
+        (
+            vec!["set-alias", zone, HOST, zone, "lb.example.com."],
+            "is an alias record (target lb.example.com.), which the kit does not manage",
+        ),
+    ]
+}
+
 /// The decided cases of the verdict table, against the installed kit: a
 /// record the kit does not manage is named; quickCheck never fails the
 /// service over for it; restore, recover and create refuse it with exit 4
@@ -300,17 +315,7 @@ fn remove_makes_no_api_call() {
 #[test]
 fn a_weighted_or_alias_record_is_named_never_failed_over_and_left_alone() {
     let (_moto, c) = ready();
-    let cases = [
-        (
-            vec!["set-weighted", &c.zone, HOST, "60", "192.0.2.5", "blue", "10"],
-            "is a weighted routing-policy record (set identifier \"blue\", 192.0.2.5), which the kit does not manage",
-        ),
-        (
-            vec!["set-alias", &c.zone, HOST, &c.zone, "lb.example.com."],
-            "is an alias record (target lb.example.com.), which the kit does not manage",
-        ),
-    ];
-    for (set, named) in cases {
+    for (set, named) in unmanaged_records(&c.zone) {
         c.r53(&["delete", &c.zone, HOST, "A"]);
         c.r53(&set);
         let before = c.r53(&["names", &c.zone]);
@@ -358,17 +363,7 @@ fn a_weighted_or_alias_record_is_named_never_failed_over_and_left_alone() {
 #[test]
 fn a_storm_s_upsert_without_a_read_never_replaces_a_weighted_or_alias_record() {
     let (_moto, proxy, c) = ready_behind(Rules::default());
-    let cases = [
-        (
-            vec!["set-weighted", &c.zone, HOST, "60", "192.0.2.5", "blue", "10"],
-            "is a weighted routing-policy record (set identifier \"blue\", 192.0.2.5), which the kit does not manage",
-        ),
-        (
-            vec!["set-alias", &c.zone, HOST, &c.zone, "lb.example.com."],
-            "is an alias record (target lb.example.com.), which the kit does not manage",
-        ),
-    ];
-    for (set, named) in cases {
+    for (set, named) in unmanaged_records(&c.zone) {
         c.r53(&["delete", &c.zone, HOST, "A"]);
         c.r53(&set);
         let before = c.r53(&["names", &c.zone]);
