@@ -259,12 +259,10 @@ pub(crate) async fn wait_insync<A: RecordApi>(
         let calm = storm_checks == 0;
         // Out of a storm, a change still PENDING after its first seconds
         // is checked less often as it ages.
-        if calm && i + 1 < due.len() && !pace.storm() {
-            if let Some(l) = last {
-                if start + *at < l + calm_gap(l - start) {
-                    continue;
-                }
-            }
+        // (The node's storm state, a file, is read only where it decides.)
+        let too_soon = last.is_some_and(|l| start + *at < l + calm_gap(l - start));
+        if calm && too_soon && i + 1 < due.len() && !pace.storm() {
+            continue;
         }
         let when = check_time(start + *at, start, last, &mut storm_checks, due, pace);
         let when = held.map_or(when, |h| when.max(h));
@@ -455,6 +453,15 @@ mod tests {
             }
         }
 
+        /// A change that stays PENDING for `n` checks.
+        fn pending(n: usize) -> Scripted {
+            let api = Scripted::new(None);
+            api.changes
+                .borrow_mut()
+                .extend((0..n).map(|_| Ok(ChangeState::Pending)));
+            api
+        }
+
         fn count(&self, _: &str) -> usize {
             self.calls.borrow().len()
         }
@@ -619,10 +626,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_change_stuck_pending_gives_up_at_the_end_of_the_budget() {
-        let api = Scripted::new(None);
-        api.changes
-            .borrow_mut()
-            .extend((0..10).map(|_| Ok(ChangeState::Pending)));
+        let api = Scripted::pending(10);
         let due = schedule(PollMode::Fixed, tries(20, 5));
         let out = wait_insync(&api, "C1", Instant::now(), &due, &Alone, |_| {})
             .await
@@ -642,10 +646,7 @@ mod tests {
     /// minute; about ten checks in half a minute.
     #[tokio::test(start_paused = true)]
     async fn a_calm_change_is_checked_less_often_as_it_ages() {
-        let api = Scripted::new(None);
-        api.changes
-            .borrow_mut()
-            .extend((0..100).map(|_| Ok(ChangeState::Pending)));
+        let api = Scripted::pending(100);
         let due = schedule(PollMode::Adaptive, tries(20, 5));
         let _ = wait_insync(&api, "C1", Instant::now(), &due, &Alone, |_| {}).await;
         let at: Vec<f64> = api
@@ -788,10 +789,7 @@ mod tests {
     /// budget gives them, and the last one still comes at the budget's end.
     #[tokio::test(start_paused = true)]
     async fn checks_keep_the_pending_gap_and_end_at_the_budget() {
-        let api = Scripted::new(None);
-        api.changes
-            .borrow_mut()
-            .extend((0..30).map(|_| Ok(ChangeState::Pending)));
+        let api = Scripted::pending(30);
         let due = schedule(PollMode::Adaptive, tries(20, 5));
         let out = wait_insync(
             &api,
@@ -826,10 +824,7 @@ mod tests {
     /// budget's end: a change INSYNC at 31 s costs two checks, not 25.
     #[tokio::test(start_paused = true)]
     async fn in_a_storm_the_checks_wait_then_back_off() {
-        let api = Scripted::new(None);
-        api.changes
-            .borrow_mut()
-            .extend((0..30).map(|_| Ok(ChangeState::Pending)));
+        let api = Scripted::pending(30);
         let due = schedule(PollMode::Adaptive, tries(20, 5));
         let storm = Paced {
             gap: Duration::ZERO,

@@ -187,17 +187,6 @@ pub(crate) fn throttle_pause(window: Duration, room: Duration, fraction: f64) ->
     THROTTLE_FLOOR + span.mul_f64(fraction.clamp(0.0, 1.0))
 }
 
-/// The pause before a request held back by a storm is tried again: a
-/// random part of the `span` it is spread over ([`State::span`]), or of the
-/// `room` the call has left where that is shorter, so that a call tries
-/// again within its bound rather than giving up on a draw (at least
-/// [`THROTTLE_FLOOR`]). Work under way draws from the same span as new
-/// work: a storm's requests, whatever they serve, are spread alike, and
-/// the span, counted from the storm's start, keeps its tail short.
-fn spread_pause(span: Duration, room: Duration) -> Duration {
-    throttle_pause(span, room, random_fraction())
-}
-
 fn ns(d: Duration) -> u64 {
     d.as_nanos() as u64
 }
@@ -352,7 +341,13 @@ impl Budget {
     }
 
     /// Route 53 answered `Throttling`: the node holds back. The pause
-    /// before the throttled request is tried again: see [`Budget::spread`].
+    /// before the throttled request is tried again: a random part of the
+    /// storm's span ([`State::span`]), or of the `room` the call has left
+    /// where that is shorter, so that a call tries again within its bound
+    /// rather than giving up on a draw (at least [`THROTTLE_FLOOR`]). Work
+    /// under way draws from the same span as new work: a storm's requests,
+    /// whatever they serve, are spread alike, and the span, counted from
+    /// the storm's start, keeps its tail short.
     pub(crate) fn throttled(&self, room: Duration) -> Duration {
         let window = self
             .update(|s, now| {
@@ -360,7 +355,7 @@ impl Budget {
                 (s, s.span(now))
             })
             .unwrap_or(WINDOW_START);
-        spread_pause(window, room)
+        throttle_pause(window, room, random_fraction())
     }
 
     /// In a storm, a pause as after a throttled answer, without telling the
@@ -370,7 +365,7 @@ impl Budget {
         let window = self
             .update(|s, now| (s, s.storm(now).then(|| s.span(now))))
             .flatten()?;
-        Some(spread_pause(window, room))
+        Some(throttle_pause(window, room, random_fraction()))
     }
 
     /// Route 53 answered (not throttled).
@@ -831,10 +826,11 @@ mod tests {
         assert_eq!(old.span(now + 10 * S), WINDOW_START / 2);
         let room = Duration::from_secs(100);
         for _ in 0..50 {
-            let p = spread_pause(WINDOW_START, room);
+            let p = throttle_pause(WINDOW_START, room, random_fraction());
             assert!(p >= THROTTLE_FLOOR && p <= WINDOW_START, "{p:?}");
             // The call's room bounds it whatever the span.
-            assert!(spread_pause(WINDOW_START, Duration::from_secs(2)) <= Duration::from_secs(2));
+            let short = Duration::from_secs(2);
+            assert!(throttle_pause(WINDOW_START, short, random_fraction()) <= short);
         }
     }
 
