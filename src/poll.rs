@@ -63,8 +63,8 @@ pub(crate) trait Pacing {
     /// it INSYNC): for the node to learn.
     fn learn(&self, _pending: Duration, _insync: Duration) {}
     /// The change's state as another process of the node saw it lately,
-    /// where that stands for a check.
-    fn known(&self) -> Option<ChangeState> {
+    /// where that stands for a check, and how long ago it was seen.
+    fn known(&self) -> Option<(ChangeState, Duration)> {
         None
     }
     /// The state this process saw, for the others.
@@ -109,7 +109,7 @@ impl Pacing for Waiting {
         Waiting::storm(self)
     }
 
-    fn known(&self) -> Option<ChangeState> {
+    fn known(&self) -> Option<(ChangeState, Duration)> {
         Waiting::known(self)
     }
 
@@ -284,10 +284,14 @@ pub(crate) async fn wait_insync<A: RecordApi>(
                 continue;
             }
         }
-        last = Some(Instant::now());
         polls += 1;
         let try_no = polls;
-        match state_of(api, change_id, pace).await {
+        // A check another process made stands for this one as of when it
+        // was made, so the processes of one change keep one calm pace
+        // rather than each its own, a step apart.
+        let (state, made) = state_of(api, change_id, pace).await;
+        last = Some(made);
+        match state {
             Ok(ChangeState::InSync) => {
                 // Learnt only where a PENDING check bounds it from below
                 // too, or where the checks were close together from the
@@ -391,28 +395,31 @@ async fn watch_until(until: Instant, pace: &impl Pacing) {
     }
     loop {
         let now = Instant::now();
-        if now >= until || pace.known() == Some(ChangeState::InSync) {
+        if now >= until || pace.known().is_some_and(|(s, _)| s == ChangeState::InSync) {
             return;
         }
         tokio::time::sleep(WATCH.min(until - now)).await;
     }
 }
 
-/// The change's state: one another restore of the batch saw lately
-/// stands for a check; only a state seen here is passed on.
+/// The change's state, and when the check that saw it was made: one
+/// another restore of the batch saw lately stands for a check (made when
+/// that one made it); only a state seen here is passed on.
 async fn state_of<A: RecordApi>(
     api: &A,
     change_id: &str,
     pace: &impl Pacing,
-) -> Result<ChangeState, Route53Error> {
-    if let Some(state) = pace.known() {
-        return Ok(state);
+) -> (Result<ChangeState, Route53Error>, Instant) {
+    if let Some((state, ago)) = pace.known() {
+        let now = Instant::now();
+        return (Ok(state), now.checked_sub(ago).unwrap_or(now));
     }
+    let made = Instant::now();
     let state = api.change_state(change_id).await;
     if let Ok(s) = &state {
         pace.saw(*s);
     }
-    state
+    (state, made)
 }
 
 /// The gap after the `k`th check of a storm: [`STORM_GAP`] for the first
@@ -669,6 +676,56 @@ mod tests {
             }
         }
         assert!(at.iter().filter(|t| **t <= 30.0).count() <= 11, "{at:?}");
+    }
+
+    /// A process that waits for the same change as another, second in
+    /// line, takes what the first saw lately for its check, as made when
+    /// the first made it: it keeps the first's calm beat rather than
+    /// thinning its checks on a beat of its own, and never checks in
+    /// between.
+    #[tokio::test(start_paused = true)]
+    async fn a_second_process_keeps_the_first_one_s_calm_beat() {
+        /// Second in line behind a first that checks on `beat` and saw
+        /// INSYNC at its last check.
+        struct Second {
+            beat: Vec<Duration>,
+            start: Instant,
+        }
+        impl Pacing for Second {
+            fn gap(&self) -> Duration {
+                Duration::ZERO
+            }
+            fn storm(&self) -> bool {
+                false
+            }
+            fn rank(&self) -> usize {
+                1
+            }
+            fn known(&self) -> Option<(ChangeState, Duration)> {
+                let now = self.start.elapsed();
+                let (i, seen) = self.beat.iter().enumerate().rfind(|(_, t)| **t <= now)?;
+                let ago = now - *seen;
+                match i + 1 == self.beat.len() {
+                    true => Some((ChangeState::InSync, ago)),
+                    false => (ago < Duration::from_secs(2)).then_some((ChangeState::Pending, ago)),
+                }
+            }
+        }
+        let due = schedule(PollMode::Adaptive, tries(20, 5));
+        // The first one's checks: PENDING ten times, then INSYNC.
+        let first = Scripted::pending(10);
+        let _ = wait_insync(&first, "C1", Instant::now(), &due, &Alone, |_| {}).await;
+        let second = Second {
+            beat: asked_at(&first),
+            start: Instant::now(),
+        };
+        assert!(second.beat.len() == 11 && second.beat[10] > Duration::from_secs(30));
+        let api = Scripted::pending(100);
+        let out = wait_insync(&api, "C1", second.start, &due, &second, |_| {})
+            .await
+            .expect("ok");
+        assert_eq!(api.count("change"), 0, "{:?}", asked_at(&api));
+        assert!(matches!(out, Outcome::InSync { .. }), "{out:?}");
     }
 
     /// A check that takes long does not push the later ones past the

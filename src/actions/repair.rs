@@ -280,8 +280,13 @@ async fn wait<L, A: RecordApi>(
     let tries = ctx.settings.changeid_tries();
     let due = poll::schedule(ctx.settings.choices.poll.value, tries);
     let waiting = api.waiting(change_id);
-    let proof = verify_early(ctx, api, l, &waiting, accepted, tries.budget()).await?;
-    let outcome = poll::wait_insync(api, change_id, accepted, &due, &waiting, |p| match p {
+    // The early read's time comes while the change is still pending (a
+    // storm's change) or after the wait has ended (a calm one's, mostly);
+    // a wait that ends first leaves the record to be read after it, but
+    // one read already under way is finished, not sent again.
+    let reading = std::cell::Cell::new(false);
+    let early = verify_early(ctx, api, l, &waiting, accepted, tries.budget(), &reading);
+    let insync = poll::wait_insync(api, change_id, accepted, &due, &waiting, |p| match p {
         Poll::Pending {
             try_no,
             of,
@@ -305,8 +310,18 @@ async fn wait<L, A: RecordApi>(
                 elapsed.as_secs_f64()
             ),
         ),
-    })
-    .await?;
+    });
+    tokio::pin!(early, insync);
+    let (proof, outcome) = tokio::select! {
+        proof = &mut early => (proof?, insync.await?),
+        outcome = &mut insync => {
+            let proof = match reading.get() {
+                true => early.await?,
+                false => Proof::ToVerify,
+            };
+            (proof, outcome?)
+        }
+    };
     match outcome {
         poll::Outcome::InSync { elapsed, polls } => {
             ctx.log.info(
@@ -348,8 +363,11 @@ async fn wait<L, A: RecordApi>(
 /// over a spread window, and the time after each is a lull of the
 /// account, while the moments they turn INSYNC come as thick as their
 /// acceptance did. So the storm's last part costs a status check per
-/// change, not a check and a read. Out of a storm the record is read
-/// after INSYNC, as ever.
+/// change, not a check and a read. The storm is asked at that time, so a
+/// change accepted calmly whose checks were then throttled is read early
+/// too (such changes were accepted together, and would otherwise all be
+/// read in the second they turn INSYNC). Out of a storm the record is read
+/// after INSYNC, as ever. `reading` is set while the read is under way.
 async fn verify_early<L, A: RecordApi>(
     ctx: &Ctx<L>,
     api: &A,
@@ -357,10 +375,8 @@ async fn verify_early<L, A: RecordApi>(
     waiting: &crate::aws::budget::Waiting,
     accepted: Instant,
     budget: std::time::Duration,
+    reading: &std::cell::Cell<bool>,
 ) -> Result<Proof, ActionError> {
-    if !api.storm() {
-        return Ok(Proof::ToVerify);
-    }
     let usual = waiting.expected().unwrap_or(poll::STORM_FIRST);
     // The same moment for every restore of one change, so that the node
     // reads their records with one request.
@@ -368,6 +384,10 @@ async fn verify_early<L, A: RecordApi>(
         .mul_f64(EARLY_FROM + EARLY_SPAN * waiting.spread())
         .min(budget / 2);
     tokio::time::sleep_until(accepted + at).await;
+    if !api.storm() {
+        return Ok(Proof::ToVerify);
+    }
+    reading.set(true);
     verify(ctx, api, l).await?;
     Ok(Proof::Verified)
 }
@@ -638,6 +658,56 @@ mod tests {
         );
         assert!(ctx.log.said(":053033:Route 53 throttled this node lately (a storm): the A record app.example.com is not read before the UPSERT"));
         assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
+    /// A change accepted out of a storm whose status check is then
+    /// throttled is verified while it is pending, as a storm's change is,
+    /// not in the second it turns INSYNC.
+    #[tokio::test(start_paused = true)]
+    async fn a_calm_change_whose_check_was_throttled_is_verified_while_pending() {
+        let ctx = crate::actions::testing::ctx(SETTINGS);
+        let api = Scripted::holding("10.0.2.20", 10);
+        api.changes.borrow_mut().extend(
+            [Ok(ChangeState::Pending), Err(throttled("GetChange"))]
+                .into_iter()
+                .chain((0..7).map(|_| Ok(ChangeState::Pending))),
+        );
+        restore(&ctx, &api).await.expect("written");
+        let calls: Vec<(Duration, String)> = api.calls.borrow().clone();
+        let names: Vec<&str> = calls.iter().map(|(_, c)| c.as_str()).collect();
+        assert_eq!(names[..2], ["read", "upsert 10.0.1.10 10"], "{names:?}");
+        let reads: Vec<usize> = (0..names.len()).filter(|&i| names[i] == "read").collect();
+        assert_eq!(reads.len(), 2, "{names:?}");
+        let (at, _) = &calls[reads[1]];
+        // 60 % of the 30 s a change usually takes, with checks after it.
+        assert_eq!(*at, Duration::from_secs(18), "{calls:?}");
+        assert!(names[reads[1]..].contains(&"change C1"), "{names:?}");
+        assert_eq!(names.last(), Some(&"change C1"), "{names:?}");
+        assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
+    /// Out of a storm, a change that takes long is verified after INSYNC,
+    /// once.
+    #[tokio::test(start_paused = true)]
+    async fn a_calm_change_is_verified_after_insync_however_long_it_takes() {
+        let ctx = crate::actions::testing::ctx(SETTINGS);
+        let api = Scripted::holding("10.0.2.20", 10);
+        api.changes
+            .borrow_mut()
+            .extend((0..9).map(|_| Ok(ChangeState::Pending)));
+        restore(&ctx, &api).await.expect("written");
+        let calls: Vec<(Duration, String)> = api.calls.borrow().clone();
+        let names: Vec<&str> = calls.iter().map(|(_, c)| c.as_str()).collect();
+        assert_eq!(
+            names.iter().filter(|n| **n == "read").count(),
+            2,
+            "{names:?}"
+        );
+        assert_eq!(names.last(), Some(&"read"), "{names:?}");
+        assert!(
+            calls[calls.len() - 2].0 > Duration::from_secs(18),
+            "{calls:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

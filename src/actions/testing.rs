@@ -161,14 +161,34 @@ impl RecordApi for Scripted {
 
     async fn change_state(&self, change_id: &str) -> Result<ChangeState, Route53Error> {
         self.note(format!("change {change_id}"));
-        self.changes
+        let answer = self
+            .changes
             .borrow_mut()
             .pop_front()
-            .unwrap_or(Ok(ChangeState::InSync))
+            .unwrap_or(Ok(ChangeState::InSync));
+        // A throttled answer puts the node in a storm, as its budget would.
+        if answer.as_ref().is_err_and(Route53Error::is_throttling) {
+            self.storm.set(true);
+        }
+        answer
     }
 
-    fn waiting(&self, _: &str) -> Waiting {
-        Waiting::alone()
+    /// Out of a storm, a lone wait; in one, a wait on a node whose budget
+    /// (in a folder of its own) saw a throttle, so that the checks keep
+    /// the storm's pace as on a node.
+    fn waiting(&self, change_id: &str) -> Waiting {
+        if !self.storm.get() {
+            return Waiting::alone();
+        }
+        static FOLDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = FOLDERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let budget = crate::aws::budget::Budget::new(
+            8,
+            20,
+            crate::lock::scratch(&format!("scripted-storm-{n}")),
+        );
+        budget.throttled(std::time::Duration::from_secs(60));
+        budget.waiting(change_id)
     }
 
     fn storm(&self) -> bool {

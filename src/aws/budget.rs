@@ -28,14 +28,15 @@
 //!   node's work of a storm ends about a window after it began however
 //!   often it is held back, and the whole account's work spreads evenly
 //!   over that window instead of crowding into its end. The window starts
-//!   at [`WINDOW_START`] (an account's 10 requests a second take about two
-//!   hundred changes and the tenants' requests in it), grows by
-//!   [`GROWTH`] with each new throttled second (up to [`WINDOW_MAX`]) and
-//!   shrinks by a tenth with each answer that was not throttled (down to
-//!   [`WINDOW_MIN`]): the node's own measure of how crowded the account
-//!   is. A state without the storm's start (an older version's) spreads
-//!   over the window halved with every [`WINDOW_HALF_LIFE`] since the last
-//!   throttled answer.
+//!   at [`WINDOW_START`] (an account's 10 requests a second take about a
+//!   hundred changes, the storm's first reads and the tenants' requests in
+//!   it, and a node that joins the storm 10 s late still ends within a
+//!   minute of the storm's first request), grows by [`GROWTH`] with each
+//!   new throttled second (up to [`WINDOW_MAX`]) and shrinks by a tenth
+//!   with each answer that was not throttled (down to [`WINDOW_MIN`]): the
+//!   node's own measure of how crowded the account is. A state without
+//!   the storm's start (an older version's) spreads over the window halved
+//!   with every [`WINDOW_HALF_LIFE`] since the last throttled answer.
 //! - **Status checks spaced by how many changes are pending, and shared.**
 //!   A process waiting for INSYNC registers itself (`pending.PID` in the
 //!   lock folder, holding its change ID and the last state it saw; gone
@@ -74,9 +75,9 @@ pub(crate) const THROTTLE_PAUSE: Duration = Duration::from_secs(1);
 /// A storm lasts this long after the last throttled answer.
 pub(crate) const STORM_HOLD: Duration = Duration::from_secs(60);
 /// The spread window of a storm: where it starts, and its bounds.
-pub(crate) const WINDOW_START: Duration = Duration::from_secs(18);
+pub(crate) const WINDOW_START: Duration = Duration::from_secs(16);
 pub(crate) const WINDOW_MIN: Duration = Duration::from_secs(5);
-pub(crate) const WINDOW_MAX: Duration = Duration::from_secs(26);
+pub(crate) const WINDOW_MAX: Duration = Duration::from_secs(20);
 /// A new throttled second widens the window this much.
 pub(crate) const GROWTH: f64 = 1.1;
 /// Where the storm's start is not known, the window halves with each this
@@ -540,11 +541,12 @@ impl Waiting {
     }
 
     /// The state another process of the node saw of the same change, where
-    /// it stands for a check: INSYNC, or PENDING seen within [`FRESH`].
-    pub(crate) fn known(&self) -> Option<ChangeState> {
+    /// it stands for a check: INSYNC, or PENDING seen within [`FRESH`]
+    /// (the latest such); with how long ago it was seen.
+    pub(crate) fn known(&self) -> Option<(ChangeState, Duration)> {
         let path = self.path.as_ref()?;
         let now = now_ns();
-        let mut known = None;
+        let mut known: Option<(ChangeState, Duration)> = None;
         for (file, text, _) in pending_files(&self.budget.dir) {
             let Some((id, state, at)) = parse_pending(&text) else {
                 continue;
@@ -552,10 +554,11 @@ impl Waiting {
             if file == *path || id != self.change_id {
                 continue;
             }
+            let ago = Duration::from_nanos(now.saturating_sub(at));
             match state {
-                Some(ChangeState::InSync) => return Some(ChangeState::InSync),
-                Some(ChangeState::Pending) if now.saturating_sub(at) < ns(FRESH) => {
-                    known = Some(ChangeState::Pending)
+                Some(ChangeState::InSync) => return Some((ChangeState::InSync, ago)),
+                Some(ChangeState::Pending) if ago < FRESH && known.is_none_or(|(_, k)| ago < k) => {
+                    known = Some((ChangeState::Pending, ago))
                 }
                 _ => {}
             }
