@@ -18,12 +18,14 @@
 //!   account is saturated, by this node or by others the node cannot see.
 //!   The node then holds back for a second (nobody sends before
 //!   [`THROTTLE_PAUSE`] has passed) and is in a storm for [`STORM_HOLD`]
-//!   after the last throttled answer. In a storm, every request that starts
-//!   new work (an UPSERT, a status check) waits a random part of the
-//!   storm's span before its slot, so that the requests of nodes that
-//!   failed together spread out instead of hitting the account in the same
-//!   second; a throttled request is tried again after a random part of the
-//!   span, never counted as a try. The span is what is left of the node's
+//!   after the last throttled answer. In a storm, a read that starts a
+//!   run's work (quickCheck's) waits a random part of the storm's span
+//!   before its slot, and a throttled request is tried again after a
+//!   random part of the span, never counted as a try, so that the requests
+//!   of nodes that failed together spread out instead of hitting the
+//!   account in the same second. An UPSERT goes at its slot: a node learns
+//!   of a storm only from a throttled answer, and one that goes through at
+//!   once is work the rest of the storm no longer has to make room for. The span is what is left of the node's
 //!   window counted from the storm's start (at least [`WINDOW_MIN`]), so a
 //!   node's work of a storm ends about a window after it began however
 //!   often it is held back, and the whole account's work spreads evenly
@@ -195,12 +197,12 @@ fn ns(d: Duration) -> u64 {
 /// How a request takes its place in the node's budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pace {
-    /// It starts new work (the run's first read, an UPSERT): in a storm,
-    /// spread over the window.
+    /// It starts new work (a run's first read of its own, quickCheck's):
+    /// in a storm, spread over the window.
     New,
-    /// It serves work under way (the verifying read, the UPSERT that
-    /// follows a read, a call's later attempts): its slot only; throttled,
-    /// it is tried again after a random part of the storm's span.
+    /// It serves work under way (an UPSERT, a run's later reads, a call's
+    /// later attempts): its slot only; throttled, it is tried again after
+    /// a random part of the storm's span.
     Prompt,
     /// A read the run can do without (the read before an UPSERT): as
     /// [`Pace::New`], but throttled, it is not tried again within its call:
@@ -211,6 +213,13 @@ pub(crate) enum Pace {
     /// throttled, it is not tried again within its call, and the wait
     /// makes its next check when the node's changes usually turn INSYNC.
     Check,
+    /// A read of a record the run has changed (the verifying read): as
+    /// [`Pace::Prompt`], but throttled, it is tried again within
+    /// [`WINDOW_MIN`]. It is the run's last request; a node first throttled
+    /// on it (one whose change went through calmly, at a storm's end)
+    /// starts a storm of its own, and the storm's whole span for one read
+    /// would hold the restore up to a window after its change is INSYNC.
+    Closing,
 }
 
 /// The node's budget, as the settings give it.

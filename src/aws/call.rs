@@ -3,7 +3,8 @@
 //! when the node is in a storm and the request starts new work), the
 //! attempt made, its failure weighed. A throttled answer is told to the
 //! budget and tried again after a random part of the storm window (of the
-//! time the call has left, where that is shorter), never counted as a
+//! time the call has left, where that is shorter; a read verifying the
+//! run's change, within the least window), never counted as a
 //! failed attempt; STS throttling a credential lookup is tried again after
 //! a second; another failure that a retry can mend is tried again up to
 //! [`ATTEMPTS`] times with jittered exponential backoff; the whole call
@@ -193,6 +194,10 @@ impl CallPath {
             let room = deadline
                 .saturating_duration_since(Instant::now())
                 .saturating_sub(self.attempt_limit);
+            let room = match pace {
+                Pace::Closing => room.min(super::budget::WINDOW_MIN),
+                _ => room,
+            };
             let pause = self.budget.throttled(room);
             if pace == Pace::Check {
                 self.log.warn(
@@ -286,11 +291,19 @@ mod tests {
         p: &CallPath,
         script: Vec<Result<u32, Route53Error>>,
     ) -> (Result<u32, Route53Error>, Vec<Duration>) {
+        run_at(p, Pace::Prompt, script).await
+    }
+
+    async fn run_at(
+        p: &CallPath,
+        pace: Pace,
+        script: Vec<Result<u32, Route53Error>>,
+    ) -> (Result<u32, Route53Error>, Vec<Duration>) {
         let script = RefCell::new(VecDeque::from(script));
         let at = RefCell::new(Vec::new());
         let start = Instant::now();
         let out = p
-            .call("ChangeResourceRecordSets", Pace::Prompt, || {
+            .call("ChangeResourceRecordSets", pace, || {
                 let next = script.borrow_mut().pop_front();
                 let at = &at;
                 async move {
@@ -348,6 +361,25 @@ mod tests {
         assert!(p
             .log
             .said(":053018:Route 53 throttled ChangeResourceRecordSets"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_closing_read_is_tried_again_within_the_least_window() {
+        // A node first throttled on its verifying read starts a storm of
+        // its own; the read is not spread over that storm's whole span.
+        let p = path("closing", Duration::from_secs(15));
+        let mut script: Vec<_> = (0..6).map(|_| Err(refused("Throttling", true))).collect();
+        script.push(Ok(3));
+        let (out, at) = run_at(&p, Pace::Closing, script).await;
+        assert_eq!(out.expect("read at last"), 3);
+        assert_eq!(at.len(), 7);
+        // The pause, then the second the node holds back after a throttle
+        // (the budget keeps the wall clock, which this test's paused clock
+        // does not move, so the two add up here).
+        let most = crate::aws::budget::WINDOW_MIN + crate::aws::budget::THROTTLE_PAUSE;
+        for gap in at.windows(2).map(|w| w[1] - w[0]) {
+            assert!(gap <= most, "{gap:?} in {at:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

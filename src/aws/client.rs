@@ -36,8 +36,11 @@ pub(crate) struct Route53 {
     pub(super) server_date: ServerDate,
     /// The call path every request takes.
     pub(super) path: CallPath,
-    /// The run has sent its first request.
+    /// The run has made a read of its own: a later one serves work under
+    /// way.
     started: Arc<AtomicBool>,
+    /// The run has queued a change: its reads from then on verify it.
+    changed: Arc<AtomicBool>,
     /// The changes this run has queued.
     changes: Arc<AtomicU64>,
     /// This run's claim of reading a record it will write, until it joins
@@ -98,6 +101,7 @@ impl Route53 {
             ),
             sent,
             started: Arc::default(),
+            changed: Arc::default(),
             changes: Arc::default(),
             reading: Arc::default(),
             announced: Arc::default(),
@@ -130,8 +134,12 @@ impl Route53 {
         batch::member_id(1_000_000 + self.changes.fetch_add(1, Ordering::SeqCst))
     }
 
-    /// How the run's next read takes its place: its first is new work.
+    /// How the run's next read takes its place: its first is new work,
+    /// and one after the run's change verifies it.
     fn read_pace(&self) -> Pace {
+        if self.changed.load(Ordering::SeqCst) {
+            return Pace::Closing;
+        }
         match self.started.swap(true, Ordering::SeqCst) {
             false => Pace::New,
             true => Pace::Prompt,
@@ -197,15 +205,16 @@ impl batch::Sender for ZoneChanges<'_> {
     }
 
     async fn send(&self, take: &mut dyn FnMut() -> Vec<Member>) -> Result<Accepted, Route53Error> {
-        // The run's work began with its read, spread in a storm already:
-        // the change that follows it takes only its slot.
-        let pace = match self.api.started.load(Ordering::SeqCst) {
-            true => Pace::Prompt,
-            false => Pace::New,
-        };
+        // The change takes only its slot, in a storm too (after a
+        // throttle, the slot keeps the node's second of holding back);
+        // throttled, it is tried again after a random part of the storm's
+        // span. Drawn from the span before its first try, a storm's
+        // changes that would have gone through at once went later, into
+        // the busier part of the window (README, "Route 53's request
+        // quota").
         let out = self
             .api
-            .call("ChangeResourceRecordSets", self.zone, pace, || {
+            .call("ChangeResourceRecordSets", self.zone, Pace::Prompt, || {
                 let change = wire::upsert_batch(&take());
                 let client = self.api.client.clone();
                 let zone = self.zone.to_string();
@@ -300,14 +309,7 @@ impl RecordApi for Route53 {
     }
 
     async fn read_first(&self, zone: &str, name: &str) -> Result<Option<ARecord>, Route53Error> {
-        let read = self.read_at(zone, name, Pace::Optional).await;
-        // A read that was answered began the run's work: the UPSERT after
-        // it takes only its slot. One that was not leaves the UPSERT as the
-        // run's first request, spread in the storm.
-        if read.is_ok() {
-            self.started.store(true, Ordering::SeqCst);
-        }
-        read
+        self.read_at(zone, name, Pace::Optional).await
     }
 
     fn storm(&self) -> bool {
@@ -337,7 +339,7 @@ impl RecordApi for Route53 {
         ttl: u32,
         comment: &str,
     ) -> Result<Accepted, Route53Error> {
-        self.started.store(true, Ordering::SeqCst);
+        self.changed.store(true, Ordering::SeqCst);
         let seq = self.changes.fetch_add(1, Ordering::SeqCst);
         let me = Member {
             id: batch::member_id(seq),
