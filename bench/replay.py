@@ -5,14 +5,15 @@ One run of bench/storm.py throttles its second tenant on a share that
 swings by several points from run to run with the kit's requests alike:
 the tenant sends about a hundred requests, and while the account is drained
 each one wins or loses a race for the next token. This replays the kit's
-requests of one run, at the times the front saw them, against the account's
-buckets as tests/fixtures/front.py keeps them (10 a second with a burst of
-50 over the account and again per action; the change tokens, 1,500 refilled
-at 100 a second, never bind a storm and are left out), each time with a new
-draw of the tenant (Poisson, 2 a second), and prints the tenant's throttled
-share: its mean over the draws and its 90th percentile. The kit's requests
-are replayed as sent, throttled ones included: what the replay varies is
-the tenant alone.
+requests of one run, at the times the front saw them, against the account
+of tests/fixtures/front.py itself (its buckets and their default sizes: 10
+a second with a burst of 50 over the account and again per action), each
+time with a new draw of the tenant (Poisson, 2 a second), and prints the
+tenant's throttled share: its mean over the draws and its 90th percentile.
+The kit's requests are replayed as sent, throttled ones included: what the
+replay varies is the tenant alone. A trace does not say how many records a
+change held, so the change tokens (1,500, refilled at 100 a second, which a
+storm never spends) are not drawn on.
 
     FRONT_TRACE=FILE python3 bench/storm.py ...   (the front writes FILE)
     python3 bench/replay.py FILE [FILE...] [--draws 300] [--drop OP:BEFORE]
@@ -21,13 +22,16 @@ the tenant alone.
 so for change, status): what those requests cost the tenant.
 """
 import argparse
+import os
 import random
 import statistics
+import sys
 
-RATE = 10.0
-BURST = 50.0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures"))
+import front  # noqa: E402
+
 TENANT_RATE = 2.0
-OPS = ("read", "change", "status", "other")
+OPS = ("read", "change", "status")
 
 
 def load(path):
@@ -47,6 +51,15 @@ def load(path):
     return out
 
 
+def account():
+    """The front's account as `front.py --account` starts it, its clock at 0."""
+    a = front.parser().parse_args(["--upstream", "0", "--account"])
+    f = front.Front(a)
+    for b in [f.bucket, f.changes_bucket, *f.actions.values()]:
+        b.stamp = 0.0
+    return f
+
+
 def replay(kit, seed):
     """The tenant's throttled share over one draw of its requests."""
     draw = random.Random(seed)
@@ -60,19 +73,13 @@ def replay(kit, seed):
         tenant.append((t, "tenant"))
     if not tenant:
         return 0.0
-    account = [BURST, 0.0]
-    actions = {op: [BURST, 0.0] for op in OPS}
+    acct = account()
     lost = 0
     for t, op in sorted(kit + tenant):
-        action = actions["other" if op == "tenant" else op]
-        for b in (account, action):
-            b[0] = min(BURST, b[0] + (t - b[1]) * RATE)
-            b[1] = t
-        if account[0] >= 1 and action[0] >= 1:
-            account[0] -= 1
-            action[0] -= 1
-        elif op == "tenant":
-            lost += 1
+        if op == "tenant":
+            lost += not acct.admit("other", now=t)
+        elif op in acct.actions:
+            acct.admit(op, now=t)
     return lost / len(tenant)
 
 
@@ -86,7 +93,7 @@ def main():
     for d in a.drop:
         op, _, before = d.partition(":")
         if op not in OPS or not before:
-            ap.error(f"--drop {d}: expected OP:SECONDS with OP one of {', '.join(OPS[:3])}")
+            ap.error(f"--drop {d}: expected OP:SECONDS with OP one of {', '.join(OPS)}")
         drops.append((op, float(before)))
     for path in a.traces:
         kit = [(t, op) for t, op in load(path) if not any(op == o and t < b for o, b in drops)]

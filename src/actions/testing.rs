@@ -187,7 +187,10 @@ impl RecordApi for Scripted {
             20,
             crate::lock::scratch(&format!("scripted-storm-{n}")),
         );
-        budget.throttled(std::time::Duration::from_secs(60));
+        budget.throttled(
+            std::time::Duration::from_secs(60),
+            crate::aws::budget::Pace::Prompt,
+        );
         budget.waiting(change_id)
     }
 

@@ -25,8 +25,9 @@
 //!   of nodes that failed together spread out instead of hitting the
 //!   account in the same second. An UPSERT goes at its slot: a node learns
 //!   of a storm only from a throttled answer, and one that goes through at
-//!   once is work the rest of the storm no longer has to make room for. The span is what is left of the node's
-//!   window counted from the storm's start (at least [`WINDOW_MIN`]), so a
+//!   once is work the rest of the storm no longer has to make room for.
+//!   The span is what is left of the node's window counted from the
+//!   storm's start (at least [`WINDOW_MIN`]), so a
 //!   node's work of a storm ends about a window after it began however
 //!   often it is held back, and the whole account's work spreads evenly
 //!   over that window instead of crowding into its end. The window starts
@@ -357,14 +358,19 @@ impl Budget {
     /// rather than giving up on a draw (at least [`THROTTLE_FLOOR`]). Work
     /// under way draws from the same span as new work: a storm's requests,
     /// whatever they serve, are spread alike, and the span, counted from
-    /// the storm's start, keeps its tail short.
-    pub(crate) fn throttled(&self, room: Duration) -> Duration {
+    /// the storm's start, keeps its tail short. A verifying read
+    /// ([`Pace::Closing`]) draws from [`WINDOW_MIN`] at most.
+    pub(crate) fn throttled(&self, room: Duration, pace: Pace) -> Duration {
         let window = self
             .update(|s, now| {
                 let s = self.on_throttle(s, now);
                 (s, s.span(now))
             })
             .unwrap_or(WINDOW_START);
+        let window = match pace {
+            Pace::Closing => window.min(WINDOW_MIN),
+            _ => window,
+        };
         throttle_pause(window, room, random_fraction())
     }
 
@@ -852,7 +858,7 @@ mod tests {
         let b = Budget::new(10, 10, dir.clone());
         let room = Duration::from_secs(100);
         assert_eq!(b.spread(room), None, "out of a storm");
-        let _ = b.throttled(room);
+        let _ = b.throttled(room, Pace::Prompt);
         let before = std::fs::read_to_string(dir.join(FILE)).expect("the budget file");
         let p = b.spread(room).expect("in a storm");
         assert!(p >= THROTTLE_FLOOR && p <= WINDOW_START, "{p:?}");

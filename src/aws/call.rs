@@ -194,11 +194,7 @@ impl CallPath {
             let room = deadline
                 .saturating_duration_since(Instant::now())
                 .saturating_sub(self.attempt_limit);
-            let room = match pace {
-                Pace::Closing => room.min(super::budget::WINDOW_MIN),
-                _ => room,
-            };
-            let pause = self.budget.throttled(room);
+            let pause = self.budget.throttled(room, pace);
             if pace == Pace::Check {
                 self.log.warn(
                     Msg::Throttled,
