@@ -83,6 +83,15 @@ def replay(kit, seed):
     return lost / len(tenant)
 
 
+def shares(path, draws=300, drops=()):
+    """The tenant's throttled share over `draws` draws against the trace at
+    `path`, less the kit's requests that `drops` names ((operation, before
+    seconds)): (mean, 90th percentile), as fractions."""
+    kit = [(t, op) for t, op in load(path) if not any(op == o and t < b for o, b in drops)]
+    each = sorted(replay(kit, seed) for seed in range(draws))
+    return statistics.mean(each), each[min(len(each) - 1, int(0.9 * len(each)))]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("traces", nargs="+")
@@ -96,10 +105,8 @@ def main():
             ap.error(f"--drop {d}: expected OP:SECONDS with OP one of {', '.join(OPS)}")
         drops.append((op, float(before)))
     for path in a.traces:
-        kit = [(t, op) for t, op in load(path) if not any(op == o and t < b for o, b in drops)]
-        shares = sorted(replay(kit, seed) for seed in range(a.draws))
-        p90 = shares[min(len(shares) - 1, int(0.9 * len(shares)))]
-        print(f"{path}: tenant throttled {100 * statistics.mean(shares):.1f} % on average, "
+        mean, p90 = shares(path, a.draws, drops)
+        print(f"{path}: tenant throttled {100 * mean:.1f} % on average, "
               f"{100 * p90:.1f} % at the 90th percentile, over {a.draws} draws")
 
 

@@ -133,12 +133,14 @@ def kit_env(defaults, port):
             "LKROUTE53_SYSLOG_SOCKET": "", "LKROUTE53_RESOLV_CONF": "/dev/null"}
 
 
-def start_front(moto_port, work, *options):
+def start_front(moto_port, work, *options, trace=None):
     """tests/fixtures/front.py before moto with these options: (process,
-    port), once it listens."""
+    port), once it listens; with `trace`, it writes a line for each request
+    there (FRONT_TRACE)."""
     port_file = f"{work}/front-{time.time_ns()}.port"
+    env = dict(os.environ, FRONT_TRACE=trace) if trace else None
     proc = subprocess.Popen(["python3", f"{HERE}/../tests/fixtures/front.py", "--upstream", str(moto_port),
-                             *options, "--port-file", port_file])
+                             *options, "--port-file", port_file], env=env)
     for _ in range(600):
         if os.path.exists(port_file):
             break
@@ -156,11 +158,12 @@ def control(port, method, path, body=""):
 
 
 def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=30.0, tenant=2.0, settings="",
-          stagger=0.0, busy_ms=0.0):
+          stagger=0.0, busy_ms=0.0, trace=None):
     """The storm of `nodes` x `per_node`; each node starts at a random time
     within `stagger` seconds (0: all at once); with `busy_ms`, the zone
     answers PriorRequestNotComplete to a change within that long of its
-    last accepted one."""
+    last accepted one; with `trace`, the front writes its requests there
+    (for bench/replay.py)."""
     tag = f"{nodes}x{per_node}-{mode}-{time.time_ns()}"
     zone = make_zone(moto_port, f"storm-{tag}.example")
     plan = []
@@ -175,7 +178,7 @@ def storm(kit, work, moto_port, nodes, per_node, mode="adaptive", insync_after=3
         upsert(moto_port, zone, names[k:k + 500], OTHER)
     limiter, port = start_front(moto_port, work, "--account", "--rate", "10", "--burst", "50",
                                 "--insync-after", str(insync_after), "--tenant-rate", str(tenant),
-                                "--busy-after-change", str(busy_ms))
+                                "--busy-after-change", str(busy_ms), trace=trace)
     rng = random.Random(f"{tag}-stagger")
     offsets = sorted((rng.uniform(0, stagger), i) for i in range(nodes))
     procs = []
