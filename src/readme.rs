@@ -70,10 +70,13 @@ pub(crate) fn sources() -> Vec<(String, String)> {
         }
     }
     let mut out = Vec::new();
-    walk(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut out,
-    );
+    // The checkout cargo runs the tests from, where it says (see
+    // tests/integration/util's `repo`), else the one they were built from.
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.join("src").is_dir())
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    walk(&root.join("src"), &mut out);
     out
 }
 
