@@ -15,7 +15,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
+source scripts/target.sh
 # --ocf: Debian's resource-agents (aws-vpc-route53) unpacked, for the
 # Pacemaker row.
 bash scripts/ensure-tools.sh --ocf

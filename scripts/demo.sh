@@ -11,7 +11,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
+source "$here/scripts/target.sh"
 bash "$here/scripts/ensure-tools.sh"
 (cd "$here" && cargo build --release --locked --quiet)
 

@@ -6,7 +6,7 @@
 # afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
+source scripts/target.sh
 bash scripts/ensure-tools.sh
 export LKROUTE53_MEASURE_RSS=1
 echo "| fault | verdict | took | peak memory | record afterwards |"

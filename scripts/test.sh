@@ -8,7 +8,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/lkroute53/target}
+source scripts/target.sh
 bash scripts/ensure-tools.sh --ocf
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
