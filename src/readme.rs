@@ -70,13 +70,10 @@ pub(crate) fn sources() -> Vec<(String, String)> {
         }
     }
     let mut out = Vec::new();
-    // The checkout cargo runs the tests from, where it says, else the one
-    // they were built from (as tests/integration/util's `repo` finds it).
-    let root = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
-        .filter(|p| p.join("Cargo.toml").is_file())
-        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
-    walk(&root.join("src"), &mut out);
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut out,
+    );
     out
 }
 

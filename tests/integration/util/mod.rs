@@ -45,19 +45,8 @@ pub fn unique_dir(prefix: &str) -> PathBuf {
     unique(prefix)
 }
 
-/// The checkout under test: the one cargo runs the tests from (it says so
-/// in the environment), else the one the tests were built from. They
-/// differ where checkouts share one target folder: cargo keeps a build made
-/// from another checkout of the same sources when this one's files are no
-/// newer, and that checkout may be gone.
 pub fn repo() -> &'static Path {
-    static REPO: OnceLock<PathBuf> = OnceLock::new();
-    REPO.get_or_init(|| {
-        std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(PathBuf::from)
-            .filter(|p| p.join("Cargo.toml").is_file())
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-    })
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn scratch() -> PathBuf {
