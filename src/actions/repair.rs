@@ -5,7 +5,8 @@
 //! 1. Read the A record with one exact lookup, and decide by the verdict
 //!    table: already the address and the TTL, done; an alias or
 //!    routing-policy record, refuse; otherwise write. In a storm (Route 53
-//!    throttled the node lately), or where this read is throttled, the
+//!    throttled the node lately), where another restore of the node is
+//!    sending a change of the zone, or where this read is throttled, the
 //!    UPSERT goes ahead without it: Route 53 refuses a plain A UPSERT over
 //!    an alias or routing-policy record, and the kit then reads the record
 //!    to name it.
@@ -144,11 +145,16 @@ async fn refused_unread<L, A: RecordApi>(
 /// the verifying read proves it. In a storm (Route 53 throttled the node
 /// lately) the record is not read first: a storm's records are moving,
 /// the read would be a quarter of the storm's requests, and each request
-/// is one of the account's 10 a second. A first read that Route 53
-/// throttles is not sent again, for the same reason. Where the read fails
-/// for another reason that another try might mend, the write goes ahead
-/// too; an error no retry can mend ends the action. A dry run reads, with
-/// the record tries: it has no write to tell.
+/// is one of the account's 10 a second. Nor where another restore of the
+/// node is gathering or sending a batch of the zone's changes: this
+/// change goes with it or right after it (the read would save only the
+/// write of a record that is right already), and the node's restores that
+/// start a moment apart as a storm begins, before any was throttled,
+/// would otherwise each read alone. A first read that Route 53 throttles
+/// is not sent again, for the same reason. Where the read fails for
+/// another reason that another try might mend, the write goes ahead too;
+/// an error no retry can mend ends the action. A dry run reads, with the
+/// record tries: it has no write to tell.
 async fn read_first<L, A: RecordApi>(
     ctx: &Ctx<L>,
     api: &A,
@@ -178,6 +184,13 @@ async fn read_first<L, A: RecordApi>(
         ctx.log.info(
             Msg::ReadSkipped,
             &format!("Route 53 throttled this node lately (a storm): the A record {name} is not read before the UPSERT, which goes ahead at once and is verified after"),
+        );
+        return Ok(None);
+    }
+    if api.batch_open(&l.resource.zone_id) {
+        ctx.log.info(
+            Msg::ReadSkipped,
+            &format!("another restore on this node is sending a change of zone {} now: the A record {name} is not read before the UPSERT, which joins that change (or follows it) and is verified after", l.resource.zone_id),
         );
         return Ok(None);
     }
@@ -660,6 +673,26 @@ mod tests {
         assert_eq!(holds(&api), "10.0.1.10 TTL 10");
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_restore_that_finds_its_nodes_batch_of_the_zone_open_writes_without_a_read_first() {
+        let ctx = crate::actions::testing::ctx(SETTINGS);
+        let api = Scripted::holding("10.0.2.20", 10);
+        api.batch_open.set(true);
+        api.changes
+            .borrow_mut()
+            .extend([Ok(ChangeState::Pending), Ok(ChangeState::InSync)]);
+        restore(&ctx, &api).await.expect("written");
+        let calls: Vec<(Duration, String)> = api.calls.borrow().clone();
+        let names: Vec<&str> = calls.iter().map(|(_, c)| c.as_str()).collect();
+        // Out of a storm: verified after INSYNC, as ever.
+        assert_eq!(
+            names,
+            ["upsert 10.0.1.10 10", "change C1", "change C1", "read"]
+        );
+        assert!(ctx.log.said(":053033:another restore on this node is sending a change of zone Z1 now: the A record app.example.com is not read before the UPSERT"));
+        assert_eq!(holds(&api), "10.0.1.10 TTL 10");
+    }
+
     /// A change accepted out of a storm whose status check is then
     /// throttled is verified while it is pending, as a storm's change is,
     /// not in the second it turns INSYNC.
@@ -712,7 +745,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_upsert_refused_for_a_routing_policy_record_not_read_first_is_named_and_left() {
-        for storm in [true, false] {
+        // Not read first: in a storm, with the node's batch of the zone
+        // open, or where the read was throttled.
+        for (storm, open) in [(true, false), (false, true), (false, false)] {
             let ctx = crate::actions::testing::ctx(SETTINGS);
             let mut weighted = ARecord::simple("app.example.com.", &["10.9.9.9"], 60);
             weighted.routing = Some(crate::record::Routing {
@@ -721,7 +756,8 @@ mod tests {
             });
             let api = Scripted::new(Some(weighted));
             api.storm.set(storm);
-            if !storm {
+            api.batch_open.set(open);
+            if !storm && !open {
                 api.reads
                     .borrow_mut()
                     .push_back(Err(throttled("ListResourceRecordSets")));

@@ -38,6 +38,9 @@ pub(crate) struct Scripted {
     pub credentials: Result<String, String>,
     /// Whether the node is in a storm (Route 53 throttled it lately).
     pub storm: std::cell::Cell<bool>,
+    /// Whether another restore of the node is sending a batch of the
+    /// zone's changes.
+    pub batch_open: std::cell::Cell<bool>,
     /// Every call: when (since the double was made) and what.
     pub calls: RefCell<Vec<(Duration, String)>>,
     start: Instant,
@@ -54,6 +57,7 @@ impl Scripted {
             zones: RefCell::default(),
             credentials: Ok("environment variables (AWS_ACCESS_KEY_ID)".into()),
             storm: std::cell::Cell::new(false),
+            batch_open: std::cell::Cell::new(false),
             calls: RefCell::default(),
             start: Instant::now(),
             estate: Estate::fixed("scripted"),
@@ -196,6 +200,10 @@ impl RecordApi for Scripted {
 
     fn storm(&self) -> bool {
         self.storm.get()
+    }
+
+    fn batch_open(&self, _zone: &str) -> bool {
+        self.batch_open.get()
     }
 }
 

@@ -47,6 +47,12 @@ pub(crate) trait RecordApi {
     fn storm(&self) -> bool {
         false
     }
+    /// Whether another process of the node is gathering or sending a
+    /// batch of changes of `zone` now: an UPSERT queued now goes with it,
+    /// or right after it.
+    fn batch_open(&self, _zone: &str) -> bool {
+        false
+    }
     /// UPSERT exactly this name's A record; the change as accepted.
     fn upsert_a(
         &self,

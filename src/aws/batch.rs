@@ -25,7 +25,10 @@
 //! change still queued, it leads. A leader waits for the node's restores of
 //! the zone that are still reading their records (`reading.PID`), a moment
 //! at most ([`GATHER_CALM`]), or a while in a storm ([`GATHER`]); a lone
-//! restore leads at once and never waits for company.
+//! restore leads at once and never waits for company. While it gathers
+//! and sends, the leader holds the claim `batch.ZONE.open`: a restore of
+//! the zone that finds it held queues its change without reading its
+//! record first (see `actions::repair`).
 //!
 //! A batch that Route 53 refuses or does not take is not the members'
 //! verdict: each member then sends its own change, so that one record's
@@ -196,6 +199,12 @@ impl Queue {
             Ok(()) => Some(Lead(file)),
             Err(TryLockError::WouldBlock | TryLockError::Error(_)) => None,
         }
+    }
+
+    /// Whether a leader of this zone is gathering or sending a batch now
+    /// (it holds the claim `batch.ZONE.open`).
+    pub(crate) fn open(&self) -> bool {
+        lock::claimed(&self.dir, &self.name(".open"))
     }
 
     /// Whether the change `id` is still queued.
@@ -371,7 +380,10 @@ async fn lead(
 ) -> Result<Accepted, Route53Error> {
     // The node's restores of the zone still reading their records join
     // this batch: a moment at most (a read takes milliseconds), or a while
-    // in a storm (a read may wait for its turn).
+    // in a storm (a read may wait for its turn). The batch is open from
+    // now until its members are told: a restore of the zone that finds it
+    // so queues its change without reading its record first.
+    let open = Claim::make(&queue.dir, &queue.name(".open"));
     let start = tokio::time::Instant::now();
     while readers(&queue.dir, &queue.zone) > 0 {
         let patience = match sender.storm() {
@@ -420,6 +432,7 @@ async fn lead(
         Err(e) => {
             tracing::debug!(error = %e, records = members.len(), "batch failed; each sends its own");
             others.for_each(|m| queue.tell(&m.id, &Outcome::Alone));
+            drop(open);
             alone(sender, me).await
         }
     }
@@ -670,6 +683,53 @@ mod tests {
             "INFO:route53:restore:r53-a:053028:change C1 also wrote the A record b.example.com = 10.0.1.10 TTL 10 for process {} (LifeKeeper r53 on node1), which queued it",
             std::process::id()
         )));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A Route 53 that notes, as each batch is sent, whether the zone's
+    /// batch is open to the node's other restores.
+    struct Watching {
+        queue: Queue,
+        open: std::cell::RefCell<Vec<bool>>,
+    }
+
+    impl Sender for Watching {
+        fn storm(&self) -> bool {
+            false
+        }
+
+        async fn send(
+            &self,
+            take: &mut dyn FnMut() -> Vec<Member>,
+        ) -> Result<Accepted, Route53Error> {
+            take();
+            self.open.borrow_mut().push(self.queue.open());
+            Ok(Accepted {
+                id: "C1".into(),
+                state: ChangeState::Pending,
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_batch_is_open_while_its_leader_sends_it_and_closed_after() {
+        let dir = scratch("open");
+        let log = Logger::capturing("restore", "r53-a");
+        let q = Queue::new(&dir, "Z1");
+        assert!(!q.open(), "no leader yet");
+        let watching = Watching {
+            queue: Queue::new(&dir, "Z1"),
+            open: std::cell::RefCell::default(),
+        };
+        commit(&q, &ours(1, "a.example.com"), &watching, joining(&log))
+            .await
+            .expect("accepted");
+        assert_eq!(*watching.open.borrow(), [true]);
+        assert!(!q.open(), "the batch was told");
+        assert!(
+            !Queue::new(&dir, "Z2").open(),
+            "another zone's batch is its own"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

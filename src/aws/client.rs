@@ -316,6 +316,10 @@ impl RecordApi for Route53 {
         self.path.budget.storm()
     }
 
+    fn batch_open(&self, zone: &str) -> bool {
+        Queue::new(&self.path.budget.dir, zone).open()
+    }
+
     fn will_read(&self, zone: &str, name: &str) {
         let board = reads::Board::new(&self.path.budget.dir, zone);
         let id = self.read_id();
@@ -340,6 +344,13 @@ impl RecordApi for Route53 {
         comment: &str,
     ) -> Result<Accepted, Route53Error> {
         self.changed.store(true, Ordering::SeqCst);
+        // The read announced as the run began stands for a read before
+        // this write only (where the record was not read first): an
+        // answer the node's other readers read for it may predate the
+        // change, so it is withdrawn, and the verifying read is its own.
+        if let Ok(mut a) = self.announced.lock() {
+            a.take();
+        }
         let seq = self.changes.fetch_add(1, Ordering::SeqCst);
         let me = Member {
             id: batch::member_id(seq),

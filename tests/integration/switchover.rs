@@ -183,3 +183,80 @@ fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() 
         "without the budget, {requests} requests and none throttled"
     );
 }
+
+/// A restore that starts while another restore of its node is sending a
+/// change of the zone (as a node's restores start a moment apart when a
+/// storm begins, before any was throttled) does not read its record
+/// first: it queues its change, which goes with that one or right after
+/// it, and verifies it as ever.
+#[test]
+fn a_restore_that_finds_its_nodes_change_of_the_zone_under_way_writes_without_reading_first() {
+    let moto = Moto::shared();
+    let mut c = Cluster::new(&moto.url());
+    let all = many(&c);
+    tamper(&c, &all);
+    let front = Front::faults(
+        moto.port,
+        Rules {
+            hold_changes: true,
+            ..Rules::default()
+        },
+    );
+    c.endpoint = front.url();
+    let (first_tag, first_host) = &all[0];
+    let (second_tag, second_host) = &all[1];
+
+    let first = c.start_action_on(NODE1, "restore", first_tag, first_host);
+    // The first restore read its record and sent its change, which the
+    // endpoint holds unanswered: the node's batch of the zone is open.
+    wait_for("the first restore's change", || {
+        front.count("POST", "/rrset") == 1
+    });
+    let second = c.start_action_on(NODE1, "restore", second_tag, second_host);
+    let queue = c
+        .root(NODE1)
+        .join("locks")
+        .join(format!("batch.{}", c.zone));
+    wait_for("the second restore's change queued", || {
+        std::fs::read_to_string(&queue).is_ok_and(|q| q.contains(second_host.as_str()))
+    });
+    front.set(|r| r.hold_changes = false);
+    first.finish().ok().says(":053015:");
+    second
+        .finish()
+        .ok()
+        .says(&format!(":053033:another restore on this node is sending a change of zone {} now: the A record {second_host} is not read before the UPSERT", c.zone))
+        .says(":053015:");
+
+    // What the endpoint saw: the first restore's read of its record
+    // alone, its change; then no read before the second's change but
+    // the first's verifying read (of its own record alone: the second
+    // withdrew the read it announced as it began).
+    let seen: Vec<String> = front
+        .seen()
+        .iter()
+        .map(|s| match s.method.as_str() {
+            "POST" if s.body.contains(&format!("<Name>{first_host}</Name>")) => "change h0".into(),
+            "POST" if s.body.contains(&format!("<Name>{second_host}</Name>")) => "change h1".into(),
+            _ => s.path.split("rrset?").nth(1).unwrap_or(&s.path).to_string(),
+        })
+        .collect();
+    let its_change = seen
+        .iter()
+        .position(|s| s == "change h1")
+        .expect("the second restore's change");
+    assert_eq!(
+        seen[..2],
+        ["name=h0.example.com&type=A&maxitems=1", "change h0"],
+        "{seen:?}"
+    );
+    assert!(
+        seen[2..its_change]
+            .iter()
+            .all(|s| s == "name=h0.example.com&type=A&maxitems=1"),
+        "a read before the second restore's change other than the first's own: {seen:?}"
+    );
+    for host in [first_host, second_host] {
+        assert_eq!(c.r53(&["get", &c.zone, host, "A"]), format!("{ADDR1} 10"));
+    }
+}

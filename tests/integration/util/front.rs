@@ -43,6 +43,9 @@ pub struct Rules {
     /// Read GetChange requests and never answer them (the answers to
     /// ChangeResourceRecordSets say PENDING, so that they are made).
     pub hang_changes: bool,
+    /// Hold ChangeResourceRecordSets requests unanswered while set (60 s
+    /// at most); once cleared, they go on as usual.
+    pub hold_changes: bool,
     /// Answer every request with a 301 redirect.
     pub redirect: bool,
     /// Answer every request with 403 and this error code (an STS that

@@ -564,8 +564,14 @@ impl Cluster {
     /// Start an installed action and return while it runs, its output
     /// readable as it comes.
     pub fn start_action(&self, node: &str, action: &str, tag: &str) -> Running {
+        self.start_action_on(node, action, tag, HOST)
+    }
+
+    /// The same for a resource of the host name `host`, as LifeKeeper's
+    /// `-i` names it.
+    pub fn start_action_on(&self, node: &str, action: &str, tag: &str, host: &str) -> Running {
         let program = self.kit.join(KIT).join("actions").join(action);
-        let id = format!("route53:{}:{HOST}", self.zone);
+        let id = format!("route53:{}:{host}", self.zone);
         let args = ["-t", tag, "-i", &id];
         let mut cmd = self.command(node, &program, &args, &[]);
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
