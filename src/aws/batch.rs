@@ -578,10 +578,13 @@ mod tests {
 
     /// A scripted Route 53 for the group commit: answers in turn (accepted
     /// as C1, C2, ... where none is scripted), noting the names of each batch
-    /// it sent.
+    /// it sent and, where it watches a queue, whether that queue's batch was
+    /// open as it was sent.
     struct Script {
         answers: std::cell::RefCell<std::collections::VecDeque<Result<Accepted, Route53Error>>>,
         sent: std::cell::RefCell<Vec<Vec<String>>>,
+        watch: Option<Queue>,
+        open: std::cell::RefCell<Vec<bool>>,
     }
 
     impl Script {
@@ -589,6 +592,8 @@ mod tests {
             Script {
                 answers: std::cell::RefCell::new(answers.into()),
                 sent: std::cell::RefCell::default(),
+                watch: None,
+                open: std::cell::RefCell::default(),
             }
         }
     }
@@ -603,6 +608,9 @@ mod tests {
             take: &mut dyn FnMut() -> Vec<Member>,
         ) -> Result<Accepted, Route53Error> {
             let members = take();
+            if let Some(q) = &self.watch {
+                self.open.borrow_mut().push(q.open());
+            }
             self.sent
                 .borrow_mut()
                 .push(members.iter().map(|m| m.name.clone()).collect());
@@ -686,45 +694,18 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// A Route 53 that notes, as each batch is sent, whether the zone's
-    /// batch is open to the node's other restores.
-    struct Watching {
-        queue: Queue,
-        open: std::cell::RefCell<Vec<bool>>,
-    }
-
-    impl Sender for Watching {
-        fn storm(&self) -> bool {
-            false
-        }
-
-        async fn send(
-            &self,
-            take: &mut dyn FnMut() -> Vec<Member>,
-        ) -> Result<Accepted, Route53Error> {
-            take();
-            self.open.borrow_mut().push(self.queue.open());
-            Ok(Accepted {
-                id: "C1".into(),
-                state: ChangeState::Pending,
-            })
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn the_batch_is_open_while_its_leader_sends_it_and_closed_after() {
         let dir = scratch("open");
         let log = Logger::capturing("restore", "r53-a");
         let q = Queue::new(&dir, "Z1");
         assert!(!q.open(), "no leader yet");
-        let watching = Watching {
-            queue: Queue::new(&dir, "Z1"),
-            open: std::cell::RefCell::default(),
-        };
-        commit(&q, &ours(1, "a.example.com"), &watching, joining(&log))
+        let mut script = Script::new(vec![]);
+        script.watch = Some(Queue::new(&dir, "Z1"));
+        commit(&q, &ours(1, "a.example.com"), &script, joining(&log))
             .await
             .expect("accepted");
-        assert_eq!(*watching.open.borrow(), [true]);
+        assert_eq!(*script.open.borrow(), [true]);
         assert!(!q.open(), "the batch was told");
         assert!(
             !Queue::new(&dir, "Z2").open(),
