@@ -113,6 +113,16 @@ fn tamper(c: &Cluster, all: &[(String, String)]) {
     }
 }
 
+/// moto, the cluster, and node1's resources (see [`many`]), each record
+/// holding another address.
+fn moved_elsewhere() -> (&'static Moto, Cluster, Vec<(String, String)>) {
+    let moto = Moto::shared();
+    let c = Cluster::new(&moto.url());
+    let all = many(&c);
+    tamper(&c, &all);
+    (moto, c, all)
+}
+
 /// Every resource restored at once, each its own process; their outputs.
 fn restore_all(c: &Cluster, all: &[(String, String)]) -> Vec<Out> {
     let running: Vec<Running> = all
@@ -124,10 +134,7 @@ fn restore_all(c: &Cluster, all: &[(String, String)]) -> Vec<Out> {
 
 #[test]
 fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() {
-    let moto = Moto::shared();
-    let mut c = Cluster::new(&moto.url());
-    let all = many(&c);
-    tamper(&c, &all);
+    let (moto, mut c, all) = moved_elsewhere();
 
     // The account allows 10 requests a second with a burst of 10; the
     // node's budget is 4 a second with a burst of 4. Each change is INSYNC
@@ -191,10 +198,7 @@ fn a_whole_node_restored_at_once_shares_one_budget_and_every_restore_succeeds() 
 /// it, and verifies it as ever.
 #[test]
 fn a_restore_that_finds_its_nodes_change_of_the_zone_under_way_writes_without_reading_first() {
-    let moto = Moto::shared();
-    let mut c = Cluster::new(&moto.url());
-    let all = many(&c);
-    tamper(&c, &all);
+    let (moto, mut c, all) = moved_elsewhere();
     let front = Front::faults(
         moto.port,
         Rules {
