@@ -17,9 +17,17 @@ storm never spends) are not drawn on.
 
     FRONT_TRACE=FILE python3 bench/storm.py ...   (the front writes FILE)
     python3 bench/replay.py FILE [FILE...] [--draws 300] [--drop OP:BEFORE]
+                                 [--first SECONDS]
 
 --drop read:12 replays the trace without the kit's reads before 12 s (and
 so for change, status): what those requests cost the tenant.
+
+--first 4 also says what the storm's first 4 s (from the trace's first
+request) held: how many of the kit's throttled answers came in them, and
+how much of the tenant's replayed share was lost in them. In a storm
+started at once, that is the part no node could have avoided: a node
+learns of the storm only from its own throttled answer, and until then
+sends its read and its UPSERT as a lone node does.
 """
 import argparse
 import os
@@ -51,6 +59,23 @@ def load(path):
     return out
 
 
+def throttled(path):
+    """When the kit's throttled answers of a trace came: seconds from the
+    trace's first request."""
+    out = []
+    start = None
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) < 3:
+                continue
+            t = float(fields[0])
+            start = t if start is None else start
+            if fields[1] != "tenant" and fields[2] == "THR":
+                out.append(t - start)
+    return out
+
+
 def account():
     """The front's account as `front.py --account` starts it, its clock at 0."""
     a = front.parser().parse_args(["--upstream", "0", "--account"])
@@ -60,8 +85,9 @@ def account():
     return f
 
 
-def replay(kit, seed):
-    """The tenant's throttled share over one draw of its requests."""
+def replay(kit, seed, first=0.0):
+    """The tenant's throttled share over one draw of its requests, and the
+    part of it lost before `first` seconds."""
     draw = random.Random(seed)
     end = kit[-1][0] if kit else 0.0
     tenant = []
@@ -72,24 +98,29 @@ def replay(kit, seed):
             break
         tenant.append((t, "tenant"))
     if not tenant:
-        return 0.0
+        return 0.0, 0.0
     acct = account()
-    lost = 0
+    lost = early = 0
     for t, op in sorted(kit + tenant):
         if op == "tenant":
-            lost += not acct.admit("other", now=t)
+            refused = not acct.admit("other", now=t)
+            lost += refused
+            early += refused and t < first
         elif op in acct.actions:
             acct.admit(op, now=t)
-    return lost / len(tenant)
+    return lost / len(tenant), early / len(tenant)
 
 
-def shares(path, draws=300, drops=()):
+def shares(path, draws=300, drops=(), first=0.0):
     """The tenant's throttled share over `draws` draws against the trace at
     `path`, less the kit's requests that `drops` names ((operation, before
-    seconds)): (mean, 90th percentile), as fractions."""
+    seconds)): (mean, 90th percentile, mean of the part lost before
+    `first` seconds), as fractions."""
     kit = [(t, op) for t, op in load(path) if not any(op == o and t < b for o, b in drops)]
-    each = sorted(replay(kit, seed) for seed in range(draws))
-    return statistics.mean(each), each[min(len(each) - 1, int(0.9 * len(each)))]
+    runs = [replay(kit, seed, first) for seed in range(draws)]
+    each = sorted(share for share, _ in runs)
+    early = statistics.mean(part for _, part in runs)
+    return statistics.mean(each), each[min(len(each) - 1, int(0.9 * len(each)))], early
 
 
 def main():
@@ -97,6 +128,7 @@ def main():
     ap.add_argument("traces", nargs="+")
     ap.add_argument("--draws", type=int, default=300)
     ap.add_argument("--drop", action="append", default=[], metavar="OP:BEFORE")
+    ap.add_argument("--first", type=float, default=0.0, metavar="SECONDS")
     a = ap.parse_args()
     drops = []
     for d in a.drop:
@@ -105,9 +137,17 @@ def main():
             ap.error(f"--drop {d}: expected OP:SECONDS with OP one of {', '.join(OPS)}")
         drops.append((op, float(before)))
     for path in a.traces:
-        mean, p90 = shares(path, a.draws, drops)
+        mean, p90, early = shares(path, a.draws, drops, a.first)
         print(f"{path}: tenant throttled {100 * mean:.1f} % on average, "
               f"{100 * p90:.1f} % at the 90th percentile, over {a.draws} draws")
+        if a.first > 0:
+            kit = load(path)
+            when = throttled(path)
+            soon = sum(1 for t in when if t < a.first)
+            print(f"  in the first {a.first:g} s: {soon} of the kit's {len(when)} throttled answers "
+                  f"(of {len(kit)} requests: {100 * len(when) / max(1, len(kit)):.1f} % in all, "
+                  f"{100 * (len(when) - soon) / max(1, len(kit)):.1f} % after); "
+                  f"{100 * early:.1f} points of the tenant's share")
 
 
 if __name__ == "__main__":
