@@ -42,8 +42,9 @@ TENANT_RATE = 2.0
 OPS = ("read", "change", "status")
 
 
-def load(path):
-    """The kit's requests of a trace: (seconds from the first, operation)."""
+def requests(path):
+    """Every request of a trace: (seconds from the first, operation, answer)
+    with the tenant's operation "tenant" and the answer ok, THR or PRN."""
     out = []
     start = None
     with open(path) as f:
@@ -53,27 +54,19 @@ def load(path):
                 continue
             t = float(fields[0])
             start = t if start is None else start
-            if fields[1] == "tenant":
-                continue
-            out.append((t - start, fields[1]))
+            out.append((t - start, fields[1], fields[2]))
     return out
+
+
+def load(path):
+    """The kit's requests of a trace: (seconds from the first, operation)."""
+    return [(t, op) for t, op, _ in requests(path) if op != "tenant"]
 
 
 def throttled(path):
     """When the kit's throttled answers of a trace came: seconds from the
     trace's first request."""
-    out = []
-    start = None
-    with open(path) as f:
-        for line in f:
-            fields = line.split()
-            if len(fields) < 3:
-                continue
-            t = float(fields[0])
-            start = t if start is None else start
-            if fields[1] != "tenant" and fields[2] == "THR":
-                out.append(t - start)
-    return out
+    return [t for t, op, answer in requests(path) if op != "tenant" and answer == "THR"]
 
 
 def account():
