@@ -575,7 +575,7 @@ def main():
                 "wins or loses a race for a token), so each row also gives it replayed (`bench/replay.py`): the "
                 "kit's requests as the front saw them, against the same account, with the tenant drawn anew 300 "
                 "times; its mean and 90th percentile. Both also give, in brackets, what came in the storm's first "
-                f"{EARLY:g} s (from its first request): the kit's throttled answers, and the part of the tenant's "
+                f"{EARLY:g} s (from the first request the front saw): the kit's throttled answers, and the part of the tenant's "
                 "replayed mean lost then. When every node starts at once, a node learns of the storm only from "
                 "its own throttled answer and until then sends its read and its UPSERT as a lone node does; so "
                 "those throttles, and the tenant's loss to them, are the price of starting at once; staggered "
