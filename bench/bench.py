@@ -476,8 +476,9 @@ def main():
             for mode in (("adaptive",) if brief or nodes == 1 else ("adaptive", "fixed")):
                 trace = f"{args.work}/trace-{len(storms)}"
                 r = storm.storm(kit, args.work, moto_port, nodes, per_node, mode, trace=trace, **how)
-                early = sum(1 for t in replay.throttled(trace) if t < EARLY)
-                storms.append(dict(r, how=how, replayed=replay.shares(trace, 300, first=EARLY), early=early))
+                seen = replay.requests(trace)
+                early = sum(1 for t in replay.throttled(seen) if t < EARLY)
+                storms.append(dict(r, how=how, replayed=replay.shares(seen, 300, first=EARLY), early=early))
 
         # A fleet's health checks (bench/fleet.py), then one quickCheck
         # beside the other, DNS first and the API alone, on a quiet endpoint.

@@ -58,15 +58,15 @@ def requests(path):
     return out
 
 
-def load(path):
-    """The kit's requests of a trace: (seconds from the first, operation)."""
-    return [(t, op) for t, op, _ in requests(path) if op != "tenant"]
+def kit_of(trace):
+    """The kit's requests of a trace's `requests`: (seconds, operation)."""
+    return [(t, op) for t, op, _ in trace if op != "tenant"]
 
 
-def throttled(path):
-    """When the kit's throttled answers of a trace came: seconds from the
-    trace's first request."""
-    return [t for t, op, answer in requests(path) if op != "tenant" and answer == "THR"]
+def throttled(trace):
+    """When the kit's throttled answers of a trace's `requests` came:
+    seconds from the trace's first request."""
+    return [t for t, op, answer in trace if op != "tenant" and answer == "THR"]
 
 
 def account():
@@ -104,12 +104,12 @@ def replay(kit, seed, first=0.0):
     return lost / len(tenant), early / len(tenant)
 
 
-def shares(path, draws=300, drops=(), first=0.0):
-    """The tenant's throttled share over `draws` draws against the trace at
-    `path`, less the kit's requests that `drops` names ((operation, before
-    seconds)): (mean, 90th percentile, mean of the part lost before
+def shares(trace, draws=300, drops=(), first=0.0):
+    """The tenant's throttled share over `draws` draws against a trace's
+    `requests`, less the kit's requests that `drops` names ((operation,
+    before seconds)): (mean, 90th percentile, mean of the part lost before
     `first` seconds), as fractions."""
-    kit = [(t, op) for t, op in load(path) if not any(op == o and t < b for o, b in drops)]
+    kit = [(t, op) for t, op in kit_of(trace) if not any(op == o and t < b for o, b in drops)]
     runs = [replay(kit, seed, first) for seed in range(draws)]
     each = sorted(share for share, _ in runs)
     early = statistics.mean(part for _, part in runs)
@@ -130,12 +130,13 @@ def main():
             ap.error(f"--drop {d}: expected OP:SECONDS with OP one of {', '.join(OPS)}")
         drops.append((op, float(before)))
     for path in a.traces:
-        mean, p90, early = shares(path, a.draws, drops, a.first)
+        trace = requests(path)
+        mean, p90, early = shares(trace, a.draws, drops, a.first)
         print(f"{path}: tenant throttled {100 * mean:.1f} % on average, "
               f"{100 * p90:.1f} % at the 90th percentile, over {a.draws} draws")
         if a.first > 0:
-            kit = load(path)
-            when = throttled(path)
+            kit = kit_of(trace)
+            when = throttled(trace)
             soon = sum(1 for t in when if t < a.first)
             print(f"  in the first {a.first:g} s: {soon} of the kit's {len(when)} throttled answers "
                   f"(of {len(kit)} requests: {100 * len(when) / max(1, len(kit)):.1f} % in all, "
